@@ -1,0 +1,87 @@
+//! The `payrail` command line (clap). Commands that scripts consume print JSON on stdout;
+//! logs go to stderr.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::config::DEFAULT_CONFIG_FILE;
+
+/// Payrail: pay many people at once, pay one person now, and collect money, through mobile
+/// money operators, exactly once, on a double-entry ledger.
+#[derive(Debug, Parser)]
+#[command(name = "payrail", version)]
+pub struct Cli {
+    /// The configuration file (TOML).
+    #[arg(long, global = true, default_value = DEFAULT_CONFIG_FILE)]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub flags: ConfigFlags,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Configuration given as flags: the top layer, over file and environment.
+#[derive(Debug, Args, Serialize)]
+pub struct ConfigFlags {
+    /// A PostgreSQL URL; without one a private server runs in the data directory.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Where the private PostgreSQL server keeps its data.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Where the HTTP server listens (`serve`).
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs a node: the HTTP API, `/healthz` and `/readyz`, until SIGINT or SIGTERM.
+    Serve,
+    /// Applies the database migrations compiled into this binary.
+    Migrate,
+    /// Creates, funds, shows and lists merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MerchantCommand {
+    /// Creates a merchant; prints its id and one API key per role (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Fixed fee per payout, in the currency's units (e.g. `100` RWF).
+        #[arg(long, default_value = "0")]
+        payout_fee: String,
+        /// Fee per collection in basis points (150 = 1.5 %), rounded up to the minor unit.
+        #[arg(long, default_value_t = 0)]
+        collection_fee_bps: u16,
+        #[arg(long, default_value = "RWF")]
+        currency: String,
+        /// Batches above this total need a second person's approval (0: every batch).
+        #[arg(long)]
+        approval_threshold: Option<String>,
+    },
+    /// Tops up a merchant's available balance; prints its balances.
+    Fund {
+        #[arg(long)]
+        merchant: String,
+        /// In the merchant's currency units, e.g. `250000` RWF.
+        #[arg(long)]
+        amount: String,
+    },
+    /// Prints a merchant with its balances.
+    Show {
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Prints every merchant.
+    List,
+}

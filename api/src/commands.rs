@@ -1,0 +1,25 @@
+//! The commands of the `payrail` binary.
+
+mod merchant;
+mod serve;
+
+use crate::cli::Command;
+use crate::config::Config;
+use crate::database::{Database, Migrate};
+
+/// Runs one command to completion.
+pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve::run(config).await,
+        Command::Migrate => {
+            let database = Database::open(&config, Migrate::Always).await?;
+            database.close().await
+        }
+        Command::Merchant(command) => {
+            let database = Database::open(&config, Migrate::PrivateOnly).await?;
+            let result = merchant::run(command, &database.pool).await;
+            database.close().await?;
+            result
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Node configuration, layered: defaults < `payrail.toml` < `PAYRAIL_*` environment
+//! (and `DATABASE_URL`) < command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use payrail_engine::route::RouteTable;
+use serde::{Deserialize, Serialize};
+
+/// The configuration file read from the working directory unless `--config` names another.
+pub const DEFAULT_CONFIG_FILE: &str = "payrail.toml";
+
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// JSON when stderr is not a terminal (a service), text when it is (a person).
+    Auto,
+    Text,
+    Json,
+}
+
+/// Everything a node is configured with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the HTTP server listens.
+    pub listen: SocketAddr,
+    /// A PostgreSQL server to use; without one, a private server runs in `data_dir`.
+    pub database_url: Option<String>,
+    /// Where the private PostgreSQL server keeps its data (`<data_dir>/postgres`).
+    pub data_dir: PathBuf,
+    /// Connections in the database pool.
+    pub database_pool_size: usize,
+    /// The country a number without its country code is read in (ISO 3166 alpha-2).
+    pub default_country: String,
+    /// Number prefix → route.
+    pub routes: RouteTable,
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            data_dir: PathBuf::from(".payrail"),
+            database_pool_size: 16,
+            default_country: "RW".into(),
+            routes: RouteTable::rwanda(),
+            log_format: LogFormat::Auto,
+        }
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Figment(#[from] Box<figment::Error>),
+    #[error("configuration: default_country `{0}` is not an ISO 3166 country code")]
+    Country(String),
+    #[error("configuration: database_pool_size must be at least 1")]
+    PoolSize,
+}
+
+impl Config {
+    /// Loads the layers; `flags` holds only what was given on the command line.
+    pub fn load(file: &Path, flags: &impl Serialize) -> Result<Config, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("PAYRAIL_"))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(Box::new)?;
+        config.country()?;
+        if config.database_pool_size == 0 {
+            return Err(ConfigError::PoolSize);
+        }
+        Ok(config)
+    }
+
+    /// The default country for reading national numbers.
+    pub fn country(&self) -> Result<phonenumber::country::Id, ConfigError> {
+        self.default_country.parse().map_err(|_| ConfigError::Country(self.default_country.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Flags {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        listen: Option<SocketAddr>,
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_file_beat_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("payrail.toml", "listen = \"127.0.0.1:9000\"\ndatabase_pool_size = 4\ndata_dir = \"from-file\"")?;
+            jail.set_env("PAYRAIL_DATABASE_POOL_SIZE", "6");
+            let file = Path::new("payrail.toml");
+            let config = Config::load(file, &Flags { listen: None }).expect("loads");
+            assert_eq!(config.listen.port(), 9000);
+            assert_eq!(config.database_pool_size, 6);
+            assert_eq!(config.data_dir, PathBuf::from("from-file"));
+            assert_eq!(config.routes, RouteTable::rwanda());
+            let flagged = Config::load(file, &Flags { listen: Some("127.0.0.1:9100".parse().expect("addr")) }).expect("loads");
+            assert_eq!(flagged.listen.port(), 9100);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn database_url_is_read_from_the_plain_variable() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "postgres://db.example/payrail");
+            let config = Config::load(Path::new("absent.toml"), &Flags { listen: None }).expect("loads");
+            assert_eq!(config.database_url.as_deref(), Some("postgres://db.example/payrail"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("payrail.toml", "default_country = \"XX\"")?;
+            let error = Config::load(Path::new("payrail.toml"), &Flags { listen: None }).expect_err("refused");
+            assert!(error.to_string().contains("XX"), "{error}");
+            jail.create_file("payrail.toml", "routes = [{ prefix = \"25O78\", route = \"mtn-rw\" }]")?;
+            let error = Config::load(Path::new("payrail.toml"), &Flags { listen: None }).expect_err("refused");
+            assert!(error.to_string().contains("25O78"), "{error}");
+            jail.create_file("payrail.toml", "lissten = \"127.0.0.1:1\"")?;
+            let error = Config::load(Path::new("payrail.toml"), &Flags { listen: None }).expect_err("refused");
+            assert!(error.to_string().contains("lissten"), "{error}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,65 @@
+//! Opens the node's database: the configured `DATABASE_URL`, or else the private
+//! PostgreSQL server in the data directory, started (or attached to) for as long as the
+//! command runs.
+
+use anyhow::{Context, bail};
+use deadpool_postgres::Pool;
+use payrail_engine::postgres::{self, Durability, LocalPostgres};
+use payrail_engine::store::{migrations, pool};
+
+use crate::config::Config;
+
+/// When a command applies migrations itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Migrate {
+    /// `serve` and `migrate`: always.
+    Always,
+    /// Other commands: on the private server (ours to keep current); a configured database
+    /// must already be current, or the command says to run `payrail migrate`.
+    PrivateOnly,
+}
+
+/// The pool, and the private server when one is in use.
+#[derive(Debug)]
+pub struct Database {
+    pub pool: Pool,
+    server: Option<LocalPostgres>,
+}
+
+impl Database {
+    pub async fn open(config: &Config, migrate: Migrate) -> anyhow::Result<Database> {
+        let (url, server) = match &config.database_url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let server = LocalPostgres::start(&config.data_dir, Durability::Durable).await?;
+                server
+                    .ensure_database(postgres::DEFAULT_DATABASE)
+                    .await
+                    .context("creating the node's database on the private server")?;
+                (server.url(postgres::DEFAULT_DATABASE), Some(server))
+            }
+        };
+        let pool = pool::connect(&url, config.database_pool_size)?;
+        let database = Database { pool, server };
+        let mut client = database.pool.get().await.context("connecting to the database")?;
+        if migrate == Migrate::Always || database.server.is_some() {
+            let applied = migrations::run(&mut client).await?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "applied database migrations");
+            }
+        } else if !migrations::is_current(&client).await? {
+            bail!("the database schema is older than this binary: run `payrail migrate` first");
+        }
+        drop(client);
+        Ok(database)
+    }
+
+    /// Closes the pool and stops the private server if this process started it.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.pool.close();
+        if let Some(server) = self.server {
+            server.stop().await?;
+        }
+        Ok(())
+    }
+}

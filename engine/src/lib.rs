@@ -1,0 +1,27 @@
+//! Payrail's engine: the domain and its storage, with no HTTP and no actors.
+//!
+//! # Layout
+//! - `money`: amounts in minor units with checked arithmetic, currencies, strict parsing
+//! - `ids`: id newtypes for merchants, batches, payouts, collections, keys and references
+//! - `msisdn`: mobile numbers validated and normalised to E.164 digits
+//! - `route`: the prefix → route table that picks an operator for a number
+//! - `fee`: a merchant's fee agreement
+//! - `state`: the payout, batch and collection state machines
+//! - `api_key`: API key generation, hashing and roles
+//! - `ledger`: the double-entry ledger and its operations
+//! - `store`: the PostgreSQL pool, migrations and tables
+//! - `postgres`: the private PostgreSQL server used when no database is configured
+//! - `testing`: a fresh database per test (feature `testing`)
+
+pub mod api_key;
+pub mod fee;
+pub mod ids;
+pub mod ledger;
+pub mod money;
+pub mod msisdn;
+pub mod postgres;
+pub mod route;
+pub mod state;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,80 @@
+//! Finds `initdb` and `postgres`: on PATH first, then in Debian's
+//! `/usr/lib/postgresql/<version>/bin`, newest version first.
+
+use std::path::{Path, PathBuf};
+
+/// Where Debian and Ubuntu install each PostgreSQL major version.
+const DEBIAN_VERSIONS_DIR: &str = "/usr/lib/postgresql";
+
+/// The directory holding the PostgreSQL server programs.
+#[derive(Clone, Debug)]
+pub struct Binaries {
+    dir: PathBuf,
+}
+
+impl Binaries {
+    /// Looks for a directory holding both `initdb` and `postgres`.
+    pub fn find() -> Option<Binaries> {
+        let on_path = std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+            .unwrap_or_default();
+        on_path
+            .into_iter()
+            .chain(debian_bin_dirs())
+            .find(|dir| has_server_programs(dir))
+            .map(|dir| Binaries { dir })
+    }
+
+    /// The full path of one program, such as `initdb`.
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The directory the programs were found in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn has_server_programs(dir: &Path) -> bool {
+    // A directory that holds `initdb` and `postgres` side by side; a `postgres` alone may
+    // be some other program, and Debian's wrappers on PATH carry `initdb` only as a link.
+    let resolve = |name: &str| std::fs::canonicalize(dir.join(name)).ok();
+    match (resolve("initdb"), resolve("postgres")) {
+        (Some(initdb), Some(postgres)) => initdb.parent() == postgres.parent(),
+        _ => false,
+    }
+}
+
+fn debian_bin_dirs() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(DEBIAN_VERSIONS_DIR) else {
+        return Vec::new();
+    };
+    let mut versions: Vec<(u32, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let major = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((major, entry.path().join("bin")))
+        })
+        .collect();
+    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.into_iter().map(|(_, dir)| dir).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn found_binaries_hold_initdb_and_postgres() {
+        let binaries = Binaries::find().expect("PostgreSQL server binaries are installed");
+        assert!(binaries.program("initdb").is_file());
+        assert!(binaries.program("postgres").is_file());
+    }
+
+    #[test]
+    fn a_directory_without_postgres_is_not_taken() {
+        let empty = std::env::temp_dir();
+        assert!(!has_server_programs(&empty));
+    }
+}

@@ -1,0 +1,392 @@
+//! The payout lifecycle: from received to a final outcome, never resending blindly after an
+//! unknown outcome. `apply` allows each transition explicitly; everything else is an error.
+
+use super::{InvalidTransition, state_names};
+
+/// Where one payout is. The snake_case names are stored in the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutState {
+    /// Written with its batch, not yet checked.
+    Received,
+    /// Passed per-line validation (number, route, amount).
+    Validated,
+    /// Failed per-line validation; never reserved, never sent.
+    Rejected,
+    /// Funds reserved, waiting for its route.
+    Queued,
+    /// Durably marked before the request leaves, so a crash here means "ask before resending".
+    Sending,
+    /// The operator accepted the request; the outcome is pending.
+    Submitted,
+    Succeeded,
+    Failed,
+    /// We lost track (timeout, reset, 5xx, garbage reply): query the status by reference
+    /// before anything else, never resend blindly.
+    Unknown,
+    /// Unknown past its deadline: a person decides; the funds stay reserved.
+    RequiresReview,
+    /// Withdrawn before anything was sent.
+    Cancelled,
+}
+
+/// What can happen to a payout. Events carry no data: the store records the details.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PayoutEvent {
+    Validate,
+    Reject,
+    /// Funds reserved for it.
+    Reserve,
+    /// Taken by a route to be sent now.
+    Claim,
+    /// The request never reached the operator: resend later with the same reference.
+    NotSent,
+    /// A status query says the operator never created it: resending with the same
+    /// reference is safe.
+    NotFound,
+    /// The operator accepted it, or a status query says it is pending.
+    Accept,
+    Succeed,
+    Fail,
+    /// Timeout, reset, 5xx or garbage: the outcome is unknown.
+    LoseTrack,
+    /// Unknown for too long.
+    Expire,
+    Cancel,
+}
+
+impl PayoutState {
+    pub const ALL: [PayoutState; 11] = [
+        PayoutState::Received,
+        PayoutState::Validated,
+        PayoutState::Rejected,
+        PayoutState::Queued,
+        PayoutState::Sending,
+        PayoutState::Submitted,
+        PayoutState::Succeeded,
+        PayoutState::Failed,
+        PayoutState::Unknown,
+        PayoutState::RequiresReview,
+        PayoutState::Cancelled,
+    ];
+
+    /// The name stored in the database.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PayoutState::Received => "received",
+            PayoutState::Validated => "validated",
+            PayoutState::Rejected => "rejected",
+            PayoutState::Queued => "queued",
+            PayoutState::Sending => "sending",
+            PayoutState::Submitted => "submitted",
+            PayoutState::Succeeded => "succeeded",
+            PayoutState::Failed => "failed",
+            PayoutState::Unknown => "unknown",
+            PayoutState::RequiresReview => "requires_review",
+            PayoutState::Cancelled => "cancelled",
+        }
+    }
+
+    /// No event leaves a final state.
+    #[must_use]
+    pub const fn is_final(self) -> bool {
+        match self {
+            PayoutState::Rejected
+            | PayoutState::Succeeded
+            | PayoutState::Failed
+            | PayoutState::Cancelled => true,
+            PayoutState::Received
+            | PayoutState::Validated
+            | PayoutState::Queued
+            | PayoutState::Sending
+            | PayoutState::Submitted
+            | PayoutState::Unknown
+            | PayoutState::RequiresReview => false,
+        }
+    }
+
+    /// Whether the payout's amount + fee sits in the merchant's reserved account: it is
+    /// reserved from queued on and only settled or released by a final outcome.
+    #[must_use]
+    pub const fn holds_reservation(self) -> bool {
+        match self {
+            PayoutState::Queued
+            | PayoutState::Sending
+            | PayoutState::Submitted
+            | PayoutState::Unknown
+            | PayoutState::RequiresReview => true,
+            PayoutState::Received
+            | PayoutState::Validated
+            | PayoutState::Rejected
+            | PayoutState::Succeeded
+            | PayoutState::Failed
+            | PayoutState::Cancelled => false,
+        }
+    }
+
+    /// The state after `event`, if this state allows it.
+    pub fn apply(self, event: &PayoutEvent) -> Result<PayoutState, InvalidTransition> {
+        use PayoutEvent as E;
+        use PayoutState as S;
+        match (self, *event) {
+            (S::Received, E::Validate) => Ok(S::Validated),
+            (S::Received, E::Reject) => Ok(S::Rejected),
+            (S::Validated, E::Reserve) => Ok(S::Queued),
+            (S::Queued, E::Claim) => Ok(S::Sending),
+            (S::Sending, E::NotSent) => Ok(S::Queued),
+            (S::Sending, E::NotFound) => Ok(S::Queued),
+            (S::Unknown, E::NotFound) => Ok(S::Queued),
+            (S::Sending, E::Accept) => Ok(S::Submitted),
+            (S::Unknown, E::Accept) => Ok(S::Submitted),
+            (S::Sending, E::Succeed) => Ok(S::Succeeded),
+            (S::Submitted, E::Succeed) => Ok(S::Succeeded),
+            (S::Unknown, E::Succeed) => Ok(S::Succeeded),
+            (S::RequiresReview, E::Succeed) => Ok(S::Succeeded),
+            (S::Sending, E::Fail) => Ok(S::Failed),
+            (S::Submitted, E::Fail) => Ok(S::Failed),
+            (S::Unknown, E::Fail) => Ok(S::Failed),
+            (S::RequiresReview, E::Fail) => Ok(S::Failed),
+            (S::Sending, E::LoseTrack) => Ok(S::Unknown),
+            (S::Submitted, E::LoseTrack) => Ok(S::Unknown),
+            (S::Unknown, E::Expire) => Ok(S::RequiresReview),
+            (S::Received, E::Cancel) => Ok(S::Cancelled),
+            (S::Validated, E::Cancel) => Ok(S::Cancelled),
+            (S::Queued, E::Cancel) => Ok(S::Cancelled),
+            // Only rejections below: every allowed pair is listed above.
+            (state, event) => Err(InvalidTransition {
+                state: state.as_str(),
+                event: event.name(),
+            }),
+        }
+    }
+}
+
+state_names!(PayoutState, "payout");
+
+impl PayoutEvent {
+    pub const ALL: [PayoutEvent; 12] = [
+        PayoutEvent::Validate,
+        PayoutEvent::Reject,
+        PayoutEvent::Reserve,
+        PayoutEvent::Claim,
+        PayoutEvent::NotSent,
+        PayoutEvent::NotFound,
+        PayoutEvent::Accept,
+        PayoutEvent::Succeed,
+        PayoutEvent::Fail,
+        PayoutEvent::LoseTrack,
+        PayoutEvent::Expire,
+        PayoutEvent::Cancel,
+    ];
+
+    /// The event's name for errors and logs.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            PayoutEvent::Validate => "validate",
+            PayoutEvent::Reject => "reject",
+            PayoutEvent::Reserve => "reserve",
+            PayoutEvent::Claim => "claim",
+            PayoutEvent::NotSent => "not_sent",
+            PayoutEvent::NotFound => "not_found",
+            PayoutEvent::Accept => "accept",
+            PayoutEvent::Succeed => "succeed",
+            PayoutEvent::Fail => "fail",
+            PayoutEvent::LoseTrack => "lose_track",
+            PayoutEvent::Expire => "expire",
+            PayoutEvent::Cancel => "cancel",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::PayoutEvent::*;
+    use super::*;
+
+    /// The allowed transitions, copied from DESIGN.md independently of `apply`.
+    const ALLOWED: &[(&str, PayoutEvent, &str)] = &[
+        ("received", Validate, "validated"),
+        ("received", Reject, "rejected"),
+        ("validated", Reserve, "queued"),
+        ("queued", Claim, "sending"),
+        ("sending", NotSent, "queued"),
+        ("sending", NotFound, "queued"),
+        ("unknown", NotFound, "queued"),
+        ("sending", Accept, "submitted"),
+        ("unknown", Accept, "submitted"),
+        ("sending", Succeed, "succeeded"),
+        ("submitted", Succeed, "succeeded"),
+        ("unknown", Succeed, "succeeded"),
+        ("requires_review", Succeed, "succeeded"),
+        ("sending", Fail, "failed"),
+        ("submitted", Fail, "failed"),
+        ("unknown", Fail, "failed"),
+        ("requires_review", Fail, "failed"),
+        ("sending", LoseTrack, "unknown"),
+        ("submitted", LoseTrack, "unknown"),
+        ("unknown", Expire, "requires_review"),
+        ("received", Cancel, "cancelled"),
+        ("validated", Cancel, "cancelled"),
+        ("queued", Cancel, "cancelled"),
+    ];
+
+    fn expected(state: PayoutState, event: PayoutEvent) -> Option<&'static str> {
+        ALLOWED
+            .iter()
+            .find(|(from, on, _)| *from == state.as_str() && *on == event)
+            .map(|(_, _, to)| *to)
+    }
+
+    #[test]
+    fn apply_allows_exactly_the_listed_transitions() {
+        for state in PayoutState::ALL {
+            for event in PayoutEvent::ALL {
+                match (state.apply(&event), expected(state, event)) {
+                    (Ok(next), Some(to)) => assert_eq!(next.as_str(), to, "{state} on {event:?}"),
+                    (Err(error), None) => {
+                        assert_eq!(
+                            error,
+                            InvalidTransition {
+                                state: state.as_str(),
+                                event: event.name()
+                            }
+                        );
+                    }
+                    (got, want) => panic!("{state} on {event:?}: got {got:?}, expected {want:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn allowed_table_names_real_states_and_each_pair_once() {
+        let mut pairs = HashSet::new();
+        for (from, event, to) in ALLOWED {
+            assert!(from.parse::<PayoutState>().is_ok(), "{from}");
+            assert!(to.parse::<PayoutState>().is_ok(), "{to}");
+            assert!(
+                pairs.insert((*from, *event)),
+                "{from} on {event:?} listed twice"
+            );
+        }
+    }
+
+    #[test]
+    fn final_states_accept_no_event() {
+        for state in PayoutState::ALL
+            .into_iter()
+            .filter(|state| state.is_final())
+        {
+            for event in PayoutEvent::ALL {
+                assert!(state.apply(&event).is_err(), "{state} accepted {event:?}");
+            }
+        }
+        let finals: Vec<&str> = PayoutState::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .map(PayoutState::as_str)
+            .collect();
+        assert_eq!(finals, ["rejected", "succeeded", "failed", "cancelled"]);
+    }
+
+    #[test]
+    fn requires_review_is_resolved_only_by_succeed_or_fail() {
+        let accepted: Vec<PayoutEvent> = PayoutEvent::ALL
+            .into_iter()
+            .filter(|event| PayoutState::RequiresReview.apply(event).is_ok())
+            .collect();
+        assert_eq!(accepted, [Succeed, Fail]);
+    }
+
+    #[test]
+    fn every_state_that_is_not_final_has_a_way_out() {
+        for state in PayoutState::ALL
+            .into_iter()
+            .filter(|state| !state.is_final())
+        {
+            assert!(
+                PayoutEvent::ALL
+                    .iter()
+                    .any(|event| state.apply(event).is_ok()),
+                "{state}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_is_never_resent_without_a_status_answer() {
+        // From unknown the only way back to the queue is a status query saying "not found".
+        let back_to_queue: Vec<PayoutEvent> = PayoutEvent::ALL
+            .into_iter()
+            .filter(|event| PayoutState::Unknown.apply(event) == Ok(PayoutState::Queued))
+            .collect();
+        assert_eq!(back_to_queue, [NotFound]);
+        assert!(PayoutState::Unknown.apply(&Claim).is_err());
+        assert!(PayoutState::Unknown.apply(&NotSent).is_err());
+    }
+
+    #[test]
+    fn reservation_is_held_from_queued_until_a_final_outcome() {
+        let holding: Vec<&str> = PayoutState::ALL
+            .into_iter()
+            .filter(|state| state.holds_reservation())
+            .map(PayoutState::as_str)
+            .collect();
+        assert_eq!(
+            holding,
+            [
+                "queued",
+                "sending",
+                "submitted",
+                "unknown",
+                "requires_review"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_round_trip_through_from_str_and_serde() {
+        for state in PayoutState::ALL {
+            assert_eq!(state.as_str().parse::<PayoutState>(), Ok(state));
+            assert_eq!(state.to_string(), state.as_str());
+            let json = serde_json::to_string(&state).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+            assert_eq!(
+                serde_json::from_str::<PayoutState>(&json).expect("deserializes"),
+                state
+            );
+        }
+        assert!("Received".parse::<PayoutState>().is_err());
+        assert!("".parse::<PayoutState>().is_err());
+    }
+
+    #[test]
+    fn names_are_distinct() {
+        let states: HashSet<&str> = PayoutState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(states.len(), PayoutState::ALL.len());
+        let events: HashSet<&str> = PayoutEvent::ALL.iter().map(|e| e.name()).collect();
+        assert_eq!(events.len(), PayoutEvent::ALL.len());
+    }
+
+    #[test]
+    fn postgres_text_round_trip() {
+        use tokio_postgres::types::{FromSql, ToSql, Type};
+        let mut buffer = tokio_postgres::types::private::BytesMut::new();
+        PayoutState::RequiresReview
+            .to_sql_checked(&Type::TEXT, &mut buffer)
+            .expect("encodes");
+        assert_eq!(&buffer[..], b"requires_review");
+        let decoded = PayoutState::from_sql(&Type::TEXT, &buffer).expect("decodes");
+        assert_eq!(decoded, PayoutState::RequiresReview);
+        assert!(PayoutState::from_sql(&Type::TEXT, b"lost").is_err());
+        assert!(
+            PayoutState::Queued
+                .to_sql_checked(&Type::INT4, &mut buffer)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! The PostgreSQL store: connection pool, migrations compiled into the binary, and the
+//! tables of merchants, batches and payout lines. Store functions take
+//! `&impl GenericClient` so they run on a pooled client or inside a transaction.
+
+pub mod batches;
+pub mod merchants;
+pub mod migrations;
+pub mod payout_lines;
+pub mod pool;
+
+use crate::state::InvalidTransition;
+
+/// What went wrong in the store, named for what the caller can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist, or belongs to another merchant.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The row was not in the state the caller expected: someone else moved it first.
+    #[error("{what} is no longer {expected}")]
+    StaleState {
+        what: &'static str,
+        expected: &'static str,
+    },
+    #[error(transparent)]
+    Transition(#[from] InvalidTransition),
+    #[error("a stored value is invalid: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    #[error("database pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+}

@@ -1,0 +1,93 @@
+//! Batches: created in `received`, moved by their state machine behind a
+//! `WHERE state = $expected` guard, read with their counts and totals.
+
+use jiff::Timestamp;
+use deadpool_postgres::GenericClient;
+
+use super::StoreError;
+use crate::ids::{ApiKeyId, BatchId, MerchantId};
+use crate::money::{Amount, Currency};
+use crate::state::batch::{BatchEvent, BatchState};
+
+/// A batch to create.
+#[derive(Clone, Debug)]
+pub struct NewBatch {
+    pub id: BatchId,
+    pub merchant: MerchantId,
+    pub currency: Currency,
+    /// The key that created it (`None` from the command line).
+    pub created_by: Option<ApiKeyId>,
+    /// SHA-256 of the uploaded file, to refuse the same payroll uploaded twice.
+    pub file_sha256: Option<[u8; 32]>,
+}
+
+/// A batch as stored: its state, counts and totals.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Batch {
+    pub id: BatchId,
+    pub merchant: MerchantId,
+    pub state: BatchState,
+    pub currency: Currency,
+    pub line_count: i32,
+    pub total_amount: Amount,
+    pub total_fee: Amount,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+const INSERT: &str = "
+    INSERT INTO batches (id, merchant_id, state, currency, created_by, file_sha256)
+    VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Creates a batch in `received`, with no lines yet.
+pub async fn insert(client: &impl GenericClient, batch: &NewBatch) -> Result<(), StoreError> {
+    let file = batch.file_sha256.as_ref().map(|hash| hash.as_slice());
+    client
+        .execute(
+            INSERT,
+            &[&batch.id, &batch.merchant, &BatchState::Received.as_str(), &batch.currency.code(), &batch.created_by, &file],
+        )
+        .await?;
+    Ok(())
+}
+
+const TRANSITION: &str = "
+    UPDATE batches SET state = $4, updated_at = now()
+     WHERE id = $1 AND merchant_id = $2 AND state = $3";
+
+/// Moves a batch from `from` by `event`; `StaleState` when it was no longer in `from`.
+pub async fn transition(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    batch: BatchId,
+    from: BatchState,
+    event: BatchEvent,
+) -> Result<BatchState, StoreError> {
+    let to = from.apply(&event)?;
+    let moved = client.execute(TRANSITION, &[&batch, &merchant, &from.as_str(), &to.as_str()]).await?;
+    if moved == 0 {
+        return Err(StoreError::StaleState { what: "batch", expected: from.as_str() });
+    }
+    Ok(to)
+}
+
+const GET: &str = "
+    SELECT id, merchant_id, state, currency, line_count, total_amount, total_fee, created_at, updated_at
+      FROM batches WHERE id = $1 AND merchant_id = $2";
+
+/// Reads one of a merchant's batches; another merchant's batch is `NotFound`.
+pub async fn get(client: &impl GenericClient, merchant: MerchantId, batch: BatchId) -> Result<Batch, StoreError> {
+    let row = client.query_opt(GET, &[&batch, &merchant]).await?.ok_or(StoreError::NotFound { what: "batch" })?;
+    let currency: &str = row.try_get(3)?;
+    Ok(Batch {
+        id: row.try_get(0)?,
+        merchant: row.try_get(1)?,
+        state: row.try_get(2)?,
+        currency: currency.parse().map_err(|_| StoreError::Corrupt(format!("currency {currency}")))?,
+        line_count: row.try_get(4)?,
+        total_amount: row.try_get(5)?,
+        total_fee: row.try_get(6)?,
+        created_at: row.try_get(7)?,
+        updated_at: row.try_get(8)?,
+    })
+}

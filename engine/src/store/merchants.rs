@@ -1,0 +1,137 @@
+//! Merchants: created with their fee agreement, ledger accounts and one API key per role
+//! in one transaction; listed and read.
+
+use jiff::Timestamp;
+use deadpool_postgres::{GenericClient, Transaction};
+use tokio_postgres::Row;
+
+use super::StoreError;
+use crate::api_key::{NewApiKey, Role};
+use crate::fee::FeeAgreement;
+use crate::ids::{ApiKeyId, MerchantId};
+use crate::ledger::{self, LedgerError};
+use crate::money::{Amount, Currency};
+
+/// A merchant to create.
+#[derive(Clone, Debug)]
+pub struct NewMerchant {
+    pub name: String,
+    pub currency: Currency,
+    pub fees: FeeAgreement,
+    /// Four-eyes approval: `None` never, zero always, otherwise above this total.
+    pub approval_threshold: Option<Amount>,
+}
+
+/// A merchant as stored.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Merchant {
+    pub id: MerchantId,
+    pub name: String,
+    pub currency: Currency,
+    pub fees: FeeAgreement,
+    pub approval_threshold: Option<Amount>,
+    pub created_at: Timestamp,
+}
+
+/// An API key just issued: the secret is shown this once and never stored.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct IssuedKey {
+    pub id: ApiKeyId,
+    pub role: Role,
+    pub prefix: String,
+    pub secret: String,
+}
+
+/// Why a merchant could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateMerchantError {
+    #[error("a merchant's name must be 1 to 200 characters")]
+    InvalidName,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// Longest merchant name, as the schema allows.
+pub const NAME_MAX_CHARS: usize = 200;
+
+const INSERT_MERCHANT: &str = "
+    INSERT INTO merchants (id, name, currency, payout_fee, collection_fee_bps, approval_threshold)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    RETURNING created_at";
+
+const INSERT_KEY: &str = "
+    INSERT INTO api_keys (id, merchant_id, prefix, hash, role) VALUES ($1, $2, $3, $4, $5)";
+
+/// Creates a merchant, opens its ledger accounts and issues one API key per role.
+pub async fn create(tx: &Transaction<'_>, new: &NewMerchant) -> Result<(Merchant, Vec<IssuedKey>), CreateMerchantError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+        return Err(CreateMerchantError::InvalidName);
+    }
+    let id = MerchantId::new();
+    let row = tx
+        .query_one(
+            INSERT_MERCHANT,
+            &[
+                &id,
+                &name,
+                &new.currency.code(),
+                &new.fees.payout_fee(),
+                &i32::from(new.fees.collection_fee_bps()),
+                &new.approval_threshold,
+            ],
+        )
+        .await
+        .map_err(StoreError::from)?;
+    ledger::open_accounts(tx, id).await?;
+    let mut keys = Vec::with_capacity(Role::ALL.len());
+    for role in Role::ALL {
+        let key = NewApiKey::generate();
+        let key_id = ApiKeyId::new();
+        tx.execute(INSERT_KEY, &[&key_id, &id, &key.prefix, &key.hash.as_slice(), &role.as_str()])
+            .await
+            .map_err(StoreError::from)?;
+        keys.push(IssuedKey { id: key_id, role, prefix: key.prefix, secret: key.secret });
+    }
+    let merchant = Merchant {
+        id,
+        name: name.to_owned(),
+        currency: new.currency,
+        fees: new.fees,
+        approval_threshold: new.approval_threshold,
+        created_at: row.try_get(0).map_err(StoreError::from)?,
+    };
+    Ok((merchant, keys))
+}
+
+const COLUMNS: &str = "id, name, currency, payout_fee, collection_fee_bps, approval_threshold, created_at";
+
+/// Reads one merchant.
+pub async fn get(client: &impl GenericClient, id: MerchantId) -> Result<Merchant, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM merchants WHERE id = $1");
+    let row = client.query_opt(&sql, &[&id]).await?.ok_or(StoreError::NotFound { what: "merchant" })?;
+    from_row(&row)
+}
+
+/// Every merchant, oldest first.
+pub async fn list(client: &impl GenericClient) -> Result<Vec<Merchant>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM merchants ORDER BY created_at, id");
+    client.query(&sql, &[]).await?.iter().map(from_row).collect()
+}
+
+fn from_row(row: &Row) -> Result<Merchant, StoreError> {
+    let currency: &str = row.try_get(2)?;
+    let bps: i32 = row.try_get(4)?;
+    let bps = u16::try_from(bps).map_err(|_| StoreError::Corrupt(format!("collection fee {bps} bps")))?;
+    let fees = FeeAgreement::new(row.try_get(3)?, bps).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(Merchant {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        currency: currency.parse().map_err(|_| StoreError::Corrupt(format!("currency {currency}")))?,
+        fees,
+        approval_threshold: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+    })
+}

@@ -1,0 +1,8 @@
+//! The engine's integration tests, on a real PostgreSQL the tests start themselves.
+
+mod launcher;
+mod ledger;
+mod ledger_properties;
+mod merchants;
+mod payout_lines;
+mod support;
