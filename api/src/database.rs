@@ -41,7 +41,11 @@ impl Database {
         };
         let pool = pool::connect(&url, config.database_pool_size)?;
         let database = Database { pool, server };
-        let mut client = database.pool.get().await.context("connecting to the database")?;
+        let mut client = database
+            .pool
+            .get()
+            .await
+            .context("connecting to the database")?;
         if migrate == Migrate::Always || database.server.is_some() {
             let applied = migrations::run(&mut client).await?;
             if !applied.is_empty() {

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 async fn healthz() -> Json<Value> {
@@ -22,16 +24,20 @@ async fn healthz() -> Json<Value> {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let not_ready = |reason: String| {
         tracing::warn!(%reason, "not ready");
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not_ready", "reason": reason })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "not_ready", "reason": reason })),
+        )
     };
     let client = match state.pool.get().await {
         Ok(client) => client,
         Err(error) => return not_ready(format!("database unreachable: {error}")),
     };
     match migrations::applied_version(&client).await {
-        Ok(Some(version)) if version == migrations::latest_version() => {
-            (StatusCode::OK, Json(json!({ "status": "ready", "schema_version": version })))
-        }
+        Ok(Some(version)) if version == migrations::latest_version() => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "schema_version": version })),
+        ),
         Ok(applied) => not_ready(format!(
             "database schema at {applied:?}, this binary needs {}",
             migrations::latest_version()

@@ -18,7 +18,9 @@ const LOOKUP_LEN: usize = 12;
 const SECRET_LEN: usize = 32;
 
 /// What a key may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads everything of its merchant.
@@ -80,10 +82,20 @@ pub struct NewApiKey {
 impl NewApiKey {
     pub fn generate() -> NewApiKey {
         let mut rng = rand::rng();
-        let prefix = format!("{KEY_PREFIX}{}", Alphanumeric.sample_string(&mut rng, LOOKUP_LEN));
-        let secret = format!("{prefix}_{}", Alphanumeric.sample_string(&mut rng, SECRET_LEN));
+        let prefix = format!(
+            "{KEY_PREFIX}{}",
+            Alphanumeric.sample_string(&mut rng, LOOKUP_LEN)
+        );
+        let secret = format!(
+            "{prefix}_{}",
+            Alphanumeric.sample_string(&mut rng, SECRET_LEN)
+        );
         let hash = hash_key(&secret);
-        NewApiKey { prefix, secret, hash }
+        NewApiKey {
+            prefix,
+            secret,
+            hash,
+        }
     }
 }
 
@@ -98,7 +110,10 @@ pub fn prefix_of(presented: &str) -> Option<&str> {
     let (lookup, secret) = rest.split_once('_')?;
     let shaped = lookup.len() == LOOKUP_LEN
         && secret.len() == SECRET_LEN
-        && lookup.bytes().chain(secret.bytes()).all(|b| b.is_ascii_alphanumeric());
+        && lookup
+            .bytes()
+            .chain(secret.bytes())
+            .all(|b| b.is_ascii_alphanumeric());
     shaped.then(|| &presented[..KEY_PREFIX.len() + LOOKUP_LEN])
 }
 
@@ -128,7 +143,12 @@ mod tests {
 
     #[test]
     fn malformed_keys_have_no_prefix() {
-        for text in ["", "pr_", "pr_short_secret", "sk_abcdefghijkl_abcdefghijklmnopqrstuvwxyz012345"] {
+        for text in [
+            "",
+            "pr_",
+            "pr_short_secret",
+            "sk_abcdefghijkl_abcdefghijklmnopqrstuvwxyz012345",
+        ] {
             assert_eq!(prefix_of(text), None, "{text}");
         }
     }

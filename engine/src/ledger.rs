@@ -14,7 +14,10 @@ mod postings;
 
 pub use audit::{AuditReport, audit};
 pub use balances::{Balances, balances};
-pub use postings::{CollectionCredit, Release, Settlement, credit_collection, fund, open_accounts, release, reserve, settle};
+pub use postings::{
+    CollectionCredit, Release, Settlement, credit_collection, fund, open_accounts, release,
+    reserve, settle,
+};
 
 use crate::money::Amount;
 
@@ -82,14 +85,25 @@ pub enum LedgerError {
 impl From<tokio_postgres::Error> for LedgerError {
     /// Maps PostgreSQL's constraint violations by constraint name.
     fn from(error: tokio_postgres::Error) -> LedgerError {
-        let constraint = error.as_db_error().and_then(|db| db.constraint()).map(str::to_owned);
+        let constraint = error
+            .as_db_error()
+            .and_then(|db| db.constraint())
+            .map(str::to_owned);
         match constraint.as_deref() {
-            Some("journal_entries_one_reservation_per_batch") => LedgerError::AlreadyPosted { what: "the batch reservation" },
-            Some("journal_entries_one_outcome_per_payout") => LedgerError::AlreadyPosted { what: "the payout's outcome" },
-            Some("journal_entries_one_credit_per_collection") => LedgerError::AlreadyPosted { what: "the collection" },
+            Some("journal_entries_one_reservation_per_batch") => LedgerError::AlreadyPosted {
+                what: "the batch reservation",
+            },
+            Some("journal_entries_one_outcome_per_payout") => LedgerError::AlreadyPosted {
+                what: "the payout's outcome",
+            },
+            Some("journal_entries_one_credit_per_collection") => LedgerError::AlreadyPosted {
+                what: "the collection",
+            },
             Some("journal_entries_merchant_id_fkey") => LedgerError::UnknownMerchant,
             Some(name @ ("ledger_accounts_balance_non_negative" | "journal_entries_balanced")) => {
-                LedgerError::Refused { constraint: name.to_owned() }
+                LedgerError::Refused {
+                    constraint: name.to_owned(),
+                }
             }
             _ => LedgerError::Database(error),
         }

@@ -37,9 +37,10 @@ impl TestDb {
         let server = SERVER.get_or_init(start_server).await;
         let number = server.next_database.fetch_add(1, Ordering::Relaxed);
         let name = format!("test_{number}");
-        let (admin, connection) = tokio_postgres::connect(&server.server.url("postgres"), tokio_postgres::NoTls)
-            .await
-            .expect("connect to the test server");
+        let (admin, connection) =
+            tokio_postgres::connect(&server.server.url("postgres"), tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test server");
         let connection = tokio::spawn(connection);
         admin
             .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
@@ -54,7 +55,10 @@ impl TestDb {
 
     /// A pooled client (panics with the reason if none can be had).
     pub async fn client(&self) -> deadpool_postgres::Object {
-        self.pool.get().await.expect("a connection to the test database")
+        self.pool
+            .get()
+            .await
+            .expect("a connection to the test database")
     }
 }
 
@@ -63,15 +67,24 @@ async fn start_server() -> TestServer {
     let server = LocalPostgres::start(&root, Durability::Fast)
         .await
         .unwrap_or_else(|error| panic!("tests need PostgreSQL and could not start it: {error}"));
-    server.ensure_database(TEMPLATE).await.expect("create the template database");
-    let (mut client, connection) = tokio_postgres::connect(&server.url(TEMPLATE), tokio_postgres::NoTls)
+    server
+        .ensure_database(TEMPLATE)
         .await
-        .expect("connect to the template database");
+        .expect("create the template database");
+    let (mut client, connection) =
+        tokio_postgres::connect(&server.url(TEMPLATE), tokio_postgres::NoTls)
+            .await
+            .expect("connect to the template database");
     let connection = tokio::spawn(connection);
-    migrations::run(&mut client).await.expect("migrate the template database");
+    migrations::run(&mut client)
+        .await
+        .expect("migrate the template database");
     drop(client);
     let _ = connection.await;
-    TestServer { server, next_database: AtomicU32::new(0) }
+    TestServer {
+        server,
+        next_database: AtomicU32::new(0),
+    }
 }
 
 /// `<tmp>/payrail-tests/<pid>`. Directories left by test processes that have ended (whose
@@ -80,8 +93,13 @@ fn server_root() -> PathBuf {
     let base = std::env::temp_dir().join("payrail-tests");
     if let Ok(entries) = std::fs::read_dir(&base) {
         for entry in entries.filter_map(Result::ok) {
-            let pid = entry.file_name().to_str().and_then(|name| name.parse::<i32>().ok());
-            let ended = pid.is_some_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_err());
+            let pid = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.parse::<i32>().ok());
+            let ended = pid.is_some_and(|pid| {
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_err()
+            });
             if ended {
                 let _ = std::fs::remove_dir_all(entry.path());
             }

@@ -16,7 +16,13 @@ use crate::cli::MerchantCommand;
 pub async fn run(command: MerchantCommand, pool: &Pool) -> anyhow::Result<()> {
     let mut client = pool.get().await.context("connecting to the database")?;
     let output = match command {
-        MerchantCommand::Create { name, payout_fee, collection_fee_bps, currency, approval_threshold } => {
+        MerchantCommand::Create {
+            name,
+            payout_fee,
+            collection_fee_bps,
+            currency,
+            approval_threshold,
+        } => {
             let currency: Currency = currency.parse()?;
             let payout_fee = Amount::parse(&payout_fee, currency).context("--payout-fee")?;
             let approval_threshold = approval_threshold
@@ -24,7 +30,12 @@ pub async fn run(command: MerchantCommand, pool: &Pool) -> anyhow::Result<()> {
                 .transpose()
                 .context("--approval-threshold")?;
             let fees = FeeAgreement::new(payout_fee, collection_fee_bps)?;
-            let new = NewMerchant { name, currency, fees, approval_threshold };
+            let new = NewMerchant {
+                name,
+                currency,
+                fees,
+                approval_threshold,
+            };
             let tx = client.transaction().await?;
             let (merchant, keys) = merchants::create(&tx, &new).await?;
             tx.commit().await?;

@@ -15,7 +15,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), "payrail is serving");
-    let state = AppState { pool: database.pool.clone() };
+    let state = AppState {
+        pool: database.pool.clone(),
+    };
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown::signal())
         .await

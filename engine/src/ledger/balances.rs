@@ -26,7 +26,10 @@ pub struct Balances {
 const BALANCES: &str = "SELECT kind, route, balance FROM ledger_accounts WHERE merchant_id = $1";
 
 /// Reads a merchant's balances; `UnknownMerchant` when it has no accounts.
-pub async fn balances(client: &impl GenericClient, merchant: MerchantId) -> Result<Balances, LedgerError> {
+pub async fn balances(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+) -> Result<Balances, LedgerError> {
     let rows = client.query(BALANCES, &[&merchant]).await?;
     if rows.is_empty() {
         return Err(LedgerError::UnknownMerchant);

@@ -66,11 +66,18 @@ const FUND: &str = "
     SELECT count(*) FROM posted";
 
 /// Tops up a merchant's available balance from outside (the external funding account).
-pub async fn fund(tx: &Transaction<'_>, merchant: MerchantId, amount: Amount) -> Result<(), LedgerError> {
+pub async fn fund(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    amount: Amount,
+) -> Result<(), LedgerError> {
     if amount.is_zero() {
         return Err(LedgerError::InvalidAmount("a top-up must be positive"));
     }
-    let written: i64 = tx.query_one(FUND, &[&merchant, &amount.minor()]).await?.get(0);
+    let written: i64 = tx
+        .query_one(FUND, &[&merchant, &amount.minor()])
+        .await?
+        .get(0);
     expect_postings(2, written)
 }
 
@@ -95,19 +102,33 @@ const RESERVE: &str = "
 /// Reserves a batch's whole total (amounts + fees) in one entry, all or nothing: when the
 /// available balance does not cover it, nothing is posted and `InsufficientFunds` says
 /// how much there is.
-pub async fn reserve(tx: &Transaction<'_>, merchant: MerchantId, batch: BatchId, total: Amount) -> Result<(), LedgerError> {
+pub async fn reserve(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    batch: BatchId,
+    total: Amount,
+) -> Result<(), LedgerError> {
     if total.is_zero() {
         return Err(LedgerError::InvalidAmount("a reservation must be positive"));
     }
-    let row = tx.query_one(&tx.prepare_cached(RESERVE).await?, &[&merchant, &batch, &total.minor()]).await?;
+    let row = tx
+        .query_one(
+            &tx.prepare_cached(RESERVE).await?,
+            &[&merchant, &batch, &total.minor()],
+        )
+        .await?;
     let available: Option<i64> = row.get(0);
     let written: i64 = row.get(1);
     let Some(available) = available else {
         return Err(LedgerError::UnknownMerchant);
     };
     if written == 0 {
-        let available = Amount::from_minor(available).map_err(|_| LedgerError::InvalidAmount("stored balance"))?;
-        return Err(LedgerError::InsufficientFunds { available, needed: total });
+        let available = Amount::from_minor(available)
+            .map_err(|_| LedgerError::InvalidAmount("stored balance"))?;
+        return Err(LedgerError::InsufficientFunds {
+            available,
+            needed: total,
+        });
     }
     expect_postings(2, written)
 }
@@ -143,7 +164,11 @@ const SETTLE: &str = "
     SELECT count(*) FROM posted";
 
 /// Settles many paid lines: one entry per line, all in one statement.
-pub async fn settle(tx: &Transaction<'_>, merchant: MerchantId, lines: &[Settlement]) -> Result<(), LedgerError> {
+pub async fn settle(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    lines: &[Settlement],
+) -> Result<(), LedgerError> {
     if lines.is_empty() {
         return Ok(());
     }
@@ -151,13 +176,29 @@ pub async fn settle(tx: &Transaction<'_>, merchant: MerchantId, lines: &[Settlem
     let routes: Vec<&str> = lines.iter().map(|l| l.route.as_str()).collect();
     let amounts: Vec<i64> = lines.iter().map(|l| l.amount.minor()).collect();
     let fees: Vec<i64> = lines.iter().map(|l| l.fee.minor()).collect();
-    if amounts.iter().any(|a| *a == 0) {
-        return Err(LedgerError::InvalidAmount("a settled payout must be positive"));
+    if amounts.contains(&0) {
+        return Err(LedgerError::InvalidAmount(
+            "a settled payout must be positive",
+        ));
     }
-    tx.execute(&tx.prepare_cached(OPEN_CLEARING).await?, &[&merchant, &routes]).await?;
-    let written: i64 = tx.query_one(&tx.prepare_cached(SETTLE).await?, &[&merchant, &payouts, &routes, &amounts, &fees]).await?.get(0);
-    let with_fee = i64::try_from(fees.iter().filter(|f| **f != 0).count()).expect("line counts fit in i64");
-    expect_postings(2 * i64::try_from(lines.len()).expect("line counts fit in i64") + with_fee, written)
+    tx.execute(
+        &tx.prepare_cached(OPEN_CLEARING).await?,
+        &[&merchant, &routes],
+    )
+    .await?;
+    let written: i64 = tx
+        .query_one(
+            &tx.prepare_cached(SETTLE).await?,
+            &[&merchant, &payouts, &routes, &amounts, &fees],
+        )
+        .await?
+        .get(0);
+    let with_fee =
+        i64::try_from(fees.iter().filter(|f| **f != 0).count()).expect("line counts fit in i64");
+    expect_postings(
+        2 * i64::try_from(lines.len()).expect("line counts fit in i64") + with_fee,
+        written,
+    )
 }
 
 const RELEASE: &str = "
@@ -179,17 +220,32 @@ const RELEASE: &str = "
     SELECT count(*) FROM posted";
 
 /// Releases the reservations of many lines that will not be paid, in one statement.
-pub async fn release(tx: &Transaction<'_>, merchant: MerchantId, lines: &[Release]) -> Result<(), LedgerError> {
+pub async fn release(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    lines: &[Release],
+) -> Result<(), LedgerError> {
     if lines.is_empty() {
         return Ok(());
     }
     let payouts: Vec<Uuid> = lines.iter().map(|l| *l.payout.as_uuid()).collect();
     let amounts: Vec<i64> = lines.iter().map(|l| l.amount_with_fee.minor()).collect();
-    if amounts.iter().any(|a| *a == 0) {
-        return Err(LedgerError::InvalidAmount("a released reservation must be positive"));
+    if amounts.contains(&0) {
+        return Err(LedgerError::InvalidAmount(
+            "a released reservation must be positive",
+        ));
     }
-    let written: i64 = tx.query_one(&tx.prepare_cached(RELEASE).await?, &[&merchant, &payouts, &amounts]).await?.get(0);
-    expect_postings(2 * i64::try_from(lines.len()).expect("line counts fit in i64"), written)
+    let written: i64 = tx
+        .query_one(
+            &tx.prepare_cached(RELEASE).await?,
+            &[&merchant, &payouts, &amounts],
+        )
+        .await?
+        .get(0);
+    expect_postings(
+        2 * i64::try_from(lines.len()).expect("line counts fit in i64"),
+        written,
+    )
 }
 
 const CREDIT_COLLECTION: &str = "
@@ -212,12 +268,24 @@ const CREDIT_COLLECTION: &str = "
     SELECT count(*) FROM posted";
 
 /// Credits a paid collection to the merchant, less its fee, once.
-pub async fn credit_collection(tx: &Transaction<'_>, merchant: MerchantId, credit: &CollectionCredit) -> Result<(), LedgerError> {
+pub async fn credit_collection(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    credit: &CollectionCredit,
+) -> Result<(), LedgerError> {
     if credit.amount.is_zero() || credit.fee > credit.amount {
-        return Err(LedgerError::InvalidAmount("a collection must be positive and cover its fee"));
+        return Err(LedgerError::InvalidAmount(
+            "a collection must be positive and cover its fee",
+        ));
     }
     let (amount, fee) = (credit.amount.minor(), credit.fee.minor());
-    let written: i64 = tx.query_one(CREDIT_COLLECTION, &[&merchant, &credit.collection, &amount, &fee]).await?.get(0);
+    let written: i64 = tx
+        .query_one(
+            CREDIT_COLLECTION,
+            &[&merchant, &credit.collection, &amount, &fee],
+        )
+        .await?
+        .get(0);
     let expected = 1 + i64::from(amount != fee) + i64::from(fee != 0);
     expect_postings(expected, written)
 }

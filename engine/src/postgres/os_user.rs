@@ -34,7 +34,9 @@ impl ServerUser {
                 "running as root, and PostgreSQL refuses root: create the `{POSTGRES_ACCOUNT}` \
                  account (Debian's postgresql package does) or run Payrail as another user"
             )),
-            Err(errno) => Err(format!("looking up the `{POSTGRES_ACCOUNT}` account: {errno}")),
+            Err(errno) => Err(format!(
+                "looking up the `{POSTGRES_ACCOUNT}` account: {errno}"
+            )),
         }
     }
 

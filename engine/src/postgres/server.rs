@@ -13,9 +13,9 @@ use nix::unistd::Pid;
 use rand::distr::{Alphanumeric, SampleString};
 use tokio::sync::watch;
 
+use super::SUPERUSER;
 use super::binaries::Binaries;
 use super::os_user::ServerUser;
-use super::SUPERUSER;
 
 /// How long a starting server may take to accept connections.
 const START_TIMEOUT_MS: u64 = 60_000;
@@ -95,7 +95,8 @@ impl LocalPostgres {
         std::fs::create_dir_all(root).map_err(io_error(format!("creating {}", root.display())))?;
         let root = std::fs::canonicalize(root).map_err(io_error("resolving the data root"))?;
         let data = root.join("postgres");
-        user.ensure_reachable(&data).map_err(io_error("opening the way to the data directory"))?;
+        user.ensure_reachable(&data)
+            .map_err(io_error("opening the way to the data directory"))?;
         if !data.join("PG_VERSION").exists() {
             initdb(&binaries, &user, &root, &data).await?;
         }
@@ -103,7 +104,12 @@ impl LocalPostgres {
             .map_err(io_error("reading the server's password file"))?;
         if let Some(port) = running_server_port(&data) {
             tracing::info!(port, data = %data.display(), "using the PostgreSQL server already running");
-            let server = LocalPostgres { root, port, password, process: None };
+            let server = LocalPostgres {
+                root,
+                port,
+                password,
+                process: None,
+            };
             server.wait_until_ready(None).await?;
             return Ok(server);
         }
@@ -112,14 +118,22 @@ impl LocalPostgres {
             attempts += 1;
             let port = free_port()?;
             let process = spawn_server(&binaries, &user, &root, port, durability)?;
-            let server = LocalPostgres { root: root.clone(), port, password: password.clone(), process: Some(process) };
+            let server = LocalPostgres {
+                root: root.clone(),
+                port,
+                password: password.clone(),
+                process: Some(process),
+            };
             match server.wait_until_ready(server.process.as_ref()).await {
                 Ok(()) => {
                     tracing::info!(port, data = %data.display(), "started a private PostgreSQL server");
                     return Ok(server);
                 }
                 Err(LaunchError::NotStarted { tail, .. })
-                    if tail.contains("could not bind") && attempts < BIND_ATTEMPTS_MAX => continue,
+                    if tail.contains("could not bind") && attempts < BIND_ATTEMPTS_MAX =>
+                {
+                    continue;
+                }
                 Err(error) => return Err(error),
             }
         }
@@ -127,7 +141,10 @@ impl LocalPostgres {
 
     /// A connection URL for one database on this server.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}", self.password, self.port)
+        format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
     }
 
     /// The TCP port the server listens on (127.0.0.1 only).
@@ -142,7 +159,8 @@ impl LocalPostgres {
 
     /// Creates `database` unless it exists.
     pub async fn ensure_database(&self, database: &str) -> Result<(), tokio_postgres::Error> {
-        let (client, connection) = tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls).await?;
+        let (client, connection) =
+            tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls).await?;
         let connection = tokio::spawn(connection);
         let exists = client
             .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&database])
@@ -151,7 +169,9 @@ impl LocalPostgres {
         if !exists {
             // Identifiers cannot be bound as parameters; quote it as PostgreSQL would.
             let quoted = database.replace('"', "\"\"");
-            client.batch_execute(&format!("CREATE DATABASE \"{quoted}\"")).await?;
+            client
+                .batch_execute(&format!("CREATE DATABASE \"{quoted}\""))
+                .await?;
         }
         drop(client);
         let _ = connection.await;
@@ -172,7 +192,10 @@ impl LocalPostgres {
         .await
         .is_ok();
         if !stopped {
-            tracing::warn!(pid = process.pid.as_raw(), "PostgreSQL did not stop in time; telling it to quit now");
+            tracing::warn!(
+                pid = process.pid.as_raw(),
+                "PostgreSQL did not stop in time; telling it to quit now"
+            );
             let _ = kill(process.pid, Signal::SIGQUIT);
             let _ = process.exit.wait_for(Option::is_some).await;
         }
@@ -185,12 +208,13 @@ impl LocalPostgres {
         let mut poll = tokio::time::interval(Duration::from_millis(READY_POLL_MS));
         loop {
             poll.tick().await;
-            if let Some(process) = process {
-                if process.exit.borrow().is_some() {
-                    return Err(self.not_started());
-                }
+            if process.is_some_and(|process| process.exit.borrow().is_some()) {
+                return Err(self.not_started());
             }
-            if tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls).await.is_ok() {
+            if tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
@@ -204,7 +228,10 @@ impl LocalPostgres {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let tail: Vec<&str> = text.lines().rev().take(20).collect();
         let tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
-        LaunchError::NotStarted { log: log.display().to_string(), tail }
+        LaunchError::NotStarted {
+            log: log.display().to_string(),
+            tail,
+        }
     }
 }
 
@@ -212,10 +239,8 @@ impl Drop for LocalPostgres {
     /// A server this launcher started never outlives it: if `stop` was not awaited, the
     /// server is at least told to shut down.
     fn drop(&mut self) {
-        if let Some(process) = &self.process {
-            if process.exit.borrow().is_none() {
-                let _ = kill(process.pid, Signal::SIGINT);
-            }
+        if let Some(process) = self.process.as_ref().filter(|p| p.exit.borrow().is_none()) {
+            let _ = kill(process.pid, Signal::SIGINT);
         }
     }
 }
@@ -228,15 +253,24 @@ fn log_file(root: &Path) -> PathBuf {
     root.join("postgres.log")
 }
 
-async fn initdb(binaries: &Binaries, user: &ServerUser, root: &Path, data: &Path) -> Result<(), LaunchError> {
+async fn initdb(
+    binaries: &Binaries,
+    user: &ServerUser,
+    root: &Path,
+    data: &Path,
+) -> Result<(), LaunchError> {
     std::fs::create_dir_all(data).map_err(io_error("creating the data directory"))?;
     std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700))
         .map_err(io_error("restricting the data directory"))?;
-    user.give(data).map_err(io_error("handing the data directory to the postgres account"))?;
+    user.give(data).map_err(io_error(
+        "handing the data directory to the postgres account",
+    ))?;
     let password = Alphanumeric.sample_string(&mut rand::rng(), PASSWORD_LEN);
     let initdb_password = root.join("initdb.password");
     write_private(&initdb_password, &password)?;
-    user.give(&initdb_password).map_err(io_error("handing the password file to the postgres account"))?;
+    user.give(&initdb_password).map_err(io_error(
+        "handing the password file to the postgres account",
+    ))?;
     let mut command = tokio::process::Command::new(binaries.program("initdb"));
     command
         .arg("--pgdata")
@@ -290,8 +324,12 @@ fn running_server_port(data: &Path) -> Option<u16> {
 }
 
 fn free_port() -> Result<u16, LaunchError> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io_error("finding a free port"))?;
-    let port = listener.local_addr().map_err(io_error("finding a free port"))?.port();
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(io_error("finding a free port"))?;
+    let port = listener
+        .local_addr()
+        .map_err(io_error("finding a free port"))?
+        .port();
     Ok(port)
 }
 
@@ -309,18 +347,32 @@ fn spawn_server(
         .append(true)
         .open(log_file(root))
         .map_err(io_error("opening the server log"))?;
-    let log_err = log.try_clone().map_err(io_error("opening the server log"))?;
+    let log_err = log
+        .try_clone()
+        .map_err(io_error("opening the server log"))?;
     let mut command = Command::new(binaries.program("postgres"));
     command
         .arg("-D")
         .arg(root.join("postgres"))
-        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="])
+        .args([
+            "-p",
+            &port.to_string(),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+        ])
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
         .process_group(0);
     if durability == Durability::Fast {
-        for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=400"] {
+        for setting in [
+            "fsync=off",
+            "synchronous_commit=off",
+            "full_page_writes=off",
+            "max_connections=400",
+        ] {
             command.args(["-c", setting]);
         }
     }
@@ -356,7 +408,10 @@ fn spawn_server(
 
 /// Asks the kernel to send the server SIGINT (a fast shutdown) when its parent thread ends,
 /// so that even a killed node leaves no server behind.
-#[expect(unsafe_code, reason = "pre_exec runs between fork and exec; prctl is async-signal-safe")]
+#[expect(
+    unsafe_code,
+    reason = "pre_exec runs between fork and exec; prctl is async-signal-safe"
+)]
 fn shut_down_with_parent(command: &mut Command) {
     // SAFETY: the closure makes one prctl system call and allocates nothing.
     unsafe {

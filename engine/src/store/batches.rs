@@ -1,8 +1,8 @@
 //! Batches: created in `received`, moved by their state machine behind a
 //! `WHERE state = $expected` guard, read with their counts and totals.
 
-use jiff::Timestamp;
 use deadpool_postgres::GenericClient;
+use jiff::Timestamp;
 
 use super::StoreError;
 use crate::ids::{ApiKeyId, BatchId, MerchantId};
@@ -45,7 +45,14 @@ pub async fn insert(client: &impl GenericClient, batch: &NewBatch) -> Result<(),
     client
         .execute(
             INSERT,
-            &[&batch.id, &batch.merchant, &BatchState::Received.as_str(), &batch.currency.code(), &batch.created_by, &file],
+            &[
+                &batch.id,
+                &batch.merchant,
+                &BatchState::Received.as_str(),
+                &batch.currency.code(),
+                &batch.created_by,
+                &file,
+            ],
         )
         .await?;
     Ok(())
@@ -64,9 +71,17 @@ pub async fn transition(
     event: BatchEvent,
 ) -> Result<BatchState, StoreError> {
     let to = from.apply(&event)?;
-    let moved = client.execute(TRANSITION, &[&batch, &merchant, &from.as_str(), &to.as_str()]).await?;
+    let moved = client
+        .execute(
+            TRANSITION,
+            &[&batch, &merchant, &from.as_str(), &to.as_str()],
+        )
+        .await?;
     if moved == 0 {
-        return Err(StoreError::StaleState { what: "batch", expected: from.as_str() });
+        return Err(StoreError::StaleState {
+            what: "batch",
+            expected: from.as_str(),
+        });
     }
     Ok(to)
 }
@@ -76,14 +91,23 @@ const GET: &str = "
       FROM batches WHERE id = $1 AND merchant_id = $2";
 
 /// Reads one of a merchant's batches; another merchant's batch is `NotFound`.
-pub async fn get(client: &impl GenericClient, merchant: MerchantId, batch: BatchId) -> Result<Batch, StoreError> {
-    let row = client.query_opt(GET, &[&batch, &merchant]).await?.ok_or(StoreError::NotFound { what: "batch" })?;
+pub async fn get(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    batch: BatchId,
+) -> Result<Batch, StoreError> {
+    let row = client
+        .query_opt(GET, &[&batch, &merchant])
+        .await?
+        .ok_or(StoreError::NotFound { what: "batch" })?;
     let currency: &str = row.try_get(3)?;
     Ok(Batch {
         id: row.try_get(0)?,
         merchant: row.try_get(1)?,
         state: row.try_get(2)?,
-        currency: currency.parse().map_err(|_| StoreError::Corrupt(format!("currency {currency}")))?,
+        currency: currency
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("currency {currency}")))?,
         line_count: row.try_get(4)?,
         total_amount: row.try_get(5)?,
         total_fee: row.try_get(6)?,

@@ -1,8 +1,8 @@
 //! Merchants: created with their fee agreement, ledger accounts and one API key per role
 //! in one transaction; listed and read.
 
-use jiff::Timestamp;
 use deadpool_postgres::{GenericClient, Transaction};
+use jiff::Timestamp;
 use tokio_postgres::Row;
 
 use super::StoreError;
@@ -65,7 +65,10 @@ const INSERT_KEY: &str = "
     INSERT INTO api_keys (id, merchant_id, prefix, hash, role) VALUES ($1, $2, $3, $4, $5)";
 
 /// Creates a merchant, opens its ledger accounts and issues one API key per role.
-pub async fn create(tx: &Transaction<'_>, new: &NewMerchant) -> Result<(Merchant, Vec<IssuedKey>), CreateMerchantError> {
+pub async fn create(
+    tx: &Transaction<'_>,
+    new: &NewMerchant,
+) -> Result<(Merchant, Vec<IssuedKey>), CreateMerchantError> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
         return Err(CreateMerchantError::InvalidName);
@@ -90,10 +93,24 @@ pub async fn create(tx: &Transaction<'_>, new: &NewMerchant) -> Result<(Merchant
     for role in Role::ALL {
         let key = NewApiKey::generate();
         let key_id = ApiKeyId::new();
-        tx.execute(INSERT_KEY, &[&key_id, &id, &key.prefix, &key.hash.as_slice(), &role.as_str()])
-            .await
-            .map_err(StoreError::from)?;
-        keys.push(IssuedKey { id: key_id, role, prefix: key.prefix, secret: key.secret });
+        tx.execute(
+            INSERT_KEY,
+            &[
+                &key_id,
+                &id,
+                &key.prefix,
+                &key.hash.as_slice(),
+                &role.as_str(),
+            ],
+        )
+        .await
+        .map_err(StoreError::from)?;
+        keys.push(IssuedKey {
+            id: key_id,
+            role,
+            prefix: key.prefix,
+            secret: key.secret,
+        });
     }
     let merchant = Merchant {
         id,
@@ -106,30 +123,43 @@ pub async fn create(tx: &Transaction<'_>, new: &NewMerchant) -> Result<(Merchant
     Ok((merchant, keys))
 }
 
-const COLUMNS: &str = "id, name, currency, payout_fee, collection_fee_bps, approval_threshold, created_at";
+const COLUMNS: &str =
+    "id, name, currency, payout_fee, collection_fee_bps, approval_threshold, created_at";
 
 /// Reads one merchant.
 pub async fn get(client: &impl GenericClient, id: MerchantId) -> Result<Merchant, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM merchants WHERE id = $1");
-    let row = client.query_opt(&sql, &[&id]).await?.ok_or(StoreError::NotFound { what: "merchant" })?;
+    let row = client
+        .query_opt(&sql, &[&id])
+        .await?
+        .ok_or(StoreError::NotFound { what: "merchant" })?;
     from_row(&row)
 }
 
 /// Every merchant, oldest first.
 pub async fn list(client: &impl GenericClient) -> Result<Vec<Merchant>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM merchants ORDER BY created_at, id");
-    client.query(&sql, &[]).await?.iter().map(from_row).collect()
+    client
+        .query(&sql, &[])
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 fn from_row(row: &Row) -> Result<Merchant, StoreError> {
     let currency: &str = row.try_get(2)?;
     let bps: i32 = row.try_get(4)?;
-    let bps = u16::try_from(bps).map_err(|_| StoreError::Corrupt(format!("collection fee {bps} bps")))?;
-    let fees = FeeAgreement::new(row.try_get(3)?, bps).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let bps =
+        u16::try_from(bps).map_err(|_| StoreError::Corrupt(format!("collection fee {bps} bps")))?;
+    let fees =
+        FeeAgreement::new(row.try_get(3)?, bps).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(Merchant {
         id: row.try_get(0)?,
         name: row.try_get(1)?,
-        currency: currency.parse().map_err(|_| StoreError::Corrupt(format!("currency {currency}")))?,
+        currency: currency
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("currency {currency}")))?,
         fees,
         approval_threshold: row.try_get(5)?,
         created_at: row.try_get(6)?,

@@ -16,7 +16,11 @@ pub enum MigrationError {
 /// Applies every migration not yet applied; returns the versions it applied.
 pub async fn run(client: &mut tokio_postgres::Client) -> Result<Vec<i32>, MigrationError> {
     let report = migrations::runner().run_async(client).await?;
-    Ok(report.applied_migrations().iter().map(|m| m.version()).collect())
+    Ok(report
+        .applied_migrations()
+        .iter()
+        .map(|m| m.version())
+        .collect())
 }
 
 /// The newest migration compiled into this binary.

@@ -61,14 +61,30 @@ pub async fn insert_lines(
     let amounts: Vec<i64> = lines.iter().map(|l| l.amount.minor()).collect();
     let fees: Vec<i64> = lines.iter().map(|l| l.fee.minor()).collect();
     let routes: Vec<&str> = lines.iter().map(|l| l.route.as_str()).collect();
-    let client_refs: Vec<Option<&str>> = lines.iter().map(|l| l.client_reference.as_deref()).collect();
+    let client_refs: Vec<Option<&str>> = lines
+        .iter()
+        .map(|l| l.client_reference.as_deref())
+        .collect();
     let names: Vec<Option<&str>> = lines.iter().map(|l| l.name.as_deref()).collect();
     let notes: Vec<Option<&str>> = lines.iter().map(|l| l.note.as_deref()).collect();
     let statement = client.prepare_cached(INSERT_LINES).await?;
     let row = client
         .query_opt(
             &statement,
-            &[&merchant, &batch, &state.as_str(), &ids, &line_nos, &msisdns, &amounts, &fees, &routes, &client_refs, &names, &notes],
+            &[
+                &merchant,
+                &batch,
+                &state.as_str(),
+                &ids,
+                &line_nos,
+                &msisdns,
+                &amounts,
+                &fees,
+                &routes,
+                &client_refs,
+                &names,
+                &notes,
+            ],
         )
         .await?
         .ok_or(StoreError::NotFound { what: "batch" })?;
@@ -104,12 +120,19 @@ const CLAIM_CHUNK: &str = "
 /// Claims up to `limit` queued lines of a batch, in line order, and marks them `sending`
 /// in the same statement, so the mark is durable before any request leaves. Lines another
 /// transaction holds are skipped, never claimed twice.
-pub async fn claim_chunk(client: &impl GenericClient, batch: BatchId, limit: u32) -> Result<Vec<ClaimedLine>, StoreError> {
+pub async fn claim_chunk(
+    client: &impl GenericClient,
+    batch: BatchId,
+    limit: u32,
+) -> Result<Vec<ClaimedLine>, StoreError> {
     let from = PayoutState::Queued;
     let to = from.apply(&PayoutEvent::Claim)?;
     let statement = client.prepare_cached(CLAIM_CHUNK).await?;
     let rows = client
-        .query(&statement, &[&batch, &i64::from(limit), &from.as_str(), &to.as_str()])
+        .query(
+            &statement,
+            &[&batch, &i64::from(limit), &from.as_str(), &to.as_str()],
+        )
         .await?;
     let mut lines = rows
         .iter()
@@ -146,7 +169,9 @@ pub async fn transition_lines(
     let to = from.apply(&event)?;
     let ids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
     let statement = client.prepare_cached(TRANSITION_LINES).await?;
-    let rows = client.query(&statement, &[&ids, &from.as_str(), &to.as_str()]).await?;
+    let rows = client
+        .query(&statement, &[&ids, &from.as_str(), &to.as_str()])
+        .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
@@ -164,7 +189,10 @@ const COUNT_BY_STATE: &str = "
       FROM payout_lines WHERE batch_id = $1 GROUP BY state ORDER BY state";
 
 /// Counts a batch's lines per state.
-pub async fn count_by_state(client: &impl GenericClient, batch: BatchId) -> Result<Vec<StateCount>, StoreError> {
+pub async fn count_by_state(
+    client: &impl GenericClient,
+    batch: BatchId,
+) -> Result<Vec<StateCount>, StoreError> {
     let rows = client.query(COUNT_BY_STATE, &[&batch]).await?;
     Ok(rows
         .iter()

@@ -18,14 +18,28 @@ async fn reserve_settle_and_release_move_money_as_documented() {
     let payouts = [PayoutId::new(), PayoutId::new(), PayoutId::new()];
     let mut client = db.client().await;
     let tx = client.transaction().await.expect("begin");
-    ledger::reserve(&tx, merchant, BatchId::new(), amount(30_300)).await.expect("reserve");
+    ledger::reserve(&tx, merchant, BatchId::new(), amount(30_300))
+        .await
+        .expect("reserve");
     let settlements: Vec<Settlement> = payouts[..2]
         .iter()
-        .map(|payout| Settlement { payout: *payout, route: mtn(), amount: amount(10_000), fee: amount(100) })
+        .map(|payout| Settlement {
+            payout: *payout,
+            route: mtn(),
+            amount: amount(10_000),
+            fee: amount(100),
+        })
         .collect();
-    ledger::settle(&tx, merchant, &settlements).await.expect("settle");
-    let release = Release { payout: payouts[2], amount_with_fee: amount(10_100) };
-    ledger::release(&tx, merchant, &[release]).await.expect("release");
+    ledger::settle(&tx, merchant, &settlements)
+        .await
+        .expect("settle");
+    let release = Release {
+        payout: payouts[2],
+        amount_with_fee: amount(10_100),
+    };
+    ledger::release(&tx, merchant, &[release])
+        .await
+        .expect("release");
     tx.commit().await.expect("commit");
 
     let balances = ledger::balances(&client, merchant).await.expect("balances");
@@ -51,9 +65,15 @@ async fn a_reservation_beyond_the_available_balance_posts_nothing() {
     );
     tx.commit().await.expect("commit");
     let balances = ledger::balances(&client, merchant).await.expect("balances");
-    assert_eq!((balances.available, balances.reserved), (amount(1_000), amount(0)));
+    assert_eq!(
+        (balances.available, balances.reserved),
+        (amount(1_000), amount(0))
+    );
     let entries: i64 = client
-        .query_one("SELECT count(*) FROM journal_entries WHERE kind = 'reservation'", &[])
+        .query_one(
+            "SELECT count(*) FROM journal_entries WHERE kind = 'reservation'",
+            &[],
+        )
         .await
         .expect("count")
         .get(0);
@@ -68,26 +88,55 @@ async fn a_batch_reserves_once_and_a_payout_settles_or_releases_once() {
     let mut client = db.client().await;
 
     let tx = client.transaction().await.expect("begin");
-    ledger::reserve(&tx, merchant, batch, amount(20_000)).await.expect("reserve");
-    let settlement = Settlement { payout, route: mtn(), amount: amount(10_000), fee: amount(0) };
-    ledger::settle(&tx, merchant, &[settlement.clone()]).await.expect("settle");
+    ledger::reserve(&tx, merchant, batch, amount(20_000))
+        .await
+        .expect("reserve");
+    let settlement = Settlement {
+        payout,
+        route: mtn(),
+        amount: amount(10_000),
+        fee: amount(0),
+    };
+    ledger::settle(&tx, merchant, std::slice::from_ref(&settlement))
+        .await
+        .expect("settle");
     tx.commit().await.expect("commit");
 
     let tx = client.transaction().await.expect("begin");
     let again = ledger::reserve(&tx, merchant, batch, amount(20_000)).await;
-    assert!(matches!(again, Err(LedgerError::AlreadyPosted { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(LedgerError::AlreadyPosted { .. })),
+        "{again:?}"
+    );
     drop(tx);
     let tx = client.transaction().await.expect("begin");
     let twice = ledger::settle(&tx, merchant, &[settlement]).await;
-    assert!(matches!(twice, Err(LedgerError::AlreadyPosted { .. })), "{twice:?}");
+    assert!(
+        matches!(twice, Err(LedgerError::AlreadyPosted { .. })),
+        "{twice:?}"
+    );
     drop(tx);
     let tx = client.transaction().await.expect("begin");
-    let released = ledger::release(&tx, merchant, &[Release { payout, amount_with_fee: amount(10_000) }]).await;
-    assert!(matches!(released, Err(LedgerError::AlreadyPosted { .. })), "{released:?}");
+    let released = ledger::release(
+        &tx,
+        merchant,
+        &[Release {
+            payout,
+            amount_with_fee: amount(10_000),
+        }],
+    )
+    .await;
+    assert!(
+        matches!(released, Err(LedgerError::AlreadyPosted { .. })),
+        "{released:?}"
+    );
     drop(tx);
 
     let balances = ledger::balances(&client, merchant).await.expect("balances");
-    assert_eq!((balances.available, balances.reserved), (amount(30_000), amount(10_000)));
+    assert_eq!(
+        (balances.available, balances.reserved),
+        (amount(30_000), amount(10_000))
+    );
 }
 
 #[tokio::test]
@@ -96,7 +145,12 @@ async fn settling_more_than_is_reserved_is_refused_by_the_database() {
     let merchant = merchant(&db, 0, 50_000).await;
     let mut client = db.client().await;
     let tx = client.transaction().await.expect("begin");
-    let settlement = Settlement { payout: PayoutId::new(), route: mtn(), amount: amount(1), fee: amount(0) };
+    let settlement = Settlement {
+        payout: PayoutId::new(),
+        route: mtn(),
+        amount: amount(1),
+        fee: amount(0),
+    };
     let refused = ledger::settle(&tx, merchant, &[settlement]).await;
     assert!(
         matches!(&refused, Err(LedgerError::Refused { constraint }) if constraint == "ledger_accounts_balance_non_negative"),
@@ -108,17 +162,29 @@ async fn settling_more_than_is_reserved_is_refused_by_the_database() {
 async fn a_paid_collection_credits_the_merchant_less_its_fee_once() {
     let db = TestDb::new().await;
     let merchant = merchant(&db, 0, 0).await;
-    let credit = CollectionCredit { collection: CollectionId::new(), amount: amount(10_000), fee: amount(150) };
+    let credit = CollectionCredit {
+        collection: CollectionId::new(),
+        amount: amount(10_000),
+        fee: amount(150),
+    };
     let mut client = db.client().await;
     let tx = client.transaction().await.expect("begin");
-    ledger::credit_collection(&tx, merchant, &credit).await.expect("credit");
+    ledger::credit_collection(&tx, merchant, &credit)
+        .await
+        .expect("credit");
     tx.commit().await.expect("commit");
     let tx = client.transaction().await.expect("begin");
     let again = ledger::credit_collection(&tx, merchant, &credit).await;
-    assert!(matches!(again, Err(LedgerError::AlreadyPosted { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(LedgerError::AlreadyPosted { .. })),
+        "{again:?}"
+    );
     drop(tx);
     let balances = ledger::balances(&client, merchant).await.expect("balances");
-    assert_eq!((balances.available, balances.fee_revenue), (amount(9_850), amount(150)));
+    assert_eq!(
+        (balances.available, balances.fee_revenue),
+        (amount(9_850), amount(150))
+    );
     assert_eq!(balances.received, amount(10_000));
 }
 
@@ -153,9 +219,16 @@ async fn an_unbalanced_entry_is_refused_and_entries_are_immutable() {
         )
         .await
         .expect_err("an entry that does not sum to zero must be refused");
-    assert_eq!(unbalanced.as_db_error().and_then(|db| db.constraint()), Some("journal_entries_balanced"));
+    assert_eq!(
+        unbalanced.as_db_error().and_then(|db| db.constraint()),
+        Some("journal_entries_balanced")
+    );
 
-    for change in ["UPDATE postings SET amount = amount * 2", "DELETE FROM journal_entries", "TRUNCATE postings CASCADE"] {
+    for change in [
+        "UPDATE postings SET amount = amount * 2",
+        "DELETE FROM journal_entries",
+        "TRUNCATE postings CASCADE",
+    ] {
         let refused = client.batch_execute(change).await;
         assert!(refused.is_err(), "{change} must be refused");
     }

@@ -16,27 +16,53 @@ const MERCHANTS: usize = 2;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Fund { merchant: usize, amount: i64 },
-    Reserve { merchant: usize, lines: Vec<(i64, i64)> },
-    Settle { pick: usize, count: usize },
-    Release { pick: usize, count: usize },
-    Collect { merchant: usize, amount: i64, fee: i64 },
-    Overdraw { merchant: usize },
-    SettleAgain { pick: usize },
+    Fund {
+        merchant: usize,
+        amount: i64,
+    },
+    Reserve {
+        merchant: usize,
+        lines: Vec<(i64, i64)>,
+    },
+    Settle {
+        pick: usize,
+        count: usize,
+    },
+    Release {
+        pick: usize,
+        count: usize,
+    },
+    Collect {
+        merchant: usize,
+        amount: i64,
+        fee: i64,
+    },
+    Overdraw {
+        merchant: usize,
+    },
+    SettleAgain {
+        pick: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     let merchant = 0..MERCHANTS;
     prop_oneof![
-        (merchant.clone(), 1..50_000i64).prop_map(|(merchant, amount)| Op::Fund { merchant, amount }),
-        (merchant.clone(), prop::collection::vec((1..20_000i64, 0..300i64), 1..6))
+        (merchant.clone(), 1..50_000i64)
+            .prop_map(|(merchant, amount)| Op::Fund { merchant, amount }),
+        (
+            merchant.clone(),
+            prop::collection::vec((1..20_000i64, 0..300i64), 1..6)
+        )
             .prop_map(|(merchant, lines)| Op::Reserve { merchant, lines }),
         (any::<usize>(), 1..4usize).prop_map(|(pick, count)| Op::Settle { pick, count }),
         (any::<usize>(), 1..4usize).prop_map(|(pick, count)| Op::Release { pick, count }),
-        (merchant.clone(), 1..30_000i64, 0..500i64).prop_map(|(merchant, amount, fee)| Op::Collect {
-            merchant,
-            amount,
-            fee: fee.min(amount)
+        (merchant.clone(), 1..30_000i64, 0..500i64).prop_map(|(merchant, amount, fee)| {
+            Op::Collect {
+                merchant,
+                amount,
+                fee: fee.min(amount),
+            }
         }),
         merchant.prop_map(|merchant| Op::Overdraw { merchant }),
         any::<usize>().prop_map(|pick| Op::SettleAgain { pick }),
@@ -71,15 +97,29 @@ impl World {
         let mut client = db.client().await;
         let tx = client.transaction().await.expect("begin");
         match op {
-            Op::Fund { merchant, amount: minor } => {
-                ledger::fund(&tx, self.merchants[*merchant], amount(*minor)).await.expect("fund");
+            Op::Fund {
+                merchant,
+                amount: minor,
+            } => {
+                ledger::fund(&tx, self.merchants[*merchant], amount(*minor))
+                    .await
+                    .expect("fund");
                 self.expected[*merchant].available += minor;
             }
             Op::Reserve { merchant, lines } => {
                 let total: i64 = lines.iter().map(|(a, f)| a + f).sum();
-                let result = ledger::reserve(&tx, self.merchants[*merchant], BatchId::new(), amount(total)).await;
+                let result = ledger::reserve(
+                    &tx,
+                    self.merchants[*merchant],
+                    BatchId::new(),
+                    amount(total),
+                )
+                .await;
                 if total > self.expected[*merchant].available {
-                    assert!(matches!(result, Err(LedgerError::InsufficientFunds { .. })), "{result:?}");
+                    assert!(
+                        matches!(result, Err(LedgerError::InsufficientFunds { .. })),
+                        "{result:?}"
+                    );
                 } else {
                     result.expect("a covered reservation succeeds");
                     self.expected[*merchant].available -= total;
@@ -111,9 +151,16 @@ impl World {
                 if matches!(op, Op::Settle { .. }) {
                     let lines: Vec<Settlement> = chosen
                         .iter()
-                        .map(|l| Settlement { payout: l.payout, route: RouteName::new("mtn-rw").expect("route"), amount: amount(l.amount), fee: amount(l.fee) })
+                        .map(|l| Settlement {
+                            payout: l.payout,
+                            route: RouteName::new("mtn-rw").expect("route"),
+                            amount: amount(l.amount),
+                            fee: amount(l.fee),
+                        })
                         .collect();
-                    ledger::settle(&tx, id, &lines).await.expect("settle reserved lines");
+                    ledger::settle(&tx, id, &lines)
+                        .await
+                        .expect("settle reserved lines");
                     for line in &chosen {
                         expected.reserved -= line.amount + line.fee;
                         expected.clearing += line.amount;
@@ -122,9 +169,14 @@ impl World {
                 } else {
                     let lines: Vec<Release> = chosen
                         .iter()
-                        .map(|l| Release { payout: l.payout, amount_with_fee: amount(l.amount + l.fee) })
+                        .map(|l| Release {
+                            payout: l.payout,
+                            amount_with_fee: amount(l.amount + l.fee),
+                        })
                         .collect();
-                    ledger::release(&tx, id, &lines).await.expect("release reserved lines");
+                    ledger::release(&tx, id, &lines)
+                        .await
+                        .expect("release reserved lines");
                     for line in &chosen {
                         expected.reserved -= line.amount + line.fee;
                         expected.available += line.amount + line.fee;
@@ -132,17 +184,35 @@ impl World {
                 }
                 self.finished.extend(chosen);
             }
-            Op::Collect { merchant, amount: minor, fee } => {
-                let credit = CollectionCredit { collection: CollectionId::new(), amount: amount(*minor), fee: amount(*fee) };
-                ledger::credit_collection(&tx, self.merchants[*merchant], &credit).await.expect("credit");
+            Op::Collect {
+                merchant,
+                amount: minor,
+                fee,
+            } => {
+                let credit = CollectionCredit {
+                    collection: CollectionId::new(),
+                    amount: amount(*minor),
+                    fee: amount(*fee),
+                };
+                ledger::credit_collection(&tx, self.merchants[*merchant], &credit)
+                    .await
+                    .expect("credit");
                 self.expected[*merchant].available += minor - fee;
                 self.expected[*merchant].fees += fee;
             }
             Op::Overdraw { merchant } => {
                 let too_much = self.expected[*merchant].reserved + 1;
-                let line = Settlement { payout: PayoutId::new(), route: RouteName::new("mtn-rw").expect("route"), amount: amount(too_much), fee: amount(0) };
+                let line = Settlement {
+                    payout: PayoutId::new(),
+                    route: RouteName::new("mtn-rw").expect("route"),
+                    amount: amount(too_much),
+                    fee: amount(0),
+                };
                 let result = ledger::settle(&tx, self.merchants[*merchant], &[line]).await;
-                assert!(matches!(result, Err(LedgerError::Refused { .. })), "{result:?}");
+                assert!(
+                    matches!(result, Err(LedgerError::Refused { .. })),
+                    "{result:?}"
+                );
                 return;
             }
             Op::SettleAgain { pick } => {
@@ -150,7 +220,12 @@ impl World {
                     return;
                 }
                 let line = &self.finished[pick % self.finished.len()];
-                let again = Settlement { payout: line.payout, route: RouteName::new("mtn-rw").expect("route"), amount: amount(1), fee: amount(0) };
+                let again = Settlement {
+                    payout: line.payout,
+                    route: RouteName::new("mtn-rw").expect("route"),
+                    amount: amount(1),
+                    fee: amount(0),
+                };
                 let result = ledger::settle(&tx, self.merchants[line.merchant], &[again]).await;
                 assert!(result.is_err(), "a payout must not be settled twice");
                 return;
@@ -164,7 +239,9 @@ impl World {
         let report = ledger::audit(&client).await.expect("audit");
         assert!(report.is_sound(), "{report:?}");
         for (merchant, expected) in self.merchants.iter().zip(&self.expected) {
-            let balances = ledger::balances(&client, *merchant).await.expect("balances");
+            let balances = ledger::balances(&client, *merchant)
+                .await
+                .expect("balances");
             let actual = Expected {
                 available: balances.available.minor(),
                 reserved: balances.reserved.minor(),
@@ -180,7 +257,10 @@ impl World {
 fn random_operations_keep_the_ledger_sound() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let db = runtime.block_on(TestDb::new());
-    let config = ProptestConfig { cases: 24, ..ProptestConfig::default() };
+    let config = ProptestConfig {
+        cases: 24,
+        ..ProptestConfig::default()
+    };
     proptest!(config, |(ops in prop::collection::vec(op(), 1..30))| {
         runtime.block_on(async {
             let mut merchants = Vec::new();

@@ -23,7 +23,9 @@ async fn a_new_merchant_has_empty_accounts_and_one_hashed_key_per_role() {
     let db = TestDb::new().await;
     let mut client = db.client().await;
     let tx = client.transaction().await.expect("begin");
-    let (merchant, keys) = merchants::create(&tx, &new_merchant("  Musanze Co-op ")).await.expect("create");
+    let (merchant, keys) = merchants::create(&tx, &new_merchant("  Musanze Co-op "))
+        .await
+        .expect("create");
     tx.commit().await.expect("commit");
 
     assert_eq!(merchant.name, "Musanze Co-op");
@@ -31,21 +33,32 @@ async fn a_new_merchant_has_empty_accounts_and_one_hashed_key_per_role() {
     assert_eq!(roles, Role::ALL.to_vec());
     for key in &keys {
         let stored: Vec<u8> = client
-            .query_one("SELECT hash FROM api_keys WHERE prefix = $1 AND role = $2", &[&key.prefix, &key.role.as_str()])
+            .query_one(
+                "SELECT hash FROM api_keys WHERE prefix = $1 AND role = $2",
+                &[&key.prefix, &key.role.as_str()],
+            )
             .await
             .expect("the key is stored")
             .get(0);
         assert_eq!(stored, api_key::hash_key(&key.secret).to_vec());
         let secret_stored: i64 = client
-            .query_one("SELECT count(*) FROM api_keys WHERE encode(hash, 'escape') LIKE '%' || $1 || '%'", &[&key.secret])
+            .query_one(
+                "SELECT count(*) FROM api_keys WHERE encode(hash, 'escape') LIKE '%' || $1 || '%'",
+                &[&key.secret],
+            )
             .await
             .expect("search")
             .get(0);
         assert_eq!(secret_stored, 0, "the secret itself is never stored");
     }
-    let balances = ledger::balances(&client, merchant.id).await.expect("balances");
+    let balances = ledger::balances(&client, merchant.id)
+        .await
+        .expect("balances");
     assert_eq!(balances, ledger::Balances::default());
-    assert_eq!(merchants::get(&client, merchant.id).await.expect("get"), merchant);
+    assert_eq!(
+        merchants::get(&client, merchant.id).await.expect("get"),
+        merchant
+    );
 }
 
 #[tokio::test]
@@ -54,10 +67,17 @@ async fn merchants_are_listed_oldest_first() {
     let mut client = db.client().await;
     for name in ["First", "Second"] {
         let tx = client.transaction().await.expect("begin");
-        merchants::create(&tx, &new_merchant(name)).await.expect("create");
+        merchants::create(&tx, &new_merchant(name))
+            .await
+            .expect("create");
         tx.commit().await.expect("commit");
     }
-    let names: Vec<String> = merchants::list(&client).await.expect("list").into_iter().map(|m| m.name).collect();
+    let names: Vec<String> = merchants::list(&client)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
     assert_eq!(names, ["First", "Second"]);
 }
 
@@ -68,6 +88,9 @@ async fn a_blank_or_overlong_name_is_refused() {
     for name in ["   ", &"x".repeat(201)] {
         let tx = client.transaction().await.expect("begin");
         let refused = merchants::create(&tx, &new_merchant(name)).await;
-        assert!(matches!(refused, Err(CreateMerchantError::InvalidName)), "{name:?}");
+        assert!(
+            matches!(refused, Err(CreateMerchantError::InvalidName)),
+            "{name:?}"
+        );
     }
 }

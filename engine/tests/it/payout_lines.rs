@@ -3,12 +3,12 @@
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::money::Currency;
 use payrail_engine::msisdn::Msisdn;
+use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::{BatchEvent, BatchState};
 use payrail_engine::state::payout::{PayoutEvent, PayoutState};
 use payrail_engine::store::StoreError;
 use payrail_engine::store::batches::{self, NewBatch};
 use payrail_engine::store::payout_lines::{self, NewPayoutLine};
-use payrail_engine::route::RouteName;
 use payrail_engine::testing::TestDb;
 
 use crate::support::{amount, merchant};
@@ -17,7 +17,11 @@ fn lines(count: i32) -> Vec<NewPayoutLine> {
     (0..count)
         .map(|i| NewPayoutLine {
             line_no: i + 2,
-            msisdn: Msisdn::parse(&format!("25078{:07}", 1_000_000 + i), phonenumber::country::Id::RW).expect("valid number"),
+            msisdn: Msisdn::parse(
+                &format!("25078{:07}", 1_000_000 + i),
+                phonenumber::country::Id::RW,
+            )
+            .expect("valid number"),
             amount: amount(1_000 + i64::from(i)),
             fee: amount(50),
             route: RouteName::new("mtn-rw").expect("route"),
@@ -31,9 +35,18 @@ fn lines(count: i32) -> Vec<NewPayoutLine> {
 async fn batch_with_lines(db: &TestDb, merchant: MerchantId, count: i32) -> BatchId {
     let client = db.client().await;
     let batch = BatchId::new();
-    let new = NewBatch { id: batch, merchant, currency: Currency::Rwf, created_by: None, file_sha256: None };
+    let new = NewBatch {
+        id: batch,
+        merchant,
+        currency: Currency::Rwf,
+        created_by: None,
+        file_sha256: None,
+    };
     batches::insert(&client, &new).await.expect("insert batch");
-    let inserted = payout_lines::insert_lines(&client, merchant, batch, PayoutState::Queued, &lines(count)).await.expect("insert lines");
+    let inserted =
+        payout_lines::insert_lines(&client, merchant, batch, PayoutState::Queued, &lines(count))
+            .await
+            .expect("insert lines");
     assert_eq!(inserted, u64::try_from(count).expect("positive"));
     batch
 }
@@ -44,12 +57,20 @@ async fn inserted_lines_add_to_the_batch_totals_and_get_distinct_references() {
     let merchant = merchant(&db, 50, 0).await;
     let batch = batch_with_lines(&db, merchant, 500).await;
     let client = db.client().await;
-    let stored = batches::get(&client, merchant, batch).await.expect("get batch");
+    let stored = batches::get(&client, merchant, batch)
+        .await
+        .expect("get batch");
     assert_eq!(stored.line_count, 500);
-    assert_eq!(stored.total_amount, amount((0..500).map(|i| 1_000 + i).sum()));
+    assert_eq!(
+        stored.total_amount,
+        amount((0..500).map(|i| 1_000 + i).sum())
+    );
     assert_eq!(stored.total_fee, amount(500 * 50));
     let distinct: i64 = client
-        .query_one("SELECT count(DISTINCT reference) FROM payout_lines WHERE batch_id = $1", &[&batch])
+        .query_one(
+            "SELECT count(DISTINCT reference) FROM payout_lines WHERE batch_id = $1",
+            &[&batch],
+        )
         .await
         .expect("count")
         .get(0);
@@ -64,7 +85,9 @@ async fn chunks_are_claimed_in_line_order_once_each() {
     let client = db.client().await;
     let mut seen = Vec::new();
     loop {
-        let chunk = payout_lines::claim_chunk(&client, batch, 10).await.expect("claim");
+        let chunk = payout_lines::claim_chunk(&client, batch, 10)
+            .await
+            .expect("claim");
         if chunk.is_empty() {
             break;
         }
@@ -72,9 +95,14 @@ async fn chunks_are_claimed_in_line_order_once_each() {
         seen.extend(chunk.iter().map(|line| line.line_no));
     }
     assert_eq!(seen, (2..27).collect::<Vec<_>>());
-    let counts = payout_lines::count_by_state(&client, batch).await.expect("counts");
+    let counts = payout_lines::count_by_state(&client, batch)
+        .await
+        .expect("counts");
     assert_eq!(counts.len(), 1);
-    assert_eq!((counts[0].state, counts[0].lines), (PayoutState::Sending, 25));
+    assert_eq!(
+        (counts[0].state, counts[0].lines),
+        (PayoutState::Sending, 25)
+    );
 }
 
 #[tokio::test]
@@ -83,14 +111,31 @@ async fn a_guarded_move_skips_lines_that_moved_already() {
     let merchant = merchant(&db, 50, 0).await;
     let batch = batch_with_lines(&db, merchant, 4).await;
     let client = db.client().await;
-    let chunk = payout_lines::claim_chunk(&client, batch, 4).await.expect("claim");
+    let chunk = payout_lines::claim_chunk(&client, batch, 4)
+        .await
+        .expect("claim");
     let ids: Vec<_> = chunk.iter().map(|line| line.id).collect();
-    let accepted = payout_lines::transition_lines(&client, &ids[..2], PayoutState::Sending, PayoutEvent::Accept).await.expect("accept");
+    let accepted = payout_lines::transition_lines(
+        &client,
+        &ids[..2],
+        PayoutState::Sending,
+        PayoutEvent::Accept,
+    )
+    .await
+    .expect("accept");
     assert_eq!(accepted.len(), 2);
-    let lost = payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::LoseTrack).await.expect("lose track");
+    let lost =
+        payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::LoseTrack)
+            .await
+            .expect("lose track");
     assert_eq!(lost.len(), 2, "only the two lines still sending move");
-    let invalid = payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::Reserve).await;
-    assert!(matches!(invalid, Err(StoreError::Transition(_))), "{invalid:?}");
+    let invalid =
+        payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::Reserve)
+            .await;
+    assert!(
+        matches!(invalid, Err(StoreError::Transition(_))),
+        "{invalid:?}"
+    );
 }
 
 #[tokio::test]
@@ -99,11 +144,32 @@ async fn a_batch_moves_only_from_the_state_it_is_in() {
     let merchant = merchant(&db, 0, 0).await;
     let batch = batch_with_lines(&db, merchant, 1).await;
     let client = db.client().await;
-    let state = batches::transition(&client, merchant, batch, BatchState::Received, BatchEvent::StartValidation).await.expect("validate");
+    let state = batches::transition(
+        &client,
+        merchant,
+        batch,
+        BatchState::Received,
+        BatchEvent::StartValidation,
+    )
+    .await
+    .expect("validate");
     assert_eq!(state, BatchState::Validating);
-    let stale = batches::transition(&client, merchant, batch, BatchState::Received, BatchEvent::StartValidation).await;
-    assert!(matches!(stale, Err(StoreError::StaleState { .. })), "{stale:?}");
+    let stale = batches::transition(
+        &client,
+        merchant,
+        batch,
+        BatchState::Received,
+        BatchEvent::StartValidation,
+    )
+    .await;
+    assert!(
+        matches!(stale, Err(StoreError::StaleState { .. })),
+        "{stale:?}"
+    );
     let other = MerchantId::new();
     let foreign = batches::get(&client, other, batch).await;
-    assert!(matches!(foreign, Err(StoreError::NotFound { .. })), "another merchant's batch is not found");
+    assert!(
+        matches!(foreign, Err(StoreError::NotFound { .. })),
+        "another merchant's batch is not found"
+    );
 }

@@ -23,7 +23,9 @@ pub async fn merchant(db: &TestDb, payout_fee: i64, funds: i64) -> MerchantId {
     };
     let (merchant, _keys) = merchants::create(&tx, &new).await.expect("create merchant");
     if funds > 0 {
-        ledger::fund(&tx, merchant.id, amount(funds)).await.expect("fund merchant");
+        ledger::fund(&tx, merchant.id, amount(funds))
+            .await
+            .expect("fund merchant");
     }
     tx.commit().await.expect("commit");
     merchant.id

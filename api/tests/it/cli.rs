@@ -1,0 +1,127 @@
+//! `payrail merchant …` and `payrail migrate` as a script would run them: JSON on stdout.
+
+use payrail_engine::store::migrations;
+use payrail_engine::testing::TestDb;
+
+use crate::support::{run, run_json};
+
+#[tokio::test]
+async fn a_merchant_is_created_funded_shown_and_listed() {
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    let created = tokio::task::spawn_blocking(move || {
+        run_json(
+            &url,
+            &[
+                "merchant",
+                "create",
+                "--name",
+                "Huye Schools",
+                "--payout-fee",
+                "100",
+                "--collection-fee-bps",
+                "150",
+            ],
+        )
+    })
+    .await
+    .expect("create");
+    let id = created["merchant"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let keys = created["api_keys"].as_array().expect("keys");
+    let roles: Vec<&str> = keys
+        .iter()
+        .map(|k| k["role"].as_str().expect("role"))
+        .collect();
+    assert_eq!(roles, ["viewer", "maker", "checker", "admin"]);
+    assert!(
+        keys.iter()
+            .all(|k| k["secret"].as_str().expect("secret").starts_with("pr_"))
+    );
+    assert_eq!(created["merchant"]["fees"]["payout_fee"], 100);
+
+    let url = db.url.clone();
+    let (funded, shown, listed) = tokio::task::spawn_blocking(move || {
+        let funded = run_json(
+            &url,
+            &["merchant", "fund", "--merchant", &id, "--amount", "250000"],
+        );
+        let shown = run_json(&url, &["merchant", "show", "--merchant", &id]);
+        let listed = run_json(&url, &["merchant", "list"]);
+        (funded, shown, listed)
+    })
+    .await
+    .expect("fund, show, list");
+    assert_eq!(funded["balances"]["available"], 250_000);
+    assert_eq!(shown["balances"]["available"], 250_000);
+    assert_eq!(shown["balances"]["reserved"], 0);
+    assert_eq!(shown["merchant"]["name"], "Huye Schools");
+    assert_eq!(listed.as_array().expect("a list").len(), 1);
+}
+
+#[tokio::test]
+async fn bad_input_fails_with_a_clear_error_and_moves_nothing() {
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    let errors = tokio::task::spawn_blocking(move || {
+        let created = run_json(&url, &["merchant", "create", "--name", "Rubavu Traders"]);
+        let id = created["merchant"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+        let stderr =
+            |args: &[&str]| String::from_utf8_lossy(&run(&url, args, false).stderr).into_owned();
+        let errors = [
+            stderr(&["merchant", "fund", "--merchant", &id, "--amount", "-5"]),
+            stderr(&["merchant", "fund", "--merchant", &id, "--amount", "12.5"]),
+            stderr(&[
+                "merchant",
+                "fund",
+                "--merchant",
+                "0197a1b2-0000-7000-8000-000000000000",
+                "--amount",
+                "5",
+            ]),
+            stderr(&["merchant", "show", "--merchant", "not-an-id"]),
+            stderr(&["merchant", "create", "--name", "X", "--currency", "USD"]),
+        ];
+        let shown = run_json(&url, &["merchant", "show", "--merchant", &id]);
+        assert_eq!(
+            shown["balances"]["available"], 0,
+            "no failed command moved money"
+        );
+        errors
+    })
+    .await
+    .expect("commands");
+    for (error, expected) in
+        errors
+            .iter()
+            .zip(["--amount", "--amount", "not found", "--merchant", "USD"])
+    {
+        assert!(
+            error.contains(expected),
+            "expected {expected:?} in: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_configured_database_behind_the_binary_is_refused_until_migrated() {
+    let db = TestDb::new().await;
+    db.client()
+        .await
+        .execute(
+            "DELETE FROM refinery_schema_history WHERE version = $1",
+            &[&migrations::latest_version()],
+        )
+        .await
+        .expect("forget the newest migration");
+    let url = db.url.clone();
+    let output = tokio::task::spawn_blocking(move || run(&url, &["merchant", "list"], false))
+        .await
+        .expect("run");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("payrail migrate"));
+}
