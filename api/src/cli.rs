@@ -58,7 +58,7 @@ pub enum MerchantCommand {
         #[arg(long)]
         name: String,
         /// Fixed fee per payout, in the currency's units (e.g. `100` RWF).
-        #[arg(long, default_value = "0")]
+        #[arg(long, default_value = "0", allow_hyphen_values = true)]
         payout_fee: String,
         /// Fee per collection in basis points (150 = 1.5 %), rounded up to the minor unit.
         #[arg(long, default_value_t = 0)]
@@ -74,7 +74,7 @@ pub enum MerchantCommand {
         #[arg(long)]
         merchant: String,
         /// In the merchant's currency units, e.g. `250000` RWF.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         amount: String,
     },
     /// Prints a merchant with its balances.

@@ -6,8 +6,9 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// The filter when `RUST_LOG` is not set.
-const DEFAULT_FILTER: &str = "info";
+/// The filter when `RUST_LOG` is not set: our own news, and only warnings from the
+/// database driver and the migration runner, which are chatty at `info`.
+const DEFAULT_FILTER: &str = "info,tokio_postgres=warn,refinery_core=warn";
 
 /// Installs the global subscriber.
 pub fn init(format: LogFormat) {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 /// A text that is not a UUID was given where an id of `kind` was expected.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid {kind}: {source}")]
+#[error("invalid {kind}, expected a UUID such as 0196f1c2-7a3b-7c4d-8e5f-0123456789ab")]
 pub struct IdParseError {
     /// The id type that was being parsed, e.g. "PayoutId".
     pub kind: &'static str,

@@ -23,6 +23,8 @@ pub const AMOUNT_MAX_MINOR: i64 = 10_000_000_000_000;
 pub enum MoneyError {
     #[error("the amount is empty")]
     Empty,
+    #[error("the amount has a sign: write amounts without + or -, as positive numbers")]
+    Signed,
     #[error(
         "the amount contains {character:?} at position {position}: only digits and one '.' are allowed"
     )]
@@ -124,6 +126,9 @@ impl Amount {
     pub fn parse(text: &str, currency: Currency) -> Result<Amount, MoneyError> {
         if text.is_empty() {
             return Err(MoneyError::Empty);
+        }
+        if text.starts_with(['-', '+']) {
+            return Err(MoneyError::Signed);
         }
         if let Some((position, character)) = text
             .char_indices()
@@ -272,7 +277,7 @@ mod tests {
     #[test]
     fn parse_refuses_signs_spaces_separators_and_exponents() {
         for bad in [
-            "+5", "-5", " 5", "5 ", "1 000", "1,000", "1_000", "1e3", "1E3", "0x10", "١٢",
+            " 5", "5 ", "1 000", "1,000", "1_000", "1e3", "1E3", "0x10", "١٢",
         ] {
             assert!(
                 matches!(rwf(bad), Err(MoneyError::InvalidCharacter { .. })),
@@ -280,13 +285,16 @@ mod tests {
                 rwf(bad)
             );
         }
-        assert_eq!(
-            rwf("-5"),
+        for signed in ["-5", "+5", "-0"] {
+            assert_eq!(rwf(signed), Err(MoneyError::Signed), "{signed}");
+        }
+        assert!(matches!(
+            rwf("5-"),
             Err(MoneyError::InvalidCharacter {
                 character: '-',
-                position: 0
+                position: 1
             })
-        );
+        ));
     }
 
     #[test]

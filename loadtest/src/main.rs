@@ -1,1 +1,49 @@
-fn main() {}
+//! `payrail-loadtest`: benchmarks and load tests that print their figures together with
+//! the command that produced them.
+//!
+//! # Layout
+//! - `bulk_insert`: how fast a batch's lines are written to PostgreSQL
+//! - `bench_database`: the database a benchmark runs on (a URL, or a private server)
+//! - `machine`: the description of the machine printed with every figure
+
+mod bench_database;
+mod bulk_insert;
+mod machine;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "payrail-loadtest", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inserts batches of N payout lines in one statement each and reports lines per second.
+    BulkInsert(bulk_insert::Args),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command {
+        Command::BulkInsert(args) => bulk_insert::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "payrail-loadtest: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Batches: created in `received`, moved by their state machine behind a
 //! `WHERE state = $expected` guard, read with their counts and totals.
 
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Transaction};
 use jiff::Timestamp;
 
 use super::StoreError;
@@ -84,6 +84,44 @@ pub async fn transition(
         });
     }
     Ok(to)
+}
+
+const LOCK_FOR_UPDATE: &str =
+    "SELECT state FROM batches WHERE id = $1 AND merchant_id = $2 FOR UPDATE";
+
+const FINISH_UPLOAD: &str = "
+    UPDATE batches
+       SET state = $3, line_count = total.lines, total_amount = total.amount,
+           total_fee = total.fee, updated_at = now()
+      FROM (SELECT count(*)::int AS lines, coalesce(sum(amount), 0)::bigint AS amount,
+                   coalesce(sum(fee), 0)::bigint AS fee
+              FROM payout_lines WHERE batch_id = $1) AS total
+     WHERE id = $1 AND merchant_id = $2";
+
+/// Ends a batch's upload: waits for every transaction still writing its lines, counts and
+/// sums them, and moves the batch from `received` to `validating`, so no line can be
+/// added any more. Runs in the caller's transaction.
+pub async fn finish_upload(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    batch: BatchId,
+) -> Result<Batch, StoreError> {
+    // The lock comes first, in its own statement: the count below then runs on a snapshot
+    // taken after every writer has committed.
+    let row = tx.query_opt(LOCK_FOR_UPDATE, &[&batch, &merchant]).await?;
+    let state: BatchState = row
+        .ok_or(StoreError::NotFound { what: "batch" })?
+        .try_get(0)?;
+    if state != BatchState::Received {
+        return Err(StoreError::StaleState {
+            what: "batch",
+            expected: BatchState::Received.as_str(),
+        });
+    }
+    let next = state.apply(&BatchEvent::StartValidation)?;
+    tx.execute(FINISH_UPLOAD, &[&batch, &merchant, &next.as_str()])
+        .await?;
+    get(tx, merchant, batch).await
 }
 
 const GET: &str = "

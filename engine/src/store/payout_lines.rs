@@ -1,7 +1,9 @@
-//! Payout lines: bulk insert of a batch's lines in one statement, claiming the next chunk
+//! Payout lines: bulk insert of a batch's lines with one binary COPY, claiming the next chunk
 //! to send, and moving many lines from one state to the next behind a state guard.
 
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Transaction};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -9,6 +11,7 @@ use crate::ids::{BatchId, MerchantId, PayoutId, Reference};
 use crate::money::Amount;
 use crate::msisdn::Msisdn;
 use crate::route::RouteName;
+use crate::state::batch::BatchState;
 use crate::state::payout::{PayoutEvent, PayoutState};
 
 /// A validated line to insert.
@@ -26,70 +29,73 @@ pub struct NewPayoutLine {
     pub note: Option<String>,
 }
 
-const INSERT_LINES: &str = "
-    WITH inserted AS (
-        INSERT INTO payout_lines (id, merchant_id, batch_id, line_no, msisdn, amount, fee, route,
-                                  client_reference, name, note, state)
-        SELECT id, $1, $2, line_no, msisdn, amount, fee, route, client_reference, name, note, $3
-          FROM unnest($4::uuid[], $5::int[], $6::text[], $7::bigint[], $8::bigint[], $9::text[],
-                      $10::text[], $11::text[], $12::text[])
-            AS line (id, line_no, msisdn, amount, fee, route, client_reference, name, note)
-        RETURNING amount, fee),
-    total AS (
-        SELECT count(*)::int AS lines, coalesce(sum(amount), 0)::bigint AS amount,
-               coalesce(sum(fee), 0)::bigint AS fee
-          FROM inserted)
-    UPDATE batches
-       SET line_count = line_count + total.lines, total_amount = total_amount + total.amount,
-           total_fee = total_fee + total.fee, updated_at = now()
-      FROM total
-     WHERE batches.id = $2 AND batches.merchant_id = $1
-    RETURNING total.lines";
+const LOCK_BATCH: &str = "SELECT state FROM batches WHERE id = $1 AND merchant_id = $2 FOR SHARE";
 
-/// Inserts many lines of one batch in one statement and adds them to the batch's counts
-/// and totals. Each line gets its operator reference (a UUIDv4) from the database.
+const COPY_LINES: &str = "
+    COPY payout_lines (id, merchant_id, batch_id, line_no, msisdn, amount, fee, route,
+                       client_reference, name, note, state)
+    FROM STDIN (FORMAT binary)";
+
+/// The column types of `COPY_LINES`, in its order.
+const COPY_TYPES: [Type; 12] = [
+    Type::UUID,
+    Type::UUID,
+    Type::UUID,
+    Type::INT4,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+];
+
+/// Writes lines of a batch that is still `received` (being uploaded) with one binary COPY,
+/// in the caller's transaction. Several transactions may write parts of one batch at once:
+/// each holds a share lock on the batch row, and `batches::finish_upload` waits for them
+/// all before it counts the lines. A batch that is not the merchant's is `NotFound`; one
+/// no longer receiving lines is `StaleState`, and nothing is written. Each line gets its
+/// operator reference (a UUIDv4) from the database.
 pub async fn insert_lines(
-    client: &impl GenericClient,
+    tx: &Transaction<'_>,
     merchant: MerchantId,
     batch: BatchId,
     state: PayoutState,
     lines: &[NewPayoutLine],
 ) -> Result<u64, StoreError> {
-    let ids: Vec<Uuid> = lines.iter().map(|_| *PayoutId::new().as_uuid()).collect();
-    let line_nos: Vec<i32> = lines.iter().map(|l| l.line_no).collect();
-    let msisdns: Vec<&str> = lines.iter().map(|l| l.msisdn.as_str()).collect();
-    let amounts: Vec<i64> = lines.iter().map(|l| l.amount.minor()).collect();
-    let fees: Vec<i64> = lines.iter().map(|l| l.fee.minor()).collect();
-    let routes: Vec<&str> = lines.iter().map(|l| l.route.as_str()).collect();
-    let client_refs: Vec<Option<&str>> = lines
-        .iter()
-        .map(|l| l.client_reference.as_deref())
-        .collect();
-    let names: Vec<Option<&str>> = lines.iter().map(|l| l.name.as_deref()).collect();
-    let notes: Vec<Option<&str>> = lines.iter().map(|l| l.note.as_deref()).collect();
-    let statement = client.prepare_cached(INSERT_LINES).await?;
-    let row = client
-        .query_opt(
-            &statement,
-            &[
-                &merchant,
-                &batch,
-                &state.as_str(),
-                &ids,
-                &line_nos,
-                &msisdns,
-                &amounts,
-                &fees,
-                &routes,
-                &client_refs,
-                &names,
-                &notes,
-            ],
-        )
-        .await?
-        .ok_or(StoreError::NotFound { what: "batch" })?;
-    let inserted: i32 = row.get(0);
-    Ok(u64::try_from(inserted).expect("a count is never negative"))
+    let row = tx.query_opt(LOCK_BATCH, &[&batch, &merchant]).await?;
+    let batch_state: BatchState = row
+        .ok_or(StoreError::NotFound { what: "batch" })?
+        .try_get(0)?;
+    if batch_state != BatchState::Received {
+        return Err(StoreError::StaleState {
+            what: "batch",
+            expected: BatchState::Received.as_str(),
+        });
+    }
+    let sink = tx.copy_in(COPY_LINES).await?;
+    let writer = BinaryCopyInWriter::new(sink, &COPY_TYPES);
+    let mut writer = std::pin::pin!(writer);
+    for line in lines {
+        let row: [&(dyn ToSql + Sync); 12] = [
+            &PayoutId::new(),
+            &merchant,
+            &batch,
+            &line.line_no,
+            &line.msisdn,
+            &line.amount,
+            &line.fee,
+            &line.route.as_str(),
+            &line.client_reference,
+            &line.name,
+            &line.note,
+            &state.as_str(),
+        ];
+        writer.as_mut().write(&row).await?;
+    }
+    Ok(writer.as_mut().finish().await?)
 }
 
 /// A line claimed for sending: everything a route needs to send it.
@@ -110,19 +116,22 @@ const CLAIM_CHUNK: &str = "
     UPDATE payout_lines AS line
        SET state = $4, attempts = line.attempts + 1, updated_at = now()
       FROM (SELECT id FROM payout_lines
-             WHERE batch_id = $1 AND state = $3
+             WHERE batch_id = $1 AND line_no > $5 AND state = $3
              ORDER BY line_no LIMIT $2
              FOR UPDATE SKIP LOCKED) AS next
      WHERE line.id = next.id
     RETURNING line.id, line.line_no, line.reference, line.msisdn, line.amount, line.fee,
               line.route, line.attempts";
 
-/// Claims up to `limit` queued lines of a batch, in line order, and marks them `sending`
-/// in the same statement, so the mark is durable before any request leaves. Lines another
-/// transaction holds are skipped, never claimed twice.
+/// Claims up to `limit` queued lines of a batch after line `after_line_no`, in line order,
+/// and marks them `sending` in the same statement, so the mark is durable before any
+/// request leaves. Lines another transaction holds are skipped, never claimed twice. The
+/// caller passes the last line number it claimed (0 at first), so a whole batch is
+/// walked once along the (batch, line) index however many chunks it takes.
 pub async fn claim_chunk(
     client: &impl GenericClient,
     batch: BatchId,
+    after_line_no: i32,
     limit: u32,
 ) -> Result<Vec<ClaimedLine>, StoreError> {
     let from = PayoutState::Queued;
@@ -131,7 +140,13 @@ pub async fn claim_chunk(
     let rows = client
         .query(
             &statement,
-            &[&batch, &i64::from(limit), &from.as_str(), &to.as_str()],
+            &[
+                &batch,
+                &i64::from(limit),
+                &from.as_str(),
+                &to.as_str(),
+                &after_line_no,
+            ],
         )
         .await?;
     let mut lines = rows

@@ -33,7 +33,7 @@ fn lines(count: i32) -> Vec<NewPayoutLine> {
 }
 
 async fn batch_with_lines(db: &TestDb, merchant: MerchantId, count: i32) -> BatchId {
-    let client = db.client().await;
+    let mut client = db.client().await;
     let batch = BatchId::new();
     let new = NewBatch {
         id: batch,
@@ -42,12 +42,19 @@ async fn batch_with_lines(db: &TestDb, merchant: MerchantId, count: i32) -> Batc
         created_by: None,
         file_sha256: None,
     };
-    batches::insert(&client, &new).await.expect("insert batch");
+    let tx = client.transaction().await.expect("begin");
+    batches::insert(&tx, &new).await.expect("insert batch");
     let inserted =
-        payout_lines::insert_lines(&client, merchant, batch, PayoutState::Queued, &lines(count))
+        payout_lines::insert_lines(&tx, merchant, batch, PayoutState::Queued, &lines(count))
             .await
             .expect("insert lines");
+    tx.commit().await.expect("commit");
     assert_eq!(inserted, u64::try_from(count).expect("positive"));
+    let tx = client.transaction().await.expect("begin");
+    batches::finish_upload(&tx, merchant, batch)
+        .await
+        .expect("finish the upload");
+    tx.commit().await.expect("commit");
     batch
 }
 
@@ -83,9 +90,10 @@ async fn chunks_are_claimed_in_line_order_once_each() {
     let merchant = merchant(&db, 50, 0).await;
     let batch = batch_with_lines(&db, merchant, 25).await;
     let client = db.client().await;
-    let mut seen = Vec::new();
+    let mut seen: Vec<i32> = Vec::new();
     loop {
-        let chunk = payout_lines::claim_chunk(&client, batch, 10)
+        let after = seen.last().copied().unwrap_or(0);
+        let chunk = payout_lines::claim_chunk(&client, batch, after, 10)
             .await
             .expect("claim");
         if chunk.is_empty() {
@@ -111,7 +119,7 @@ async fn a_guarded_move_skips_lines_that_moved_already() {
     let merchant = merchant(&db, 50, 0).await;
     let batch = batch_with_lines(&db, merchant, 4).await;
     let client = db.client().await;
-    let chunk = payout_lines::claim_chunk(&client, batch, 4)
+    let chunk = payout_lines::claim_chunk(&client, batch, 0, 4)
         .await
         .expect("claim");
     let ids: Vec<_> = chunk.iter().map(|line| line.id).collect();
@@ -148,18 +156,18 @@ async fn a_batch_moves_only_from_the_state_it_is_in() {
         &client,
         merchant,
         batch,
-        BatchState::Received,
-        BatchEvent::StartValidation,
+        BatchState::Validating,
+        BatchEvent::Schedule,
     )
     .await
-    .expect("validate");
-    assert_eq!(state, BatchState::Validating);
+    .expect("schedule");
+    assert_eq!(state, BatchState::Scheduled);
     let stale = batches::transition(
         &client,
         merchant,
         batch,
-        BatchState::Received,
-        BatchEvent::StartValidation,
+        BatchState::Validating,
+        BatchEvent::Schedule,
     )
     .await;
     assert!(
@@ -171,5 +179,97 @@ async fn a_batch_moves_only_from_the_state_it_is_in() {
     assert!(
         matches!(foreign, Err(StoreError::NotFound { .. })),
         "another merchant's batch is not found"
+    );
+}
+
+#[tokio::test]
+async fn lines_are_not_inserted_into_another_merchants_batch() {
+    let db = TestDb::new().await;
+    let owner = merchant(&db, 0, 0).await;
+    let intruder = merchant(&db, 0, 0).await;
+    let batch = batch_with_lines(&db, owner, 3).await;
+    let mut client = db.client().await;
+    let tx = client.transaction().await.expect("begin");
+    let refused =
+        payout_lines::insert_lines(&tx, intruder, batch, PayoutState::Queued, &lines(2)).await;
+    drop(tx);
+    assert!(
+        matches!(refused, Err(StoreError::NotFound { .. })),
+        "{refused:?}"
+    );
+    let stored: i64 = client
+        .query_one(
+            "SELECT count(*) FROM payout_lines WHERE batch_id = $1",
+            &[&batch],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(stored, 3, "nothing was added to the owner's batch");
+}
+
+#[tokio::test]
+async fn parts_written_at_once_are_all_counted_and_none_after_the_upload_ends() {
+    let db = TestDb::new().await;
+    let merchant = merchant(&db, 50, 0).await;
+    let batch = BatchId::new();
+    let new = NewBatch {
+        id: batch,
+        merchant,
+        currency: Currency::Rwf,
+        created_by: None,
+        file_sha256: None,
+    };
+    batches::insert(&db.client().await, &new)
+        .await
+        .expect("insert batch");
+    let all = lines(300);
+    let mut first = db.client().await;
+    let mut second = db.client().await;
+    let first_tx = first.transaction().await.expect("begin");
+    let second_tx = second.transaction().await.expect("begin");
+    let (a, b) = tokio::join!(
+        payout_lines::insert_lines(
+            &first_tx,
+            merchant,
+            batch,
+            PayoutState::Validated,
+            &all[..100]
+        ),
+        payout_lines::insert_lines(
+            &second_tx,
+            merchant,
+            batch,
+            PayoutState::Validated,
+            &all[100..]
+        ),
+    );
+    assert_eq!(
+        (a.expect("first part"), b.expect("second part")),
+        (100, 200)
+    );
+    let mut finisher = db.client().await;
+    let finishing = tokio::spawn(async move {
+        let finish_tx = finisher.transaction().await.expect("begin");
+        let batch = batches::finish_upload(&finish_tx, merchant, batch).await;
+        finish_tx.commit().await.expect("commit");
+        batch
+    });
+    first_tx.commit().await.expect("commit first part");
+    second_tx.commit().await.expect("commit second part");
+    let finished = finishing.await.expect("join").expect("finish the upload");
+    assert_eq!(finished.state, BatchState::Validating);
+    assert_eq!(
+        finished.line_count, 300,
+        "parts committed while finishing are counted"
+    );
+    assert_eq!(finished.total_fee, amount(300 * 50));
+
+    let tx = first.transaction().await.expect("begin");
+    let late =
+        payout_lines::insert_lines(&tx, merchant, batch, PayoutState::Validated, &all[..1]).await;
+    assert!(
+        matches!(late, Err(StoreError::StaleState { .. })),
+        "{late:?}"
     );
 }
