@@ -132,6 +132,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_a_valid_configuration_of_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("payrail.toml", include_str!("../../payrail.example.toml"))?;
+            let config =
+                Config::load(Path::new("payrail.toml"), &Flags { listen: None }).expect("loads");
+            assert_eq!(config, Config::default());
+            Ok(())
+        });
+    }
+
+    #[test]
     fn database_url_is_read_from_the_plain_variable() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("DATABASE_URL", "postgres://db.example/payrail");
