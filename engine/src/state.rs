@@ -3,6 +3,8 @@
 
 pub mod batch;
 pub mod collection;
+#[cfg(test)]
+mod machine_tests;
 pub mod payout;
 
 /// An event that the current state does not allow; nothing changed.

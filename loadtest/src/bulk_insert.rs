@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::Context;
 use deadpool_postgres::Pool;
 use payrail_engine::fee::FeeAgreement;
-use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::ids::MerchantId;
 use payrail_engine::money::{Amount, Currency};
 use payrail_engine::msisdn::{Msisdn, Region};
 use payrail_engine::route::RouteTable;
@@ -88,14 +88,8 @@ async fn upload(
     lines: &Arc<Vec<NewPayoutLine>>,
     parts: u32,
 ) -> anyhow::Result<Batch> {
-    let batch = BatchId::new();
-    let new = NewBatch {
-        id: batch,
-        merchant,
-        currency: Currency::Rwf,
-        created_by: None,
-        file_sha256: None,
-    };
+    let new = NewBatch::new(merchant, Currency::Rwf);
+    let batch = new.id;
     batches::insert(&pool.get().await?, &new).await?;
     let part_len = lines.len().div_ceil(usize::try_from(parts)?);
     let mut writers = tokio::task::JoinSet::new();

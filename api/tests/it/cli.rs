@@ -1,9 +1,8 @@
 //! `payrail merchant …` and `payrail migrate` as a script would run them: JSON on stdout.
 
-use payrail_engine::store::migrations;
 use payrail_engine::testing::TestDb;
 
-use crate::support::{run, run_json};
+use crate::support::{forget_newest_migration, run, run_json};
 
 #[tokio::test]
 async fn a_merchant_is_created_funded_shown_and_listed() {
@@ -113,14 +112,7 @@ async fn bad_input_fails_with_a_clear_error_and_moves_nothing() {
 #[tokio::test]
 async fn a_configured_database_behind_the_binary_is_refused_until_migrated() {
     let db = TestDb::new().await;
-    db.client()
-        .await
-        .execute(
-            "DELETE FROM refinery_schema_history WHERE version = $1",
-            &[&migrations::latest_version()],
-        )
-        .await
-        .expect("forget the newest migration");
+    forget_newest_migration(&db).await;
     let url = db.url.clone();
     let output = tokio::task::spawn_blocking(move || run(&url, &["merchant", "list"], false))
         .await

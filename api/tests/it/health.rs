@@ -8,6 +8,8 @@ use payrail_engine::store::migrations;
 use payrail_engine::testing::TestDb;
 use tower::ServiceExt;
 
+use crate::support::forget_newest_migration;
+
 async fn get(state: AppState, path: &str) -> (StatusCode, serde_json::Value) {
     let request = Request::get(path).body(Body::empty()).expect("request");
     let response = app(state).oneshot(request).await.expect("response");
@@ -36,14 +38,7 @@ async fn a_migrated_database_is_ready() {
 #[tokio::test]
 async fn a_schema_behind_the_binary_is_not_ready_and_says_why() {
     let db = TestDb::new().await;
-    db.client()
-        .await
-        .execute(
-            "DELETE FROM refinery_schema_history WHERE version = $1",
-            &[&migrations::latest_version()],
-        )
-        .await
-        .expect("forget the newest migration");
+    forget_newest_migration(&db).await;
     let (status, body) = get(
         AppState {
             pool: db.pool.clone(),

@@ -3,6 +3,8 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use payrail_engine::store::migrations;
+use payrail_engine::testing::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The `payrail` binary with a clean environment: no configuration leaks in from the
@@ -67,4 +69,16 @@ pub async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address").port()
+}
+
+/// Makes the database look one migration behind the binary.
+pub async fn forget_newest_migration(db: &TestDb) {
+    db.client()
+        .await
+        .execute(
+            "DELETE FROM refinery_schema_history WHERE version = $1",
+            &[&migrations::latest_version()],
+        )
+        .await
+        .expect("forget the newest migration");
 }

@@ -175,10 +175,11 @@ impl BatchEvent {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
-
     use super::BatchEvent::*;
     use super::*;
+    use crate::state::machine_tests::{check_finals, check_names, check_table, machine};
+
+    machine!(BatchState, BatchEvent);
 
     /// The allowed transitions, copied from DESIGN.md independently of `apply`.
     const ALLOWED: &[(&str, BatchEvent, &str)] = &[
@@ -203,83 +204,24 @@ mod tests {
         ("paused", Cancel, "cancelled"),
     ];
 
-    fn expected(state: BatchState, event: BatchEvent) -> Option<&'static str> {
-        ALLOWED
-            .iter()
-            .find(|(from, on, _)| *from == state.as_str() && *on == event)
-            .map(|(_, _, to)| *to)
-    }
-
     #[test]
     fn apply_allows_exactly_the_listed_transitions() {
-        for state in BatchState::ALL {
-            for event in BatchEvent::ALL {
-                match (state.apply(&event), expected(state, event)) {
-                    (Ok(next), Some(to)) => assert_eq!(next.as_str(), to, "{state} on {event:?}"),
-                    (Err(error), None) => {
-                        assert_eq!(
-                            error,
-                            InvalidTransition {
-                                state: state.as_str(),
-                                event: event.name()
-                            }
-                        );
-                    }
-                    (got, want) => panic!("{state} on {event:?}: got {got:?}, expected {want:?}"),
-                }
-            }
-        }
+        check_table::<BatchState>(ALLOWED);
     }
 
     #[test]
-    fn allowed_table_names_real_states_and_each_pair_once() {
-        let mut pairs = HashSet::new();
-        for (from, event, to) in ALLOWED {
-            assert!(from.parse::<BatchState>().is_ok(), "{from}");
-            assert!(to.parse::<BatchState>().is_ok(), "{to}");
-            assert!(
-                pairs.insert((*from, *event)),
-                "{from} on {event:?} listed twice"
-            );
-        }
+    fn exactly_the_documented_states_are_final() {
+        check_finals::<BatchState>(&[
+            "invalid",
+            "completed",
+            "completed_with_failures",
+            "cancelled",
+        ]);
     }
 
     #[test]
-    fn final_states_accept_no_event() {
-        for state in BatchState::ALL.into_iter().filter(|state| state.is_final()) {
-            for event in BatchEvent::ALL {
-                assert!(state.apply(&event).is_err(), "{state} accepted {event:?}");
-            }
-        }
-        let finals: Vec<&str> = BatchState::ALL
-            .into_iter()
-            .filter(|s| s.is_final())
-            .map(BatchState::as_str)
-            .collect();
-        assert_eq!(
-            finals,
-            [
-                "invalid",
-                "completed",
-                "completed_with_failures",
-                "cancelled"
-            ]
-        );
-    }
-
-    #[test]
-    fn every_state_that_is_not_final_has_a_way_out() {
-        for state in BatchState::ALL
-            .into_iter()
-            .filter(|state| !state.is_final())
-        {
-            assert!(
-                BatchEvent::ALL
-                    .iter()
-                    .any(|event| state.apply(event).is_ok()),
-                "{state}"
-            );
-        }
+    fn names_are_distinct_and_round_trip_through_text_serde_and_postgres() {
+        check_names::<BatchState>();
     }
 
     #[test]
@@ -290,41 +232,5 @@ mod tests {
             BatchState::AwaitingApproval.apply(&Approve),
             Ok(BatchState::Scheduled)
         );
-    }
-
-    #[test]
-    fn names_round_trip_through_from_str_and_serde() {
-        for state in BatchState::ALL {
-            assert_eq!(state.as_str().parse::<BatchState>(), Ok(state));
-            assert_eq!(state.to_string(), state.as_str());
-            let json = serde_json::to_string(&state).expect("serializes");
-            assert_eq!(json, format!("\"{}\"", state.as_str()));
-            assert_eq!(
-                serde_json::from_str::<BatchState>(&json).expect("deserializes"),
-                state
-            );
-        }
-        assert!("AwaitingFunds".parse::<BatchState>().is_err());
-    }
-
-    #[test]
-    fn names_are_distinct() {
-        let states: HashSet<&str> = BatchState::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(states.len(), BatchState::ALL.len());
-        let events: HashSet<&str> = BatchEvent::ALL.iter().map(|e| e.name()).collect();
-        assert_eq!(events.len(), BatchEvent::ALL.len());
-    }
-
-    #[test]
-    fn postgres_text_round_trip() {
-        use tokio_postgres::types::{FromSql, ToSql, Type};
-        let mut buffer = tokio_postgres::types::private::BytesMut::new();
-        BatchState::CompletedWithFailures
-            .to_sql_checked(&Type::TEXT, &mut buffer)
-            .expect("encodes");
-        assert_eq!(&buffer[..], b"completed_with_failures");
-        let decoded = BatchState::from_sql(&Type::TEXT, &buffer).expect("decodes");
-        assert_eq!(decoded, BatchState::CompletedWithFailures);
-        assert!(BatchState::from_sql(&Type::TEXT, b"done").is_err());
     }
 }

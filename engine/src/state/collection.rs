@@ -91,10 +91,11 @@ impl CollectionEvent {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
-
     use super::CollectionEvent::*;
     use super::*;
+    use crate::state::machine_tests::{check_finals, check_names, check_table, machine};
+
+    machine!(CollectionState, CollectionEvent);
 
     /// The allowed transitions, copied from DESIGN.md independently of `apply`.
     const ALLOWED: &[(&str, CollectionEvent, &str)] = &[
@@ -103,50 +104,19 @@ mod tests {
         ("pending", Expire, "expired"),
     ];
 
-    fn expected(state: CollectionState, event: CollectionEvent) -> Option<&'static str> {
-        ALLOWED
-            .iter()
-            .find(|(from, on, _)| *from == state.as_str() && *on == event)
-            .map(|(_, _, to)| *to)
-    }
-
     #[test]
     fn apply_allows_exactly_the_listed_transitions() {
-        for state in CollectionState::ALL {
-            for event in CollectionEvent::ALL {
-                match (state.apply(&event), expected(state, event)) {
-                    (Ok(next), Some(to)) => assert_eq!(next.as_str(), to, "{state} on {event:?}"),
-                    (Err(error), None) => {
-                        assert_eq!(
-                            error,
-                            InvalidTransition {
-                                state: state.as_str(),
-                                event: event.name()
-                            }
-                        );
-                    }
-                    (got, want) => panic!("{state} on {event:?}: got {got:?}, expected {want:?}"),
-                }
-            }
-        }
+        check_table::<CollectionState>(ALLOWED);
     }
 
     #[test]
-    fn final_states_accept_no_event() {
-        for state in CollectionState::ALL
-            .into_iter()
-            .filter(|state| state.is_final())
-        {
-            for event in CollectionEvent::ALL {
-                assert!(state.apply(&event).is_err(), "{state} accepted {event:?}");
-            }
-        }
-        let finals: Vec<&str> = CollectionState::ALL
-            .into_iter()
-            .filter(|s| s.is_final())
-            .map(CollectionState::as_str)
-            .collect();
-        assert_eq!(finals, ["paid", "failed", "expired"]);
+    fn exactly_the_documented_states_are_final() {
+        check_finals::<CollectionState>(&["paid", "failed", "expired"]);
+    }
+
+    #[test]
+    fn names_are_distinct_and_round_trip_through_text_serde_and_postgres() {
+        check_names::<CollectionState>();
     }
 
     #[test]
@@ -155,44 +125,5 @@ mod tests {
             .apply(&Pay)
             .expect_err("paid is final");
         assert_eq!(error.to_string(), "event pay is not allowed in state paid");
-    }
-
-    #[test]
-    fn names_round_trip_through_from_str_and_serde() {
-        for state in CollectionState::ALL {
-            assert_eq!(state.as_str().parse::<CollectionState>(), Ok(state));
-            assert_eq!(state.to_string(), state.as_str());
-            let json = serde_json::to_string(&state).expect("serializes");
-            assert_eq!(json, format!("\"{}\"", state.as_str()));
-            assert_eq!(
-                serde_json::from_str::<CollectionState>(&json).expect("deserializes"),
-                state
-            );
-        }
-        let error = "PAID"
-            .parse::<CollectionState>()
-            .expect_err("names are lowercase");
-        assert_eq!(error.to_string(), "unknown collection state \"PAID\"");
-    }
-
-    #[test]
-    fn names_are_distinct() {
-        let states: HashSet<&str> = CollectionState::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(states.len(), CollectionState::ALL.len());
-        let events: HashSet<&str> = CollectionEvent::ALL.iter().map(|e| e.name()).collect();
-        assert_eq!(events.len(), CollectionEvent::ALL.len());
-    }
-
-    #[test]
-    fn postgres_text_round_trip() {
-        use tokio_postgres::types::{FromSql, ToSql, Type};
-        let mut buffer = tokio_postgres::types::private::BytesMut::new();
-        CollectionState::Expired
-            .to_sql_checked(&Type::TEXT, &mut buffer)
-            .expect("encodes");
-        assert_eq!(&buffer[..], b"expired");
-        let decoded = CollectionState::from_sql(&Type::TEXT, &buffer).expect("decodes");
-        assert_eq!(decoded, CollectionState::Expired);
-        assert!(CollectionState::from_sql(&Type::TEXT, b"refunded").is_err());
     }
 }

@@ -202,10 +202,11 @@ impl PayoutEvent {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
-
     use super::PayoutEvent::*;
     use super::*;
+    use crate::state::machine_tests::{check_finals, check_names, check_table, machine};
+
+    machine!(PayoutState, PayoutEvent);
 
     /// The allowed transitions, copied from DESIGN.md independently of `apply`.
     const ALLOWED: &[(&str, PayoutEvent, &str)] = &[
@@ -234,63 +235,19 @@ mod tests {
         ("queued", Cancel, "cancelled"),
     ];
 
-    fn expected(state: PayoutState, event: PayoutEvent) -> Option<&'static str> {
-        ALLOWED
-            .iter()
-            .find(|(from, on, _)| *from == state.as_str() && *on == event)
-            .map(|(_, _, to)| *to)
-    }
-
     #[test]
     fn apply_allows_exactly_the_listed_transitions() {
-        for state in PayoutState::ALL {
-            for event in PayoutEvent::ALL {
-                match (state.apply(&event), expected(state, event)) {
-                    (Ok(next), Some(to)) => assert_eq!(next.as_str(), to, "{state} on {event:?}"),
-                    (Err(error), None) => {
-                        assert_eq!(
-                            error,
-                            InvalidTransition {
-                                state: state.as_str(),
-                                event: event.name()
-                            }
-                        );
-                    }
-                    (got, want) => panic!("{state} on {event:?}: got {got:?}, expected {want:?}"),
-                }
-            }
-        }
+        check_table::<PayoutState>(ALLOWED);
     }
 
     #[test]
-    fn allowed_table_names_real_states_and_each_pair_once() {
-        let mut pairs = HashSet::new();
-        for (from, event, to) in ALLOWED {
-            assert!(from.parse::<PayoutState>().is_ok(), "{from}");
-            assert!(to.parse::<PayoutState>().is_ok(), "{to}");
-            assert!(
-                pairs.insert((*from, *event)),
-                "{from} on {event:?} listed twice"
-            );
-        }
+    fn exactly_the_documented_states_are_final() {
+        check_finals::<PayoutState>(&["rejected", "succeeded", "failed", "cancelled"]);
     }
 
     #[test]
-    fn final_states_accept_no_event() {
-        for state in PayoutState::ALL
-            .into_iter()
-            .filter(|state| state.is_final())
-        {
-            for event in PayoutEvent::ALL {
-                assert!(state.apply(&event).is_err(), "{state} accepted {event:?}");
-            }
-        }
-        let finals: Vec<&str> = PayoutState::ALL
-            .into_iter()
-            .filter(|s| s.is_final())
-            .map(PayoutState::as_str)
-            .collect();
-        assert_eq!(finals, ["rejected", "succeeded", "failed", "cancelled"]);
+    fn names_are_distinct_and_round_trip_through_text_serde_and_postgres() {
+        check_names::<PayoutState>();
     }
 
     #[test]
@@ -300,21 +257,6 @@ mod tests {
             .filter(|event| PayoutState::RequiresReview.apply(event).is_ok())
             .collect();
         assert_eq!(accepted, [Succeed, Fail]);
-    }
-
-    #[test]
-    fn every_state_that_is_not_final_has_a_way_out() {
-        for state in PayoutState::ALL
-            .into_iter()
-            .filter(|state| !state.is_final())
-        {
-            assert!(
-                PayoutEvent::ALL
-                    .iter()
-                    .any(|event| state.apply(event).is_ok()),
-                "{state}"
-            );
-        }
     }
 
     #[test]
@@ -345,48 +287,6 @@ mod tests {
                 "unknown",
                 "requires_review"
             ]
-        );
-    }
-
-    #[test]
-    fn names_round_trip_through_from_str_and_serde() {
-        for state in PayoutState::ALL {
-            assert_eq!(state.as_str().parse::<PayoutState>(), Ok(state));
-            assert_eq!(state.to_string(), state.as_str());
-            let json = serde_json::to_string(&state).expect("serializes");
-            assert_eq!(json, format!("\"{}\"", state.as_str()));
-            assert_eq!(
-                serde_json::from_str::<PayoutState>(&json).expect("deserializes"),
-                state
-            );
-        }
-        assert!("Received".parse::<PayoutState>().is_err());
-        assert!("".parse::<PayoutState>().is_err());
-    }
-
-    #[test]
-    fn names_are_distinct() {
-        let states: HashSet<&str> = PayoutState::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(states.len(), PayoutState::ALL.len());
-        let events: HashSet<&str> = PayoutEvent::ALL.iter().map(|e| e.name()).collect();
-        assert_eq!(events.len(), PayoutEvent::ALL.len());
-    }
-
-    #[test]
-    fn postgres_text_round_trip() {
-        use tokio_postgres::types::{FromSql, ToSql, Type};
-        let mut buffer = tokio_postgres::types::private::BytesMut::new();
-        PayoutState::RequiresReview
-            .to_sql_checked(&Type::TEXT, &mut buffer)
-            .expect("encodes");
-        assert_eq!(&buffer[..], b"requires_review");
-        let decoded = PayoutState::from_sql(&Type::TEXT, &buffer).expect("decodes");
-        assert_eq!(decoded, PayoutState::RequiresReview);
-        assert!(PayoutState::from_sql(&Type::TEXT, b"lost").is_err());
-        assert!(
-            PayoutState::Queued
-                .to_sql_checked(&Type::INT4, &mut buffer)
-                .is_err()
         );
     }
 }

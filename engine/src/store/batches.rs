@@ -21,6 +21,19 @@ pub struct NewBatch {
     pub file_sha256: Option<[u8; 32]>,
 }
 
+impl NewBatch {
+    /// A new batch with a fresh id, created from the command line (no key, no file).
+    pub fn new(merchant: MerchantId, currency: Currency) -> NewBatch {
+        NewBatch {
+            id: BatchId::new(),
+            merchant,
+            currency,
+            created_by: None,
+            file_sha256: None,
+        }
+    }
+}
+
 /// A batch as stored: its state, counts and totals.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Batch {

@@ -34,14 +34,8 @@ fn lines(count: i32) -> Vec<NewPayoutLine> {
 
 async fn batch_with_lines(db: &TestDb, merchant: MerchantId, count: i32) -> BatchId {
     let mut client = db.client().await;
-    let batch = BatchId::new();
-    let new = NewBatch {
-        id: batch,
-        merchant,
-        currency: Currency::Rwf,
-        created_by: None,
-        file_sha256: None,
-    };
+    let new = NewBatch::new(merchant, Currency::Rwf);
+    let batch = new.id;
     let tx = client.transaction().await.expect("begin");
     batches::insert(&tx, &new).await.expect("insert batch");
     let inserted =
@@ -212,14 +206,8 @@ async fn lines_are_not_inserted_into_another_merchants_batch() {
 async fn parts_written_at_once_are_all_counted_and_none_after_the_upload_ends() {
     let db = TestDb::new().await;
     let merchant = merchant(&db, 50, 0).await;
-    let batch = BatchId::new();
-    let new = NewBatch {
-        id: batch,
-        merchant,
-        currency: Currency::Rwf,
-        created_by: None,
-        file_sha256: None,
-    };
+    let new = NewBatch::new(merchant, Currency::Rwf);
+    let batch = new.id;
     batches::insert(&db.client().await, &new)
         .await
         .expect("insert batch");
