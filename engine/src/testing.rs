@@ -32,8 +32,18 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// Creates a new database from the template, starting the server on first use.
+    /// Creates a new database with the whole schema, cloned from the template, starting
+    /// the server on first use.
     pub async fn new() -> TestDb {
+        TestDb::create(TEMPLATE).await
+    }
+
+    /// Creates a new database without any schema, for testing migrations themselves.
+    pub async fn empty() -> TestDb {
+        TestDb::create("template0").await
+    }
+
+    async fn create(template: &str) -> TestDb {
         let server = SERVER.get_or_init(start_server).await;
         let number = server.next_database.fetch_add(1, Ordering::Relaxed);
         let name = format!("test_{number}");
@@ -43,9 +53,9 @@ impl TestDb {
                 .expect("connect to the test server");
         let connection = tokio::spawn(connection);
         admin
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .await
-            .expect("create a test database from the template");
+            .expect("create a test database");
         drop(admin);
         let _ = connection.await;
         let url = server.server.url(&name);

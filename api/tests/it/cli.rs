@@ -119,3 +119,26 @@ async fn a_configured_database_behind_the_binary_is_refused_until_migrated() {
         .expect("run");
     assert!(String::from_utf8_lossy(&output.stderr).contains("payrail migrate"));
 }
+
+#[tokio::test]
+async fn migrate_builds_the_schema_on_an_empty_database_and_is_idempotent() {
+    let db = TestDb::empty().await;
+    let url = db.url.clone();
+    let listed = tokio::task::spawn_blocking(move || {
+        run(&url, &["merchant", "list"], false);
+        run(&url, &["migrate"], true);
+        run(&url, &["migrate"], true);
+        run_json(&url, &["merchant", "list"])
+    })
+    .await
+    .expect("commands");
+    assert_eq!(listed, serde_json::json!([]));
+    let client = db.client().await;
+    let applied = payrail_engine::store::migrations::applied_version(&client)
+        .await
+        .expect("version");
+    assert_eq!(
+        applied,
+        Some(payrail_engine::store::migrations::latest_version())
+    );
+}

@@ -15,12 +15,17 @@ pub struct Binaries {
 impl Binaries {
     /// Looks for a directory holding both `initdb` and `postgres`.
     pub fn find() -> Option<Binaries> {
-        let on_path = std::env::var_os("PATH")
+        Binaries::find_in(std::env::var_os("PATH"), Path::new(DEBIAN_VERSIONS_DIR))
+    }
+
+    /// Looks on `path` (a `PATH` value), then in `<versions_dir>/<major>/bin`, newest first.
+    fn find_in(path: Option<std::ffi::OsString>, versions_dir: &Path) -> Option<Binaries> {
+        let on_path = path
             .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
             .unwrap_or_default();
         on_path
             .into_iter()
-            .chain(debian_bin_dirs())
+            .chain(version_bin_dirs(versions_dir))
             .find(|dir| has_server_programs(dir))
             .map(|dir| Binaries { dir })
     }
@@ -46,8 +51,8 @@ fn has_server_programs(dir: &Path) -> bool {
     }
 }
 
-fn debian_bin_dirs() -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(DEBIAN_VERSIONS_DIR) else {
+fn version_bin_dirs(versions_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(versions_dir) else {
         return Vec::new();
     };
     let mut versions: Vec<(u32, PathBuf)> = entries
@@ -73,8 +78,25 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_without_postgres_is_not_taken() {
-        let empty = std::env::temp_dir();
-        assert!(!has_server_programs(&empty));
+    fn nothing_is_found_where_no_server_programs_are() {
+        let empty = tempfile::tempdir().expect("a directory");
+        let path = std::env::join_paths([empty.path()]).expect("a PATH");
+        assert!(Binaries::find_in(Some(path), empty.path()).is_none());
+        assert!(Binaries::find_in(None, &empty.path().join("missing")).is_none());
+    }
+
+    #[test]
+    fn the_newest_debian_version_is_preferred() {
+        let real = Binaries::find().expect("PostgreSQL server binaries are installed");
+        let versions = tempfile::tempdir().expect("a directory");
+        for major in ["9", "15", "12"] {
+            let bin = versions.path().join(major).join("bin");
+            std::fs::create_dir_all(&bin).expect("create");
+            for program in ["initdb", "postgres"] {
+                std::os::unix::fs::symlink(real.program(program), bin.join(program)).expect("link");
+            }
+        }
+        let found = Binaries::find_in(None, versions.path()).expect("found");
+        assert_eq!(found.dir(), versions.path().join("15").join("bin"));
     }
 }
