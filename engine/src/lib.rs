@@ -13,6 +13,8 @@
 //! - `postgres`: the private PostgreSQL server used when no database is configured
 //! - `testing`: a fresh database per test (feature `testing`)
 
+#![deny(clippy::float_arithmetic)]
+
 pub mod api_key;
 pub mod fee;
 pub mod ids;
