@@ -8,6 +8,7 @@
 //! - `fee`: a merchant's fee agreement
 //! - `state`: the payout, batch and collection state machines
 //! - `api_key`: API key generation, hashing and roles
+//! - `operator`: the port to a mobile-money operator, implemented in `payrail-adapters`
 //! - `ledger`: the double-entry ledger and its operations
 //! - `store`: the PostgreSQL pool, migrations and tables
 //! - `postgres`: the private PostgreSQL server used when no database is configured
@@ -21,6 +22,7 @@ pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod msisdn;
+pub mod operator;
 pub mod postgres;
 pub mod route;
 pub mod state;

@@ -1,0 +1,3 @@
+//! The adapters' integration tests.
+
+mod simulator;
