@@ -24,6 +24,8 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Transition(#[from] InvalidTransition),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
     #[error("a stored value is invalid: {0}")]
     Corrupt(String),
     #[error("database: {0}")]

@@ -166,3 +166,79 @@ pub async fn get(
         updated_at: row.try_get(8)?,
     })
 }
+
+/// What starting a batch came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Started {
+    /// The total is reserved and the batch is `running`.
+    Running,
+    /// The available balance does not cover the total: the batch waits in `awaiting_funds`,
+    /// nothing is reserved and nothing will be sent.
+    AwaitingFunds { available: Amount, needed: Amount },
+}
+
+/// Reserves a batch's whole total (amounts and fees) in one ledger entry and moves it to
+/// `running`; without the funds, moves it to `awaiting_funds`. Runs in the caller's
+/// transaction; a batch already `running` is left as it is.
+pub async fn start(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    batch: BatchId,
+) -> Result<Started, StoreError> {
+    let row = tx.query_opt(LOCK_FOR_UPDATE, &[&batch, &merchant]).await?;
+    let state: BatchState = row
+        .ok_or(StoreError::NotFound { what: "batch" })?
+        .try_get(0)?;
+    if state == BatchState::Running {
+        return Ok(Started::Running);
+    }
+    let stored = get(tx, merchant, batch).await?;
+    let needed = stored
+        .total_amount
+        .checked_add(stored.total_fee)
+        .ok_or_else(|| StoreError::Corrupt("the batch total exceeds the largest amount".into()))?;
+    match crate::ledger::reserve(tx, merchant, batch, needed).await {
+        Ok(()) => {
+            transition(tx, merchant, batch, state, BatchEvent::Start).await?;
+            Ok(Started::Running)
+        }
+        Err(crate::ledger::LedgerError::InsufficientFunds { available, needed }) => {
+            if state != BatchState::AwaitingFunds {
+                transition(tx, merchant, batch, state, BatchEvent::FundsShort).await?;
+            }
+            Ok(Started::AwaitingFunds { available, needed })
+        }
+        Err(error) => Err(StoreError::Ledger(error)),
+    }
+}
+
+/// Ends a running batch once every line is final: `completed`, or
+/// `completed_with_failures` when any line failed or awaits review.
+pub async fn complete(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    batch: BatchId,
+    any_failed: bool,
+) -> Result<BatchState, StoreError> {
+    let event = if any_failed {
+        BatchEvent::CompleteWithFailures
+    } else {
+        BatchEvent::Complete
+    };
+    transition(client, merchant, batch, BatchState::Running, event).await
+}
+
+const IN_STATE: &str =
+    "SELECT merchant_id, id FROM batches WHERE state = $1 ORDER BY created_at, id";
+
+/// The batches in one state, oldest first: what a starting engine resumes (`running`) or
+/// retries (`awaiting_funds`).
+pub async fn in_state(
+    client: &impl GenericClient,
+    state: BatchState,
+) -> Result<Vec<(MerchantId, BatchId)>, StoreError> {
+    let rows = client.query(IN_STATE, &[&state.as_str()]).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+}

@@ -116,14 +116,15 @@ const CLAIM_CHUNK: &str = "
     UPDATE payout_lines AS line
        SET state = $4, attempts = line.attempts + 1, updated_at = now()
       FROM (SELECT id FROM payout_lines
-             WHERE batch_id = $1 AND line_no > $5 AND state = $3
+             WHERE batch_id = $1 AND line_no > $5 AND state = ANY($3)
              ORDER BY line_no LIMIT $2
              FOR UPDATE SKIP LOCKED) AS next
      WHERE line.id = next.id
     RETURNING line.id, line.line_no, line.reference, line.msisdn, line.amount, line.fee,
               line.route, line.attempts";
 
-/// Claims up to `limit` queued lines of a batch after line `after_line_no`, in line order,
+/// Claims up to `limit` queued (or validated, see below) lines of a batch after line
+/// `after_line_no`, in line order,
 /// and marks them `sending` in the same statement, so the mark is durable before any
 /// request leaves. Lines another transaction holds are skipped, never claimed twice. The
 /// caller passes the last line number it claimed (0 at first), so a whole batch is
@@ -134,8 +135,17 @@ pub async fn claim_chunk(
     after_line_no: i32,
     limit: u32,
 ) -> Result<Vec<ClaimedLine>, StoreError> {
-    let from = PayoutState::Queued;
-    let to = from.apply(&PayoutEvent::Claim)?;
+    // A validated line of a batch that holds its reservation is as good as queued: the
+    // batch reserved every line in one entry, so claiming takes both steps in one write.
+    let to = PayoutState::Queued.apply(&PayoutEvent::Claim)?;
+    let via_queued = PayoutState::Validated
+        .apply(&PayoutEvent::Reserve)?
+        .apply(&PayoutEvent::Claim)?;
+    debug_assert_eq!(to, via_queued);
+    let from = [
+        PayoutState::Validated.as_str(),
+        PayoutState::Queued.as_str(),
+    ];
     let statement = client.prepare_cached(CLAIM_CHUNK).await?;
     let rows = client
         .query(
@@ -143,7 +153,7 @@ pub async fn claim_chunk(
             &[
                 &batch,
                 &i64::from(limit),
-                &from.as_str(),
+                &from.as_slice(),
                 &to.as_str(),
                 &after_line_no,
             ],
@@ -151,21 +161,39 @@ pub async fn claim_chunk(
         .await?;
     let mut lines = rows
         .iter()
-        .map(|row| {
-            Ok(ClaimedLine {
-                id: row.try_get(0)?,
-                line_no: row.try_get(1)?,
-                reference: row.try_get(2)?,
-                msisdn: row.try_get(3)?,
-                amount: row.try_get(4)?,
-                fee: row.try_get(5)?,
-                route: row.try_get(6)?,
-                attempts: row.try_get(7)?,
-            })
-        })
+        .map(claimed_line)
         .collect::<Result<Vec<_>, StoreError>>()?;
     lines.sort_by_key(|line| line.line_no);
     Ok(lines)
+}
+
+const IN_FLIGHT: &str = "
+    SELECT id, line_no, reference, msisdn, amount, fee, route, attempts
+      FROM payout_lines WHERE batch_id = $1 AND state = $2 ORDER BY line_no";
+
+/// The lines of a batch marked `sending` by an earlier run: each may or may not have reached
+/// the operator, so each gets a status query before anything else.
+pub async fn in_flight(
+    client: &impl GenericClient,
+    batch: BatchId,
+) -> Result<Vec<ClaimedLine>, StoreError> {
+    let rows = client
+        .query(IN_FLIGHT, &[&batch, &PayoutState::Sending.as_str()])
+        .await?;
+    rows.iter().map(claimed_line).collect()
+}
+
+fn claimed_line(row: &tokio_postgres::Row) -> Result<ClaimedLine, StoreError> {
+    Ok(ClaimedLine {
+        id: row.try_get(0)?,
+        line_no: row.try_get(1)?,
+        reference: row.try_get(2)?,
+        msisdn: row.try_get(3)?,
+        amount: row.try_get(4)?,
+        fee: row.try_get(5)?,
+        route: row.try_get(6)?,
+        attempts: row.try_get(7)?,
+    })
 }
 
 const TRANSITION_LINES: &str = "
@@ -218,4 +246,51 @@ pub async fn count_by_state(
             fee: row.get(3),
         })
         .collect())
+}
+
+/// The final word on one line, as the journal writer records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinishedLine {
+    pub id: PayoutId,
+    /// `Succeed` or `Fail`.
+    pub event: PayoutEvent,
+    pub failure_code: Option<String>,
+    pub operator_transaction_id: Option<String>,
+}
+
+const FINISH_LINES: &str = "
+    UPDATE payout_lines AS line
+       SET state = outcome.state, failure_code = outcome.failure_code,
+           operator_transaction_id = outcome.transaction_id, updated_at = now()
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+           AS outcome (id, state, failure_code, transaction_id)
+     WHERE line.id = outcome.id AND line.state = $5
+    RETURNING line.id";
+
+/// Moves many lines from `sending` to their final state in one statement; returns the ids
+/// that moved (a line no longer `sending` was finished by someone else and is left alone).
+pub async fn finish_lines(
+    client: &impl GenericClient,
+    lines: &[FinishedLine],
+) -> Result<Vec<PayoutId>, StoreError> {
+    let from = PayoutState::Sending;
+    let mut ids = Vec::with_capacity(lines.len());
+    let mut states = Vec::with_capacity(lines.len());
+    for line in lines {
+        ids.push(*line.id.as_uuid());
+        states.push(from.apply(&line.event)?.as_str());
+    }
+    let codes: Vec<Option<&str>> = lines.iter().map(|l| l.failure_code.as_deref()).collect();
+    let transactions: Vec<Option<&str>> = lines
+        .iter()
+        .map(|l| l.operator_transaction_id.as_deref())
+        .collect();
+    let statement = client.prepare_cached(FINISH_LINES).await?;
+    let rows = client
+        .query(
+            &statement,
+            &[&ids, &states, &codes, &transactions, &from.as_str()],
+        )
+        .await?;
+    rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }

@@ -1,0 +1,304 @@
+//! The batch actor: one per running batch. It reserves the batch total (or leaves the batch
+//! `awaiting_funds`, nothing sent), asks first about lines an earlier run left `sending`,
+//! then claims lines in chunks (marked `sending` before they leave) and hands them to their
+//! routes, keeping a bounded number outstanding; when every line is final it completes the
+//! batch and stops. All database work runs in tasks that answer as messages.
+//!
+//! Parent: the merchant actor. Children: none.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::money::Currency;
+use payrail_engine::state::payout::PayoutState;
+use payrail_engine::store::batches::{self, Started};
+use payrail_engine::store::payout_lines::{self, ClaimedLine};
+use payrail_engine::store::{StoreError, merchants};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+
+use crate::job::{Call, Job};
+use crate::journal::{Finish, JournalMsg, Outcome};
+use crate::route::RouteMsg;
+
+/// How a batch paces itself.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchSettings {
+    /// Lines claimed per database round trip.
+    pub chunk_lines: u32,
+    /// Lines handed to routes and not yet final, at most: the admission bound that keeps
+    /// route mailboxes small.
+    pub max_outstanding: u32,
+    /// How often an exhausted batch checks the database for its last lines.
+    pub completion_check: Duration,
+}
+
+#[derive(Debug)]
+pub enum BatchMsg {
+    Started(Result<Box<Start>, StoreError>),
+    Claimed(Result<Vec<ClaimedLine>, StoreError>),
+    /// The journal wrote `lines` of this batch final, `failed` of them not paid.
+    Finished {
+        lines: u32,
+        failed: u32,
+    },
+    /// Time to ask the database whether every line is final.
+    Check,
+    /// Lines of the batch not final yet (and whether any failed), from the database.
+    Counted(Result<(i64, bool), StoreError>),
+    Completed(Result<(), StoreError>),
+}
+
+/// What starting found.
+#[derive(Debug)]
+pub struct Start {
+    started: Started,
+    currency: Currency,
+    in_flight: Vec<ClaimedLine>,
+}
+
+#[derive(Debug)]
+pub struct BatchArgs {
+    pub merchant: MerchantId,
+    pub batch: BatchId,
+    pub pool: Pool,
+    pub routes: Arc<HashMap<String, ActorRef<RouteMsg>>>,
+    pub journal: ActorRef<JournalMsg>,
+    pub settings: BatchSettings,
+}
+
+#[derive(Debug)]
+pub struct BatchState {
+    args: BatchArgs,
+    currency: Currency,
+    /// The line number of the last claimed line.
+    cursor: i32,
+    outstanding: u32,
+    claiming: bool,
+    exhausted: bool,
+    completing: bool,
+}
+
+/// The batch actor (its state is `BatchState`).
+#[derive(Debug)]
+pub struct BatchActor;
+
+impl Actor for BatchActor {
+    type Msg = BatchMsg;
+    type State = BatchState;
+    type Arguments = BatchArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<BatchMsg>,
+        args: BatchArgs,
+    ) -> Result<BatchState, ActorProcessingErr> {
+        Ok(BatchState {
+            args,
+            currency: Currency::Rwf,
+            cursor: 0,
+            outstanding: 0,
+            claiming: false,
+            exhausted: false,
+            completing: false,
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<BatchMsg>,
+        state: &mut BatchState,
+    ) -> Result<(), ActorProcessingErr> {
+        let (pool, merchant, batch) = (
+            state.args.pool.clone(),
+            state.args.merchant,
+            state.args.batch,
+        );
+        tokio::spawn(async move {
+            let _ = myself.send_message(BatchMsg::Started(
+                start(&pool, merchant, batch).await.map(Box::new),
+            ));
+        });
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<BatchMsg>,
+        message: BatchMsg,
+        state: &mut BatchState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            BatchMsg::Started(start) => state.started(&myself, *start?),
+            BatchMsg::Claimed(lines) => state.claimed(&myself, lines?),
+            BatchMsg::Finished { lines, .. } => {
+                state.outstanding = state.outstanding.saturating_sub(lines);
+                if state.outstanding == 0 {
+                    state.check(&myself);
+                }
+            }
+            BatchMsg::Check => state.check(&myself),
+            BatchMsg::Counted(counted) => state.counted(&myself, counted?),
+            BatchMsg::Completed(done) => {
+                done?;
+                tracing::info!(batch_id = %state.args.batch, "batch completed");
+                myself.stop(None);
+                return Ok(());
+            }
+        }
+        state.claim(&myself);
+        Ok(())
+    }
+}
+
+async fn start(pool: &Pool, merchant: MerchantId, batch: BatchId) -> Result<Start, StoreError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let started = batches::start(&tx, merchant, batch).await?;
+    tx.commit().await?;
+    let currency = merchants::get(&client, merchant).await?.currency;
+    let in_flight = match started {
+        Started::Running => payout_lines::in_flight(&client, batch).await?,
+        Started::AwaitingFunds { .. } => Vec::new(),
+    };
+    Ok(Start {
+        started,
+        currency,
+        in_flight,
+    })
+}
+
+impl BatchState {
+    fn started(&mut self, myself: &ActorRef<BatchMsg>, start: Start) {
+        self.currency = start.currency;
+        if let Started::AwaitingFunds { available, needed } = start.started {
+            tracing::info!(batch_id = %self.args.batch, available = available.minor(), needed = needed.minor(), "batch awaits funds");
+            self.exhausted = true;
+            self.completing = true;
+            myself.stop(Some("awaiting funds".into()));
+            return;
+        }
+        // Lines an earlier run marked `sending` may have reached the operator: ask first.
+        self.dispatch(myself, start.in_flight, Call::Query);
+    }
+
+    fn claim(&mut self, myself: &ActorRef<BatchMsg>) {
+        let settings = self.args.settings;
+        if self.claiming
+            || self.exhausted
+            || self.outstanding + settings.chunk_lines > settings.max_outstanding
+        {
+            return;
+        }
+        self.claiming = true;
+        let (pool, batch, cursor, myself) = (
+            self.args.pool.clone(),
+            self.args.batch,
+            self.cursor,
+            myself.clone(),
+        );
+        tokio::spawn(async move {
+            let claimed = async {
+                let client = pool.get().await?;
+                payout_lines::claim_chunk(&client, batch, cursor, settings.chunk_lines).await
+            };
+            let _ = myself.send_message(BatchMsg::Claimed(claimed.await));
+        });
+    }
+
+    fn claimed(&mut self, myself: &ActorRef<BatchMsg>, lines: Vec<ClaimedLine>) {
+        self.claiming = false;
+        match lines.last() {
+            Some(last) => self.cursor = last.line_no,
+            None => {
+                self.exhausted = true;
+                self.check(myself);
+                myself.send_interval(self.args.settings.completion_check, || BatchMsg::Check);
+            }
+        }
+        self.dispatch(myself, lines, Call::Send);
+    }
+
+    /// Hands lines to their routes, grouped so each route gets one message.
+    fn dispatch(&mut self, myself: &ActorRef<BatchMsg>, lines: Vec<ClaimedLine>, call: Call) {
+        let mut by_route: HashMap<String, Vec<(Job, Call)>> = HashMap::new();
+        for line in lines {
+            let job = Job::new(
+                self.args.merchant,
+                self.args.batch,
+                self.currency,
+                line,
+                myself.clone(),
+            );
+            self.outstanding += 1;
+            if self.args.routes.contains_key(&job.line.route) {
+                by_route
+                    .entry(job.line.route.clone())
+                    .or_default()
+                    .push((job, call));
+            } else {
+                // No such route any more: the line was never sent, so failing it is safe.
+                let outcome = Outcome {
+                    job,
+                    finish: Finish::Failed {
+                        code: "ROUTE_UNAVAILABLE".into(),
+                    },
+                };
+                let _ = self
+                    .args
+                    .journal
+                    .send_message(JournalMsg::Record(Box::new(outcome)));
+            }
+        }
+        for (route, jobs) in by_route {
+            let _ = self.args.routes[&route].send_message(RouteMsg::Submit(jobs));
+        }
+    }
+
+    fn check(&mut self, myself: &ActorRef<BatchMsg>) {
+        if self.completing || !self.exhausted {
+            return;
+        }
+        let (pool, batch, myself) = (self.args.pool.clone(), self.args.batch, myself.clone());
+        tokio::spawn(async move {
+            let counted = async {
+                let client = pool.get().await?;
+                let counts = payout_lines::count_by_state(&client, batch).await?;
+                let open = counts
+                    .iter()
+                    .filter(|c| !c.state.is_final() && c.state != PayoutState::RequiresReview)
+                    .map(|c| c.lines)
+                    .sum();
+                let failed = counts
+                    .iter()
+                    .any(|c| matches!(c.state, PayoutState::Failed | PayoutState::RequiresReview));
+                Ok((open, failed))
+            };
+            let _ = myself.send_message(BatchMsg::Counted(counted.await));
+        });
+    }
+
+    fn counted(&mut self, myself: &ActorRef<BatchMsg>, (open, failed): (i64, bool)) {
+        if open > 0 || self.completing {
+            return;
+        }
+        self.completing = true;
+        let (pool, merchant, batch, myself) = (
+            self.args.pool.clone(),
+            self.args.merchant,
+            self.args.batch,
+            myself.clone(),
+        );
+        tokio::spawn(async move {
+            let completed = async {
+                let client = pool.get().await?;
+                batches::complete(&client, merchant, batch, failed)
+                    .await
+                    .map(|_| ())
+            };
+            let _ = myself.send_message(BatchMsg::Completed(completed.await));
+        });
+    }
+}

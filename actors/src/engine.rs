@@ -1,0 +1,85 @@
+//! The engine handle: starts the supervision tree on a database and a set of routes, runs
+//! batches, and stops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::operator::Operator;
+use ractor::{Actor, ActorRef};
+
+use crate::batch::BatchSettings;
+use crate::route::{RetryPolicy, RouteConfig};
+use crate::supervisor::{Supervisor, SupervisorArgs, SupervisorMsg};
+
+/// How the engine runs, apart from its routes.
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    pub batch: BatchSettings,
+    pub retry: RetryPolicy,
+    /// How often batches awaiting funds are tried again.
+    pub funds_retry: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> EngineSettings {
+        EngineSettings {
+            batch: BatchSettings {
+                chunk_lines: 500,
+                max_outstanding: 5_000,
+                completion_check: Duration::from_secs(1),
+            },
+            retry: RetryPolicy::default(),
+            funds_retry: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the engine could not start or take work.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("starting the engine: {0}")]
+    Spawn(#[from] ractor::SpawnErr),
+    #[error("the engine is stopped")]
+    Stopped,
+}
+
+/// A running engine.
+#[derive(Debug)]
+pub struct Engine {
+    supervisor: ActorRef<SupervisorMsg>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl Engine {
+    /// Starts the supervision tree; batches left `running` by an earlier run resume.
+    pub async fn start(
+        pool: Pool,
+        routes: Vec<(RouteConfig, Arc<dyn Operator>)>,
+        settings: EngineSettings,
+    ) -> Result<Engine, EngineError> {
+        let args = SupervisorArgs {
+            pool,
+            routes,
+            policy: settings.retry,
+            settings: settings.batch,
+            funds_retry: settings.funds_retry,
+        };
+        let (supervisor, done) = Actor::spawn(None, Supervisor, args).await?;
+        Ok(Engine { supervisor, done })
+    }
+
+    /// Runs a batch (validated, approved or waiting for funds); running it twice is harmless.
+    pub fn run_batch(&self, merchant: MerchantId, batch: BatchId) -> Result<(), EngineError> {
+        self.supervisor
+            .send_message(SupervisorMsg::RunBatch(merchant, batch))
+            .map_err(|_| EngineError::Stopped)
+    }
+
+    /// Stops every actor; lines in flight stay `sending` and are asked about on the next start.
+    pub async fn stop(self) {
+        self.supervisor.stop(None);
+        let _ = self.done.await;
+    }
+}

@@ -1,0 +1,145 @@
+//! The journal writer: group-commits the outcomes of lines (state changes and ledger
+//! postings together). It flushes as soon as it is idle, so a lone payout is written at
+//! once, and everything that arrives during a flush goes into the next one, so flushes grow
+//! with the load: never one round trip per line, never a fixed delay.
+//!
+//! Parent: the supervisor. Children: none; flushes run in tasks and report back.
+
+mod flush;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use payrail_engine::ids::BatchId;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+
+use crate::batch::BatchMsg;
+use crate::job::Job;
+use flush::MerchantFlush;
+
+/// How long a flush that failed waits before its outcomes are written again.
+const RETRY_DELAY_MS: u64 = 200;
+
+/// How a line ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finish {
+    Succeeded {
+        transaction_id: Option<String>,
+    },
+    Failed {
+        code: String,
+    },
+    /// Uncertain past its deadline: a person decides; the funds stay reserved.
+    RequiresReview,
+}
+
+/// One line's outcome, to be written.
+#[derive(Debug)]
+pub struct Outcome {
+    pub job: Job,
+    pub finish: Finish,
+}
+
+#[derive(Debug)]
+pub enum JournalMsg {
+    Record(Box<Outcome>),
+    Flushed(Vec<MerchantFlush>),
+    /// A failed flush's delay is over.
+    Retry,
+}
+
+#[derive(Debug)]
+pub struct JournalState {
+    pool: Pool,
+    waiting: Vec<Outcome>,
+    flushing: bool,
+}
+
+/// The journal writer actor (dependencies only; its state is `JournalState`).
+#[derive(Debug)]
+pub struct JournalWriter;
+
+impl Actor for JournalWriter {
+    type Msg = JournalMsg;
+    type State = JournalState;
+    type Arguments = Pool;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<JournalMsg>,
+        pool: Pool,
+    ) -> Result<JournalState, ActorProcessingErr> {
+        Ok(JournalState {
+            pool,
+            waiting: Vec::new(),
+            flushing: false,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<JournalMsg>,
+        message: JournalMsg,
+        state: &mut JournalState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            JournalMsg::Record(outcome) => state.waiting.push(*outcome),
+            JournalMsg::Flushed(results) => {
+                state.flushing = false;
+                written(&myself, state, results);
+            }
+            JournalMsg::Retry => state.flushing = false,
+        }
+        if !state.flushing && !state.waiting.is_empty() {
+            start_flush(&myself, state);
+        }
+        Ok(())
+    }
+}
+
+fn start_flush(myself: &ActorRef<JournalMsg>, state: &mut JournalState) {
+    state.flushing = true;
+    let outcomes = std::mem::take(&mut state.waiting);
+    let (pool, myself) = (state.pool.clone(), myself.clone());
+    tokio::spawn(async move {
+        let results = flush::flush(&pool, outcomes).await;
+        let _ = myself.send_message(JournalMsg::Flushed(results));
+    });
+}
+
+/// Tells each batch how many of its lines are now final, and keeps what failed for later.
+fn written(myself: &ActorRef<JournalMsg>, state: &mut JournalState, results: Vec<MerchantFlush>) {
+    let mut finished: HashMap<BatchId, (ActorRef<BatchMsg>, u32, u32)> = HashMap::new();
+    let mut retry = false;
+    for result in results {
+        match result {
+            MerchantFlush::Written { moved } => {
+                for outcome in moved {
+                    let failed = u32::from(!matches!(outcome.finish, Finish::Succeeded { .. }));
+                    let entry = finished.entry(outcome.job.batch).or_insert((
+                        outcome.job.batch_actor.clone(),
+                        0,
+                        0,
+                    ));
+                    entry.1 += 1;
+                    entry.2 += failed;
+                }
+            }
+            MerchantFlush::Failed { error, outcomes } => {
+                tracing::error!(%error, lines = outcomes.len(), "journal flush failed; retrying");
+                state.waiting.extend(outcomes);
+                retry = true;
+            }
+        }
+    }
+    for (actor, lines, failed) in finished.into_values() {
+        // A batch actor that stopped meanwhile recounts from the database when it restarts.
+        let _ = actor.send_message(BatchMsg::Finished { lines, failed });
+    }
+    if retry {
+        // Hold the next flush back until the delay is over, so an outage is not hammered.
+        state.flushing = true;
+        myself.send_after(Duration::from_millis(RETRY_DELAY_MS), || JournalMsg::Retry);
+    }
+}

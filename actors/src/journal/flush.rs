@@ -1,0 +1,142 @@
+//! One flush of the journal: every outcome waiting, written as one transaction per
+//! merchant (no transaction spans two merchants), the merchants' transactions run at once.
+//! A line's state change and its ledger posting commit together; a line no longer
+//! `sending` was finished before and gets no second posting.
+
+use std::collections::{BTreeMap, HashSet};
+
+use deadpool_postgres::Pool;
+use payrail_engine::ids::{MerchantId, PayoutId};
+use payrail_engine::ledger::{self, Release, Settlement};
+use payrail_engine::route::RouteName;
+use payrail_engine::state::payout::{PayoutEvent, PayoutState};
+use payrail_engine::store::StoreError;
+use payrail_engine::store::payout_lines::{self, FinishedLine};
+
+use super::{Finish, Outcome};
+
+/// What a merchant's part of a flush came to.
+#[derive(Debug)]
+pub enum MerchantFlush {
+    /// Committed; these outcomes moved their line (the others were finished before).
+    Written { moved: Vec<Outcome> },
+    /// Not committed: these outcomes wait for the next flush.
+    Failed {
+        error: StoreError,
+        outcomes: Vec<Outcome>,
+    },
+}
+
+/// Writes every outcome, one transaction per merchant, all merchants at once.
+pub async fn flush(pool: &Pool, outcomes: Vec<Outcome>) -> Vec<MerchantFlush> {
+    let mut by_merchant: BTreeMap<MerchantId, Vec<Outcome>> = BTreeMap::new();
+    for outcome in outcomes {
+        by_merchant
+            .entry(outcome.job.merchant)
+            .or_default()
+            .push(outcome);
+    }
+    let mut writers = tokio::task::JoinSet::new();
+    for (merchant, outcomes) in by_merchant {
+        let pool = pool.clone();
+        writers.spawn(async move {
+            match write_merchant(&pool, merchant, &outcomes).await {
+                Ok(moved) => MerchantFlush::Written {
+                    moved: outcomes
+                        .into_iter()
+                        .filter(|o| moved.contains(&o.job.line.id))
+                        .collect(),
+                },
+                Err(error) => MerchantFlush::Failed { error, outcomes },
+            }
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(result) = writers.join_next().await {
+        results.push(result.expect("a flush task does not panic"));
+    }
+    results
+}
+
+async fn write_merchant(
+    pool: &Pool,
+    merchant: MerchantId,
+    outcomes: &[Outcome],
+) -> Result<HashSet<PayoutId>, StoreError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let finals: Vec<FinishedLine> = outcomes.iter().filter_map(finished_line).collect();
+    let mut moved: HashSet<PayoutId> = payout_lines::finish_lines(&tx, &finals)
+        .await?
+        .into_iter()
+        .collect();
+    let mut settlements = Vec::new();
+    let mut releases = Vec::new();
+    for outcome in outcomes.iter().filter(|o| moved.contains(&o.job.line.id)) {
+        let line = &outcome.job.line;
+        match &outcome.finish {
+            Finish::Succeeded { .. } => settlements.push(Settlement {
+                payout: line.id,
+                route: RouteName::new(line.route.clone())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                amount: line.amount,
+                fee: line.fee,
+            }),
+            Finish::Failed { .. } => releases.push(Release {
+                payout: line.id,
+                amount_with_fee: line.amount.checked_add(line.fee).ok_or_else(|| {
+                    StoreError::Corrupt("amount and fee exceed the largest amount".into())
+                })?,
+            }),
+            Finish::RequiresReview => {}
+        }
+    }
+    ledger::settle(&tx, merchant, &settlements).await?;
+    ledger::release(&tx, merchant, &releases).await?;
+    // Past its deadline an uncertain line goes to review with its funds still reserved;
+    // the database knows it as `sending`, so it passes through `unknown` on the way.
+    let review: Vec<PayoutId> = outcomes
+        .iter()
+        .filter(|o| matches!(o.finish, Finish::RequiresReview))
+        .map(|o| o.job.line.id)
+        .collect();
+    if !review.is_empty() {
+        let unknown = payout_lines::transition_lines(
+            &tx,
+            &review,
+            PayoutState::Sending,
+            PayoutEvent::LoseTrack,
+        )
+        .await?;
+        moved.extend(
+            payout_lines::transition_lines(
+                &tx,
+                &unknown,
+                PayoutState::Unknown,
+                PayoutEvent::Expire,
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(moved)
+}
+
+fn finished_line(outcome: &Outcome) -> Option<FinishedLine> {
+    let id = outcome.job.line.id;
+    match &outcome.finish {
+        Finish::Succeeded { transaction_id } => Some(FinishedLine {
+            id,
+            event: PayoutEvent::Succeed,
+            failure_code: None,
+            operator_transaction_id: transaction_id.clone(),
+        }),
+        Finish::Failed { code } => Some(FinishedLine {
+            id,
+            event: PayoutEvent::Fail,
+            failure_code: Some(code.clone()),
+            operator_transaction_id: None,
+        }),
+        Finish::RequiresReview => None,
+    }
+}

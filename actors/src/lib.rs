@@ -1,0 +1,20 @@
+//! Payrail's actor engine: a ractor supervision tree that pays every line exactly once.
+//!
+//! # Layout
+//! - `engine`: the handle that starts the tree, runs batches and stops
+//! - `supervisor`: the root; starts the journal, the routes and merchants, resumes batches
+//! - `merchant`: one per merchant with work; starts and restarts its batch actors
+//! - `batch`: one per running batch; reserves, claims chunks, hands lines to routes
+//! - `route`: one per operator route; quotas, in-flight cap, retries, status queries
+//! - `journal`: group-commits outcomes (state changes and ledger postings)
+//! - `job`: a line on its way through a route
+
+pub mod batch;
+pub mod engine;
+pub mod job;
+pub mod journal;
+pub mod merchant;
+pub mod route;
+pub mod supervisor;
+
+pub use engine::{Engine, EngineError, EngineSettings};

@@ -1,0 +1,256 @@
+//! The route actor: one per operator route. It sends payouts within the route's quota and
+//! cap on requests in flight, serving merchants in turn; resends "not sent" lines with the
+//! same reference after a jittered backoff; asks for the status of every uncertain line
+//! (under the query quota) and never resends one blindly; hands final outcomes to the
+//! journal. Operator calls run in tasks and answer as messages; delays use `send_after`.
+//!
+//! Parent: the supervisor. Children: none.
+
+mod fair_queue;
+mod policy;
+
+use std::sync::Arc;
+
+use governor::DefaultDirectRateLimiter;
+use governor::clock::{Clock, DefaultClock};
+use payrail_engine::operator::{Operator, OperatorError, PayoutRequest, PayoutStatus};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use tokio::time::Instant;
+
+pub use policy::{RetryPolicy, RouteConfig};
+
+use crate::job::{Call, Job};
+use crate::journal::{Finish, JournalMsg, Outcome};
+use fair_queue::FairQueue;
+
+#[derive(Debug)]
+pub enum RouteMsg {
+    /// Lines to send or to ask about.
+    Submit(Vec<(Job, Call)>),
+    /// Send what the quotas and the in-flight cap allow now.
+    Pump,
+    /// An operator call came back.
+    Answered(Box<Job>, Answer),
+    /// A backoff is over: try the line again.
+    Again(Box<Job>, Call),
+}
+
+#[derive(Debug)]
+pub enum Answer {
+    Sent(Result<PayoutStatus, OperatorError>),
+    Queried(Result<Option<PayoutStatus>, OperatorError>),
+}
+
+#[derive(Debug)]
+pub struct RouteArgs {
+    pub config: RouteConfig,
+    pub policy: RetryPolicy,
+    pub operator: Arc<dyn Operator>,
+    pub journal: ActorRef<JournalMsg>,
+}
+
+#[derive(Debug)]
+pub struct RouteState {
+    config: RouteConfig,
+    policy: RetryPolicy,
+    operator: Arc<dyn Operator>,
+    journal: ActorRef<JournalMsg>,
+    sends: FairQueue<Job>,
+    queries: FairQueue<Job>,
+    send_quota: DefaultDirectRateLimiter,
+    query_quota: DefaultDirectRateLimiter,
+    in_flight: u32,
+    /// A `Pump` is already scheduled for when a quota allows more.
+    pump_scheduled: bool,
+}
+
+/// The route actor (its state is `RouteState`).
+#[derive(Debug)]
+pub struct RouteActor;
+
+impl Actor for RouteActor {
+    type Msg = RouteMsg;
+    type State = RouteState;
+    type Arguments = RouteArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<RouteMsg>,
+        args: RouteArgs,
+    ) -> Result<RouteState, ActorProcessingErr> {
+        Ok(RouteState {
+            send_quota: policy::limiter(args.config.sends_per_second),
+            query_quota: policy::limiter(args.config.queries_per_second),
+            config: args.config,
+            policy: args.policy,
+            operator: args.operator,
+            journal: args.journal,
+            sends: FairQueue::default(),
+            queries: FairQueue::default(),
+            in_flight: 0,
+            pump_scheduled: false,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<RouteMsg>,
+        message: RouteMsg,
+        state: &mut RouteState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            RouteMsg::Submit(jobs) => jobs
+                .into_iter()
+                .for_each(|(job, call)| state.enqueue(job, call)),
+            RouteMsg::Pump => state.pump_scheduled = false,
+            RouteMsg::Answered(job, answer) => {
+                state.in_flight -= 1;
+                state.answered(&myself, *job, answer);
+            }
+            RouteMsg::Again(job, call) => state.enqueue(*job, call),
+        }
+        state.pump(&myself);
+        Ok(())
+    }
+}
+
+impl RouteState {
+    fn enqueue(&mut self, job: Job, call: Call) {
+        match call {
+            Call::Send => self.sends.push(job.merchant, job),
+            Call::Query => self.queries.push(job.merchant, job),
+        }
+    }
+
+    /// Starts calls while the cap and the quotas allow; otherwise wakes up when they will.
+    fn pump(&mut self, myself: &ActorRef<RouteMsg>) {
+        let mut wait = None;
+        while self.in_flight < self.config.max_in_flight {
+            let query_ready = !self.queries.is_empty() && self.allowed(Call::Query, &mut wait);
+            if query_ready {
+                let job = self.queries.pop().expect("not empty");
+                self.call(myself, job, Call::Query);
+                continue;
+            }
+            let send_ready = !self.sends.is_empty() && self.allowed(Call::Send, &mut wait);
+            if send_ready {
+                let job = self.sends.pop().expect("not empty");
+                self.call(myself, job, Call::Send);
+                continue;
+            }
+            break;
+        }
+        if let Some(wait) = wait.filter(|_| !self.pump_scheduled) {
+            self.pump_scheduled = true;
+            myself.send_after(wait, || RouteMsg::Pump);
+        }
+    }
+
+    /// Takes one cell of the call's quota, or records how long until one is free.
+    fn allowed(&self, call: Call, wait: &mut Option<std::time::Duration>) -> bool {
+        let quota = match call {
+            Call::Send => &self.send_quota,
+            Call::Query => &self.query_quota,
+        };
+        match quota.check() {
+            Ok(()) => true,
+            Err(not_until) => {
+                let until = not_until.wait_time_from(DefaultClock::default().now());
+                *wait = Some(wait.map_or(until, |w: std::time::Duration| w.min(until)));
+                false
+            }
+        }
+    }
+
+    fn call(&mut self, myself: &ActorRef<RouteMsg>, job: Job, call: Call) {
+        self.in_flight += 1;
+        let operator = Arc::clone(&self.operator);
+        let myself = myself.clone();
+        tokio::spawn(async move {
+            let answer = match call {
+                Call::Send => Answer::Sent(operator.send_payout(&request(&job)).await),
+                Call::Query => Answer::Queried(operator.query_payout(job.line.reference).await),
+            };
+            let _ = myself.send_message(RouteMsg::Answered(Box::new(job), answer));
+        });
+    }
+
+    fn answered(&mut self, myself: &ActorRef<RouteMsg>, mut job: Job, answer: Answer) {
+        let status = match answer {
+            Answer::Sent(Ok(status)) | Answer::Queried(Ok(Some(status))) => status,
+            Answer::Sent(Err(OperatorError::Rejected { code })) => {
+                return self.finish(job, Finish::Failed { code });
+            }
+            Answer::Sent(Err(OperatorError::NotSent { retry_after_ms, .. })) => {
+                job.not_sent += 1;
+                if job.not_sent > self.policy.not_sent_max {
+                    return self.finish(
+                        job,
+                        Finish::Failed {
+                            code: "NOT_SENT".into(),
+                        },
+                    );
+                }
+                let delay = retry_after_ms.map_or_else(
+                    || self.policy.backoff(job.not_sent),
+                    std::time::Duration::from_millis,
+                );
+                return self.later(myself, job, Call::Send, delay);
+            }
+            // The operator never created it: a resend with the same reference is safe.
+            Answer::Queried(Ok(None)) => return self.enqueue(job, Call::Send),
+            Answer::Sent(Err(OperatorError::OutcomeUnknown { .. })) | Answer::Queried(Err(_)) => {
+                return self.ask_later(myself, job);
+            }
+        };
+        match status {
+            PayoutStatus::Succeeded {
+                operator_transaction_id,
+            } => {
+                self.finish(
+                    job,
+                    Finish::Succeeded {
+                        transaction_id: operator_transaction_id,
+                    },
+                );
+            }
+            PayoutStatus::Failed { code } => self.finish(job, Finish::Failed { code }),
+            PayoutStatus::Pending => self.ask_later(myself, job),
+        }
+    }
+
+    /// Queries an uncertain line after a backoff, or sends it to review past its deadline.
+    fn ask_later(&mut self, myself: &ActorRef<RouteMsg>, mut job: Job) {
+        let since = *job.uncertain_since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= self.policy.review_after {
+            return self.finish(job, Finish::RequiresReview);
+        }
+        job.queries += 1;
+        let delay = self.policy.backoff(job.queries);
+        self.later(myself, job, Call::Query, delay);
+    }
+
+    fn later(&self, myself: &ActorRef<RouteMsg>, job: Job, call: Call, delay: std::time::Duration) {
+        myself.send_after(delay, move || RouteMsg::Again(Box::new(job), call));
+    }
+
+    fn finish(&self, job: Job, finish: Finish) {
+        if let Err(error) = self
+            .journal
+            .send_message(JournalMsg::Record(Box::new(Outcome { job, finish })))
+        {
+            tracing::error!(route = %self.config.name, %error, "the journal is gone; the line stays sending until recovery");
+        }
+    }
+}
+
+fn request(job: &Job) -> PayoutRequest {
+    PayoutRequest {
+        reference: job.line.reference,
+        payout: job.line.id,
+        msisdn: job.line.msisdn.clone(),
+        amount: job.line.amount,
+        currency: job.currency,
+        note: None,
+    }
+}

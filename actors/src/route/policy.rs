@@ -1,0 +1,96 @@
+//! How a route paces and retries: its quotas, its cap on requests in flight, and jittered
+//! exponential backoff for resends and status queries.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use payrail_engine::route::RouteName;
+
+/// One route's limits, from configuration.
+#[derive(Clone, Debug)]
+pub struct RouteConfig {
+    pub name: RouteName,
+    /// Payouts sent per second, never exceeded over any one-second window.
+    pub sends_per_second: NonZeroU32,
+    /// Status queries per second (MTN allows about 10 per credential).
+    pub queries_per_second: NonZeroU32,
+    /// Requests waiting for the operator's answer at once.
+    pub max_in_flight: u32,
+}
+
+/// When to try again.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// First backoff; each further try doubles it, up to `backoff_max`.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// "Not sent" answers in a row after which a line fails (`NOT_SENT`): it never reached
+    /// the operator, so failing it is safe.
+    pub not_sent_max: u32,
+    /// An uncertain line (pending or unknown) this long goes to review, funds reserved.
+    pub review_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            backoff_base: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(30),
+            not_sent_max: 12,
+            review_after: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before try number `tries` (1 = the first retry): exponential, capped, and
+    /// jittered between half and all of it so that retries of many lines spread out.
+    pub fn backoff(&self, tries: u32) -> Duration {
+        let doubled = self
+            .backoff_base
+            .saturating_mul(2u32.saturating_pow(tries.saturating_sub(1)));
+        let ceiling = doubled.min(self.backoff_max);
+        let floor = ceiling / 2;
+        floor + ceiling.saturating_sub(floor).mul_f64(rand::random::<f64>())
+    }
+}
+
+/// A limiter that never lets more than `per_second` through in any one-second window: a
+/// burst of about 10 ms worth (timers are no finer) and a rate lowered by that burst.
+pub fn limiter(per_second: NonZeroU32) -> DefaultDirectRateLimiter {
+    let burst = (per_second.get() / 100).max(1);
+    let rate = per_second.get().saturating_sub(burst).max(1);
+    let quota = Quota::with_period(Duration::from_secs(1) / rate).expect("a positive period");
+    let burst = NonZeroU32::new(burst).expect("at least one");
+    RateLimiter::direct(quota.allow_burst(burst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_ceiling_with_jitter() {
+        let policy = RetryPolicy {
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        for (tries, ceiling_ms) in [(1, 100), (2, 200), (3, 400), (5, 1_000), (40, 1_000)] {
+            let delay = policy.backoff(tries);
+            let ceiling = Duration::from_millis(ceiling_ms);
+            assert!(
+                delay >= ceiling / 2 && delay <= ceiling,
+                "try {tries}: {delay:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_limiter_never_passes_more_than_its_quota_in_a_second() {
+        let limiter = limiter(NonZeroU32::new(200).expect("positive"));
+        let passed = (0..10_000).filter(|_| limiter.check().is_ok()).count();
+        assert!(passed <= 2, "only the burst passes at once: {passed}");
+    }
+}

@@ -1,0 +1,5 @@
+//! The actor engine against a real PostgreSQL and the in-process simulator.
+
+mod exactly_once;
+mod funds;
+mod support;

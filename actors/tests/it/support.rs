@@ -1,0 +1,149 @@
+//! A world for engine tests: merchants with funded balances, uploaded batches, an engine
+//! on simulated routes, and a wait for batches to end.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use payrail_actors::batch::BatchSettings;
+use payrail_actors::route::{RetryPolicy, RouteConfig};
+use payrail_actors::{Engine, EngineSettings};
+use payrail_adapters::simulator::{FaultRates, Simulator, SimulatorProfile};
+use payrail_engine::fee::FeeAgreement;
+use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::ledger;
+use payrail_engine::money::{Amount, Currency};
+use payrail_engine::msisdn::{Msisdn, Region};
+use payrail_engine::operator::Operator;
+use payrail_engine::route::RouteName;
+use payrail_engine::state::batch::BatchState;
+use payrail_engine::state::payout::PayoutState;
+use payrail_engine::store::batches::{self, NewBatch};
+use payrail_engine::store::merchants::{self, NewMerchant};
+use payrail_engine::store::payout_lines::{self, NewPayoutLine};
+use payrail_engine::testing::TestDb;
+
+/// The fee every test merchant pays per payout.
+pub const PAYOUT_FEE: i64 = 100;
+
+pub fn amount(minor: i64) -> Amount {
+    Amount::from_minor(minor).expect("an amount")
+}
+
+/// Fast retries and checks, so faults resolve in milliseconds.
+pub fn settings() -> EngineSettings {
+    EngineSettings {
+        batch: BatchSettings {
+            chunk_lines: 200,
+            max_outstanding: 2_000,
+            completion_check: Duration::from_millis(100),
+        },
+        retry: RetryPolicy {
+            backoff_base: Duration::from_millis(2),
+            backoff_max: Duration::from_millis(50),
+            not_sent_max: 30,
+            review_after: Duration::from_secs(120),
+        },
+        funds_retry: Duration::from_millis(100),
+    }
+}
+
+/// One simulated `mtn-rw` route with these faults.
+pub fn mtn(faults: FaultRates) -> Arc<Simulator> {
+    let profile = SimulatorProfile {
+        faults,
+        pending_ms: 30,
+        seed: 11,
+        ..SimulatorProfile::default()
+    };
+    Arc::new(Simulator::new(profile).expect("a valid profile"))
+}
+
+pub async fn start_engine(db: &TestDb, simulator: &Arc<Simulator>) -> Engine {
+    let config = RouteConfig {
+        name: RouteName::new("mtn-rw").expect("a route name"),
+        sends_per_second: NonZeroU32::new(100_000).expect("positive"),
+        queries_per_second: NonZeroU32::new(100_000).expect("positive"),
+        max_in_flight: 512,
+    };
+    let operator: Arc<dyn Operator> = simulator.clone();
+    Engine::start(db.pool.clone(), vec![(config, operator)], settings())
+        .await
+        .expect("the engine starts")
+}
+
+/// A merchant funded with `funds`.
+pub async fn merchant(db: &TestDb, funds: i64) -> MerchantId {
+    let mut client = db.client().await;
+    let tx = client.transaction().await.expect("begin");
+    let fees = FeeAgreement::new(amount(PAYOUT_FEE), 0).expect("fees");
+    let new = NewMerchant {
+        name: "Engine test merchant".into(),
+        currency: Currency::Rwf,
+        fees,
+        approval_threshold: None,
+    };
+    let (merchant, _) = merchants::create(&tx, &new).await.expect("merchant");
+    if funds > 0 {
+        ledger::fund(&tx, merchant.id, amount(funds))
+            .await
+            .expect("fund");
+    }
+    tx.commit().await.expect("commit");
+    merchant.id
+}
+
+/// An uploaded batch of `lines` payouts of 1,000 RWF each, ready to run.
+pub async fn batch(db: &TestDb, merchant: MerchantId, lines: i32) -> BatchId {
+    let new = NewBatch::new(merchant, Currency::Rwf);
+    let mut client = db.client().await;
+    batches::insert(&client, &new).await.expect("batch");
+    let route = RouteName::new("mtn-rw").expect("route");
+    let lines: Vec<NewPayoutLine> = (0..lines)
+        .map(|i| NewPayoutLine {
+            line_no: i + 2,
+            msisdn: Msisdn::parse(&format!("25078{:07}", i), Region::RW).expect("number"),
+            amount: amount(1_000),
+            fee: amount(PAYOUT_FEE),
+            route: route.clone(),
+            client_reference: None,
+            name: None,
+            note: None,
+        })
+        .collect();
+    let tx = client.transaction().await.expect("begin");
+    payout_lines::insert_lines(&tx, merchant, new.id, PayoutState::Validated, &lines)
+        .await
+        .expect("lines");
+    batches::finish_upload(&tx, merchant, new.id)
+        .await
+        .expect("upload");
+    tx.commit().await.expect("commit");
+    new.id
+}
+
+/// Waits until the batch is in `state`, or fails the test after `limit`.
+pub async fn wait_for(
+    db: &TestDb,
+    merchant: MerchantId,
+    batch: BatchId,
+    states: &[BatchState],
+    limit: Duration,
+) -> BatchState {
+    let deadline = Instant::now() + limit;
+    let mut poll = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        poll.tick().await;
+        let state = batches::get(&db.client().await, merchant, batch)
+            .await
+            .expect("batch")
+            .state;
+        if states.contains(&state) {
+            return state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "batch still {state} after {limit:?}"
+        );
+    }
+}
