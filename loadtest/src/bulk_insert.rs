@@ -10,19 +10,15 @@ use std::time::Instant;
 
 use anyhow::Context;
 use deadpool_postgres::Pool;
-use payrail_engine::fee::FeeAgreement;
 use payrail_engine::ids::MerchantId;
-use payrail_engine::money::{Amount, Currency};
-use payrail_engine::msisdn::{Msisdn, Region};
-use payrail_engine::route::RouteTable;
+use payrail_engine::money::Currency;
 use payrail_engine::state::payout::PayoutState;
 use payrail_engine::store::batches::{self, Batch, NewBatch};
-use payrail_engine::store::merchants::{self, NewMerchant};
 use payrail_engine::store::payout_lines::{self, NewPayoutLine};
 use serde_json::json;
 
 use crate::bench_database::BenchDatabase;
-use crate::machine;
+use crate::{machine, payroll};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,24 +45,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "--lines, --runs and --connections must be at least 1"
     );
     let database = BenchDatabase::open(args.database_url.as_deref(), args.connections).await?;
-    let lines = Arc::new(payroll(args.lines)?);
-    let mut client = database.pool.get().await?;
-    let tx = client.transaction().await?;
-    let fees = FeeAgreement::new(Amount::from_minor(100)?, 0)?;
-    let new = NewMerchant {
-        name: "Bulk insert benchmark".into(),
-        currency: Currency::Rwf,
-        fees,
-        approval_threshold: None,
-    };
-    let (merchant, _keys) = merchants::create(&tx, &new).await?;
-    tx.commit().await?;
-
-    drop(client);
+    let lines = Arc::new(payroll::lines(args.lines)?);
+    let merchant = payroll::funded_merchant(&database.pool, &lines).await?;
     let mut seconds = Vec::new();
     for _ in 0..args.runs {
         let started = Instant::now();
-        let batch = upload(&database.pool, merchant.id, &lines, args.connections).await?;
+        let batch = upload(&database.pool, merchant, &lines, args.connections).await?;
         seconds.push(started.elapsed().as_secs_f64());
         anyhow::ensure!(
             batch.line_count == i32::try_from(args.lines)?,
@@ -119,31 +103,6 @@ async fn upload(
     let batch = batches::finish_upload(&tx, merchant, batch).await?;
     tx.commit().await?;
     Ok(batch)
-}
-
-/// `count` valid lines: MTN and Airtel Rwanda numbers, varied amounts, some notes.
-fn payroll(count: u32) -> anyhow::Result<Vec<NewPayoutLine>> {
-    let routes = RouteTable::rwanda();
-    (0..count)
-        .map(|i| {
-            let prefix = if i % 3 == 0 { "25073" } else { "25078" };
-            let msisdn = Msisdn::parse(&format!("{prefix}{:07}", i % 10_000_000), Region::RW)?;
-            let route = routes
-                .route_for(&msisdn)
-                .context("every generated number has a route")?
-                .clone();
-            Ok(NewPayoutLine {
-                line_no: i32::try_from(i)? + 2,
-                msisdn,
-                amount: Amount::from_minor(5_000 + i64::from(i % 1_000) * 100)?,
-                fee: Amount::from_minor(100)?,
-                route,
-                client_reference: Some(format!("salary-2026-11-{i}")),
-                name: Some(format!("Employee {i}")),
-                note: (i % 4 == 0).then(|| "November salary".to_owned()),
-            })
-        })
-        .collect()
 }
 
 struct Report {

@@ -3,12 +3,19 @@
 //!
 //! # Layout
 //! - `bulk_insert`: how fast a batch's lines are written to PostgreSQL
+//! - `engine_bench`: how fast the actor engine pays, and the naive baseline (`naive`)
+//! - `audit`: the correctness audit after every run
+//! - `payroll`: the lines and funded merchants every benchmark uses
 //! - `bench_database`: the database a benchmark runs on (a URL, or a private server)
 //! - `machine`: the description of the machine printed with every figure
 
+mod audit;
 mod bench_database;
 mod bulk_insert;
+mod engine_bench;
 mod machine;
+mod naive;
+mod payroll;
 
 use std::process::ExitCode;
 
@@ -25,6 +32,8 @@ struct Cli {
 enum Command {
     /// Inserts batches of N payout lines in one statement each and reports lines per second.
     BulkInsert(bulk_insert::Args),
+    /// Runs the actor engine on M merchants' N-line batches and reports payouts per second.
+    Engine(engine_bench::Args),
 }
 
 #[tokio::main]
@@ -37,6 +46,7 @@ async fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::BulkInsert(args) => bulk_insert::run(args).await,
+        Command::Engine(args) => engine_bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
