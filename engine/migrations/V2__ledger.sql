@@ -24,21 +24,32 @@ CREATE TABLE journal_entries (
     kind          text        NOT NULL CHECK (kind IN ('funding', 'reservation', 'settlement',
                                                        'release', 'collection')),
     batch_id      uuid,
-    payout_id     uuid,
     collection_id uuid,
     created_at    timestamptz NOT NULL DEFAULT now(),
-    CHECK ((kind = 'reservation') = (batch_id IS NOT NULL AND payout_id IS NULL)),
-    CHECK ((kind IN ('settlement', 'release')) = (payout_id IS NOT NULL)),
+    CHECK ((kind = 'reservation') = (batch_id IS NOT NULL)),
     CHECK ((kind = 'collection') = (collection_id IS NOT NULL))
 );
--- A batch reserves once; a payout is settled or released once; a collection is credited once.
+-- A batch reserves once; a collection is credited once (payouts: see payout_outcomes).
 CREATE UNIQUE INDEX journal_entries_one_reservation_per_batch
     ON journal_entries (batch_id) WHERE kind = 'reservation';
-CREATE UNIQUE INDEX journal_entries_one_outcome_per_payout
-    ON journal_entries (payout_id) WHERE kind IN ('settlement', 'release');
 CREATE UNIQUE INDEX journal_entries_one_credit_per_collection
     ON journal_entries (collection_id) WHERE kind = 'collection';
 CREATE INDEX journal_entries_merchant ON journal_entries (merchant_id, id);
+
+-- Settlements and releases are booked many payouts to one entry (the entry's postings are
+-- the sums), and each payout's share is a row here: its primary key is what makes a payout
+-- settled or released once. Per payout that is one row, where an entry per payout would
+-- cost an entry, three postings and their nine index entries.
+CREATE TABLE payout_outcomes (
+    payout_id   uuid   PRIMARY KEY,
+    merchant_id uuid   NOT NULL,
+    entry_id    bigint NOT NULL REFERENCES journal_entries (id),
+    kind        text   NOT NULL CHECK (kind IN ('settlement', 'release')),
+    -- Settled: the amount paid and the fee earned. Released: the reservation returned
+    -- (amount + fee), with fee 0.
+    amount      bigint NOT NULL CHECK (amount > 0),
+    fee         bigint NOT NULL CHECK (fee >= 0)
+);
 
 CREATE TABLE postings (
     entry_id    bigint NOT NULL REFERENCES journal_entries (id),
@@ -86,4 +97,8 @@ CREATE TRIGGER journal_entries_no_truncate BEFORE TRUNCATE ON journal_entries
 CREATE TRIGGER postings_immutable BEFORE UPDATE OR DELETE ON postings
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
 CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER payout_outcomes_immutable BEFORE UPDATE OR DELETE ON payout_outcomes
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER payout_outcomes_no_truncate BEFORE TRUNCATE ON payout_outcomes
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();

@@ -5,7 +5,8 @@
 //! refuses any negative balance (see `migrations/V2__ledger.sql`).
 //!
 //! A payout is reserved (available → reserved, amount + fee), then settled (reserved →
-//! route clearing + fee revenue) or released (reserved → available). A paid collection
+//! route clearing + fee revenue) or released (reserved → available); many payouts settle
+//! in one entry, each with its own outcome row. A paid collection
 //! credits the merchant (amount − fee) and fee revenue.
 
 mod audit;
@@ -93,7 +94,7 @@ impl From<tokio_postgres::Error> for LedgerError {
             Some("journal_entries_one_reservation_per_batch") => LedgerError::AlreadyPosted {
                 what: "the batch reservation",
             },
-            Some("journal_entries_one_outcome_per_payout") => LedgerError::AlreadyPosted {
+            Some("payout_outcomes_pkey") => LedgerError::AlreadyPosted {
                 what: "the payout's outcome",
             },
             Some("journal_entries_one_credit_per_collection") => LedgerError::AlreadyPosted {

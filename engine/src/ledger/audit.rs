@@ -18,6 +18,9 @@ pub struct AuditReport {
     pub negative_balances: i64,
     /// The sum of every posting: zero when money is only ever moved, never made.
     pub postings_sum: i64,
+    /// Settlement and release entries whose payout outcomes do not add up to what the
+    /// entry took from the reserved account (or that have no outcomes).
+    pub outcomes_off_entries: i64,
 }
 
 impl AuditReport {
@@ -36,7 +39,15 @@ const AUDIT: &str = "
                 ON p.account_id = a.id
         WHERE a.balance <> coalesce(p.total, 0)),
       (SELECT count(*) FROM ledger_accounts WHERE balance < 0 AND kind <> 'external_funding'),
-      (SELECT coalesce(sum(amount), 0)::bigint FROM postings)";
+      (SELECT coalesce(sum(amount), 0)::bigint FROM postings),
+      (SELECT count(*) FROM journal_entries e
+         LEFT JOIN (SELECT entry_id, sum(amount + fee) AS total FROM payout_outcomes GROUP BY entry_id) AS o
+                ON o.entry_id = e.id
+         LEFT JOIN (SELECT p.entry_id, -sum(p.amount) AS total FROM postings p
+                      JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'merchant_reserved'
+                     GROUP BY p.entry_id) AS r
+                ON r.entry_id = e.id
+        WHERE e.kind IN ('settlement', 'release') AND o.total IS DISTINCT FROM r.total)";
 
 /// Checks every invariant of the ledger in one query.
 pub async fn audit(client: &impl GenericClient) -> Result<AuditReport, LedgerError> {
@@ -47,5 +58,6 @@ pub async fn audit(client: &impl GenericClient) -> Result<AuditReport, LedgerErr
         balances_off_postings: row.get(2),
         negative_balances: row.get(3),
         postings_sum: row.get(4),
+        outcomes_off_entries: row.get(5),
     })
 }

@@ -146,24 +146,28 @@ const SETTLE: &str = "
     revenue AS (SELECT id FROM ledger_accounts WHERE merchant_id = $1 AND kind = 'fee_revenue'),
     clearing AS (SELECT id, route FROM ledger_accounts WHERE merchant_id = $1 AND kind = 'route_clearing'),
     entry AS (
-        INSERT INTO journal_entries (merchant_id, kind, payout_id)
-        SELECT $1, 'settlement', payout_id FROM line
-        RETURNING id, payout_id),
+        INSERT INTO journal_entries (merchant_id, kind) VALUES ($1, 'settlement') RETURNING id),
+    outcome AS (
+        INSERT INTO payout_outcomes (payout_id, merchant_id, entry_id, kind, amount, fee)
+        SELECT line.payout_id, $1, entry.id, 'settlement', line.amount, line.fee FROM line, entry
+        RETURNING 1),
+    leg AS (
+        SELECT reserved.id AS account_id, -sum(line.amount + line.fee) AS amount
+          FROM line, reserved GROUP BY reserved.id
+        UNION ALL
+        SELECT clearing.id, sum(line.amount)
+          FROM line JOIN clearing ON clearing.route = line.route GROUP BY clearing.id
+        UNION ALL
+        SELECT revenue.id, sum(line.fee) FROM line, revenue GROUP BY revenue.id),
     posted AS (
         INSERT INTO postings (entry_id, merchant_id, account_id, amount)
-        SELECT entry.id, $1, leg.account_id, leg.amount
-          FROM entry
-          JOIN line USING (payout_id)
-          JOIN clearing ON clearing.route = line.route
-         CROSS JOIN reserved CROSS JOIN revenue
-         CROSS JOIN LATERAL (VALUES (reserved.id, -(line.amount + line.fee)),
-                                    (clearing.id, line.amount),
-                                    (revenue.id, line.fee)) AS leg (account_id, amount)
-         WHERE leg.amount <> 0
+        SELECT entry.id, $1, leg.account_id, leg.amount FROM entry, leg WHERE leg.amount <> 0
         RETURNING 1)
-    SELECT count(*) FROM posted";
+    SELECT (SELECT count(*) FROM outcome), (SELECT count(*) FROM posted)";
 
-/// Settles many paid lines: one entry per line, all in one statement.
+/// Settles many paid lines in one statement: one journal entry whose postings are the sums
+/// (reserved → each route's clearing account and fee revenue), and one outcome row per
+/// line, which is what makes each line settled (or released) once.
 pub async fn settle(
     tx: &Transaction<'_>,
     merchant: MerchantId,
@@ -186,18 +190,20 @@ pub async fn settle(
         &[&merchant, &routes],
     )
     .await?;
-    let written: i64 = tx
+    let row = tx
         .query_one(
             &tx.prepare_cached(SETTLE).await?,
             &[&merchant, &payouts, &routes, &amounts, &fees],
         )
-        .await?
-        .get(0);
-    let with_fee =
-        i64::try_from(fees.iter().filter(|f| **f != 0).count()).expect("line counts fit in i64");
-    expect_postings(
-        2 * i64::try_from(lines.len()).expect("line counts fit in i64") + with_fee,
-        written,
+        .await?;
+    let distinct_routes = routes
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let fee_leg = usize::from(fees.iter().any(|f| *f != 0));
+    expect_counts(
+        (lines.len(), 1 + distinct_routes + fee_leg),
+        (row.get(0), row.get(1)),
     )
 }
 
@@ -206,20 +212,23 @@ const RELEASE: &str = "
         SELECT * FROM unnest($2::uuid[], $3::bigint[]) AS line (payout_id, amount)),
     reserved AS (SELECT id FROM ledger_accounts WHERE merchant_id = $1 AND kind = 'merchant_reserved'),
     available AS (SELECT id FROM ledger_accounts WHERE merchant_id = $1 AND kind = 'merchant_available'),
+    total AS (SELECT sum(amount) AS amount FROM line),
     entry AS (
-        INSERT INTO journal_entries (merchant_id, kind, payout_id)
-        SELECT $1, 'release', payout_id FROM line
-        RETURNING id, payout_id),
+        INSERT INTO journal_entries (merchant_id, kind) VALUES ($1, 'release') RETURNING id),
+    outcome AS (
+        INSERT INTO payout_outcomes (payout_id, merchant_id, entry_id, kind, amount, fee)
+        SELECT line.payout_id, $1, entry.id, 'release', line.amount, 0 FROM line, entry
+        RETURNING 1),
     posted AS (
         INSERT INTO postings (entry_id, merchant_id, account_id, amount)
         SELECT entry.id, $1, leg.account_id, leg.amount
-          FROM entry JOIN line USING (payout_id) CROSS JOIN reserved CROSS JOIN available
-         CROSS JOIN LATERAL (VALUES (reserved.id, -line.amount), (available.id, line.amount))
-               AS leg (account_id, amount)
+          FROM entry, total, reserved, available,
+               LATERAL (VALUES (reserved.id, -total.amount), (available.id, total.amount)) AS leg (account_id, amount)
         RETURNING 1)
-    SELECT count(*) FROM posted";
+    SELECT (SELECT count(*) FROM outcome), (SELECT count(*) FROM posted)";
 
-/// Releases the reservations of many lines that will not be paid, in one statement.
+/// Releases the reservations of many lines that will not be paid, in one statement: one
+/// entry (reserved → available, the sum) and one outcome row per line.
 pub async fn release(
     tx: &Transaction<'_>,
     merchant: MerchantId,
@@ -235,17 +244,13 @@ pub async fn release(
             "a released reservation must be positive",
         ));
     }
-    let written: i64 = tx
+    let row = tx
         .query_one(
             &tx.prepare_cached(RELEASE).await?,
             &[&merchant, &payouts, &amounts],
         )
-        .await?
-        .get(0);
-    expect_postings(
-        2 * i64::try_from(lines.len()).expect("line counts fit in i64"),
-        written,
-    )
+        .await?;
+    expect_counts((lines.len(), 2), (row.get(0), row.get(1)))
 }
 
 const CREDIT_COLLECTION: &str = "
@@ -288,6 +293,18 @@ pub async fn credit_collection(
         .get(0);
     let expected = 1 + i64::from(amount != fee) + i64::from(fee != 0);
     expect_postings(expected, written)
+}
+
+/// Checks (outcome rows, postings) written against what the operation needs.
+fn expect_counts(expected: (usize, usize), written: (i64, i64)) -> Result<(), LedgerError> {
+    let outcomes = i64::try_from(expected.0).expect("line counts fit in i64");
+    if outcomes != written.0 {
+        return Err(LedgerError::Incomplete {
+            expected: outcomes,
+            written: written.0,
+        });
+    }
+    expect_postings(i64::try_from(expected.1).expect("small"), written.1)
 }
 
 fn expect_postings(expected: i64, written: i64) -> Result<(), LedgerError> {

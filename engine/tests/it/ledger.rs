@@ -234,3 +234,34 @@ async fn an_unbalanced_entry_is_refused_and_entries_are_immutable() {
     }
     assert!(ledger::audit(&client).await.expect("audit").is_sound());
 }
+
+#[tokio::test]
+async fn the_audit_sees_payout_outcomes_that_do_not_match_their_entry() {
+    let db = TestDb::new().await;
+    let merchant = merchant(&db, 0, 10_000).await;
+    let mut client = db.client().await;
+    let tx = client.transaction().await.expect("begin");
+    ledger::reserve(&tx, merchant, BatchId::new(), amount(5_000))
+        .await
+        .expect("reserve");
+    let lines = [PayoutId::new(), PayoutId::new()].map(|payout| Settlement {
+        payout,
+        route: mtn(),
+        amount: amount(2_000),
+        fee: amount(500),
+    });
+    ledger::settle(&tx, merchant, &lines).await.expect("settle");
+    tx.commit().await.expect("commit");
+    assert!(ledger::audit(&client).await.expect("audit").is_sound());
+
+    client
+        .execute(
+            "INSERT INTO payout_outcomes (payout_id, merchant_id, entry_id, kind, amount, fee)
+             SELECT $1, $2, id, 'settlement', 1, 0 FROM journal_entries WHERE kind = 'settlement'",
+            &[&PayoutId::new(), &merchant],
+        )
+        .await
+        .expect("a stray outcome row");
+    let report = ledger::audit(&client).await.expect("audit");
+    assert_eq!(report.outcomes_off_entries, 1, "{report:?}");
+}
