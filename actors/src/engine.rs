@@ -18,8 +18,9 @@ use crate::supervisor::{Supervisor, SupervisorArgs, SupervisorMsg};
 pub struct EngineSettings {
     pub batch: BatchSettings,
     pub retry: RetryPolicy,
-    /// How often batches awaiting funds are tried again.
-    pub funds_retry: Duration,
+    /// How often the database is swept for batches to run (scheduled by another process,
+    /// or awaiting funds that may have come).
+    pub sweep_interval: Duration,
 }
 
 impl Default for EngineSettings {
@@ -31,7 +32,7 @@ impl Default for EngineSettings {
                 completion_check: Duration::from_secs(1),
             },
             retry: RetryPolicy::default(),
-            funds_retry: Duration::from_secs(5),
+            sweep_interval: Duration::from_secs(1),
         }
     }
 }
@@ -64,7 +65,7 @@ impl Engine {
             routes,
             policy: settings.retry,
             settings: settings.batch,
-            funds_retry: settings.funds_retry,
+            sweep_interval: settings.sweep_interval,
         };
         let (supervisor, done) = Actor::spawn(None, Supervisor, args).await?;
         Ok(Engine { supervisor, done })

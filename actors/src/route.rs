@@ -166,11 +166,26 @@ impl RouteState {
         self.in_flight += 1;
         let operator = Arc::clone(&self.operator);
         let myself = myself.clone();
+        let (request, reference) = (request(&job), job.line.reference);
         tokio::spawn(async move {
+            // The call runs in a task of its own: if the operator code panics, the line is
+            // not lost but becomes uncertain, and is asked about like any other.
             let answer = match call {
-                Call::Send => Answer::Sent(operator.send_payout(&request(&job)).await),
-                Call::Query => Answer::Queried(operator.query_payout(job.line.reference).await),
+                Call::Send => {
+                    tokio::spawn(async move { Answer::Sent(operator.send_payout(&request).await) })
+                        .await
+                }
+                Call::Query => {
+                    tokio::spawn(
+                        async move { Answer::Queried(operator.query_payout(reference).await) },
+                    )
+                    .await
+                }
             };
+            let answer = answer.unwrap_or_else(|_| {
+                tracing::error!(payout_id = %job.line.id, "the operator call panicked; the outcome is unknown");
+                Answer::Sent(Err(OperatorError::OutcomeUnknown { elapsed_ms: 0 }))
+            });
             let _ = myself.send_message(RouteMsg::Answered(Box::new(job), answer));
         });
     }

@@ -1,6 +1,8 @@
 //! The supervisor: the root of the tree. It starts the journal writer and one route actor
-//! per route, merchant actors on first use, resumes batches left `running` by an earlier
-//! run, and retries batches `awaiting_funds` at an interval (a top-up may have come).
+//! per route, and merchant actors on first use. At start and then at an interval it sweeps
+//! the database for batches to run: `running` ones an earlier run left, `scheduled` ones
+//! (approved, or submitted from another process), and `awaiting_funds` ones (a top-up may
+//! have come).
 //!
 //! Parent: none. Children: the journal writer, route actors, merchant actors.
 
@@ -33,8 +35,8 @@ pub struct SupervisorArgs {
     pub routes: Vec<(RouteConfig, Arc<dyn Operator>)>,
     pub policy: RetryPolicy,
     pub settings: BatchSettings,
-    /// How often batches `awaiting_funds` are tried again.
-    pub funds_retry: Duration,
+    /// How often the database is swept for batches to run.
+    pub sweep_interval: Duration,
 }
 
 #[derive(Debug)]
@@ -75,7 +77,7 @@ impl Actor for Supervisor {
                 Actor::spawn_linked(None, RouteActor, route_args, myself.get_cell()).await?;
             routes.insert(name, route);
         }
-        myself.send_interval(args.funds_retry, || SupervisorMsg::Sweep);
+        myself.send_interval(args.sweep_interval, || SupervisorMsg::Sweep);
         Ok(SupervisorState {
             pool: args.pool,
             settings: args.settings,
@@ -162,13 +164,14 @@ impl SupervisorState {
     }
 }
 
-/// Finds batches left `running` and batches `awaiting_funds`, and runs them.
+/// Finds batches to run (`running`, `scheduled`, `awaiting_funds`) and runs them.
 fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool) {
     let (pool, myself) = (pool.clone(), myself.clone());
     tokio::spawn(async move {
         let found = async {
             let client = pool.get().await?;
             let mut found = batches::in_state(&client, BatchState::Running).await?;
+            found.extend(batches::in_state(&client, BatchState::Scheduled).await?);
             found.extend(batches::in_state(&client, BatchState::AwaitingFunds).await?);
             Ok::<_, payrail_engine::store::StoreError>(found)
         };

@@ -49,6 +49,27 @@ pub enum Command {
     /// Creates, funds, shows and lists merchants.
     #[command(subcommand)]
     Merchant(MerchantCommand),
+    /// Submits a payroll batch from a CSV file, and shows a batch.
+    #[command(subcommand)]
+    Batch(BatchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Validates a CSV (header `msisdn,amount,reference`) line by line; if every line is
+    /// valid, stores the batch and schedules it for the running node, else prints the
+    /// errors with their line numbers and stores nothing.
+    Submit {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Prints a batch with its line counts and totals per state.
+    Show {
+        #[arg(long)]
+        batch: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

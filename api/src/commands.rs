@@ -1,5 +1,6 @@
 //! The commands of the `payrail` binary.
 
+mod batch;
 mod merchant;
 mod serve;
 
@@ -18,6 +19,12 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Merchant(command) => {
             let database = Database::open(&config, Migrate::PrivateOnly).await?;
             let result = merchant::run(command, &database.pool).await;
+            database.close().await?;
+            result
+        }
+        Command::Batch(command) => {
+            let database = Database::open(&config, Migrate::PrivateOnly).await?;
+            let result = batch::run(command, &config, &database.pool).await;
             database.close().await?;
             result
         }

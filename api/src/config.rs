@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use payrail_adapters::simulator::SimulatorProfile;
 use payrail_engine::route::RouteTable;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,33 @@ pub struct Config {
     /// Number prefix → route.
     pub routes: RouteTable,
     pub log_format: LogFormat,
+    /// Each route's quotas and in-flight cap.
+    pub engine: EngineConfig,
+    /// How the simulated operators behave (every route is simulated until issue 4 brings
+    /// the MTN and Airtel adapters).
+    pub simulator: SimulatorProfile,
+}
+
+/// The pace of every route.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Payouts sent per second per route, never exceeded in any one-second window.
+    pub sends_per_second: u32,
+    /// Status queries per second per route (MTN allows about 10 per credential).
+    pub queries_per_second: u32,
+    /// Requests per route waiting for the operator at once.
+    pub max_in_flight: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig {
+            sends_per_second: 200,
+            queries_per_second: 10,
+            max_in_flight: 64,
+        }
+    }
 }
 
 impl Default for Config {
@@ -51,6 +79,8 @@ impl Default for Config {
             default_country: "RW".into(),
             routes: RouteTable::rwanda(),
             log_format: LogFormat::Auto,
+            engine: EngineConfig::default(),
+            simulator: SimulatorProfile::default(),
         }
     }
 }
@@ -64,6 +94,10 @@ pub enum ConfigError {
     Country(String),
     #[error("configuration: database_pool_size must be at least 1")]
     PoolSize,
+    #[error("configuration: engine quotas and max_in_flight must be at least 1")]
+    EngineLimits,
+    #[error("configuration: simulator: {0}")]
+    Simulator(#[from] payrail_adapters::simulator::ProfileError),
 }
 
 impl Config {
@@ -80,6 +114,14 @@ impl Config {
         if config.database_pool_size == 0 {
             return Err(ConfigError::PoolSize);
         }
+        let engine = &config.engine;
+        if engine.sends_per_second == 0
+            || engine.queries_per_second == 0
+            || engine.max_in_flight == 0
+        {
+            return Err(ConfigError::EngineLimits);
+        }
+        config.simulator.validate()?;
         Ok(config)
     }
 

@@ -2,4 +2,6 @@
 
 mod exactly_once;
 mod funds;
+mod pacing;
+mod panics;
 mod support;

@@ -44,7 +44,7 @@ pub fn settings() -> EngineSettings {
             not_sent_max: 30,
             review_after: Duration::from_secs(120),
         },
-        funds_retry: Duration::from_millis(100),
+        sweep_interval: Duration::from_millis(100),
     }
 }
 
@@ -60,13 +60,21 @@ pub fn mtn(faults: FaultRates) -> Arc<Simulator> {
 }
 
 pub async fn start_engine(db: &TestDb, simulator: &Arc<Simulator>) -> Engine {
+    start_engine_on(db, simulator.clone(), 100_000).await
+}
+
+/// An engine whose `mtn-rw` route is `operator`, sending at most `sends_per_second`.
+pub async fn start_engine_on(
+    db: &TestDb,
+    operator: Arc<dyn Operator>,
+    sends_per_second: u32,
+) -> Engine {
     let config = RouteConfig {
         name: RouteName::new("mtn-rw").expect("a route name"),
-        sends_per_second: NonZeroU32::new(100_000).expect("positive"),
+        sends_per_second: NonZeroU32::new(sends_per_second).expect("positive"),
         queries_per_second: NonZeroU32::new(100_000).expect("positive"),
         max_in_flight: 512,
     };
-    let operator: Arc<dyn Operator> = simulator.clone();
     Engine::start(db.pool.clone(), vec![(config, operator)], settings())
         .await
         .expect("the engine starts")

@@ -1,7 +1,15 @@
-//! `payrail serve`: the node. Opens the database, serves HTTP until SIGINT or SIGTERM,
-//! drains in-flight requests, then stops the private PostgreSQL server if it started one.
+//! `payrail serve`: the node. Opens the database, starts the actor engine (every route on
+//! the in-process simulator), serves HTTP until SIGINT or SIGTERM, drains in-flight
+//! requests, stops the engine, then the private PostgreSQL server if it started one.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use anyhow::Context;
+use payrail_actors::route::RouteConfig;
+use payrail_actors::{Engine, EngineSettings};
+use payrail_adapters::simulator::Simulator;
+use payrail_engine::operator::Operator;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -10,6 +18,7 @@ use crate::{AppState, app, shutdown};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let database = Database::open(&config, Migrate::Always).await?;
+    let engine = start_engine(&config, &database).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -23,6 +32,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("serving HTTP");
     tracing::info!("draining done; stopping");
+    engine.stop().await;
     database.close().await?;
     served
+}
+
+async fn start_engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
+    let limit = |n: u32| NonZeroU32::new(n).context("engine limits are positive");
+    let mut routes: Vec<(RouteConfig, Arc<dyn Operator>)> = Vec::new();
+    for route in config.routes.routes() {
+        let route_config = RouteConfig {
+            name: route.clone(),
+            sends_per_second: limit(config.engine.sends_per_second)?,
+            queries_per_second: limit(config.engine.queries_per_second)?,
+            max_in_flight: config.engine.max_in_flight,
+        };
+        routes.push((
+            route_config,
+            Arc::new(Simulator::new(config.simulator.clone())?),
+        ));
+        tracing::info!(route = %route, "route runs on the in-process simulator");
+    }
+    Ok(Engine::start(database.pool.clone(), routes, EngineSettings::default()).await?)
 }

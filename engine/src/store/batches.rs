@@ -141,6 +141,21 @@ const GET: &str = "
     SELECT id, merchant_id, state, currency, line_count, total_amount, total_fee, created_at, updated_at
       FROM batches WHERE id = $1 AND merchant_id = $2";
 
+const MERCHANT_OF: &str = "SELECT merchant_id FROM batches WHERE id = $1";
+
+/// The merchant a batch belongs to: for the operator's command line, which sees every
+/// merchant (the API never looks a batch up without its merchant).
+pub async fn merchant_of(
+    client: &impl GenericClient,
+    batch: BatchId,
+) -> Result<MerchantId, StoreError> {
+    let row = client
+        .query_opt(MERCHANT_OF, &[&batch])
+        .await?
+        .ok_or(StoreError::NotFound { what: "batch" })?;
+    Ok(row.try_get(0)?)
+}
+
 /// Reads one of a merchant's batches; another merchant's batch is `NotFound`.
 pub async fn get(
     client: &impl GenericClient,

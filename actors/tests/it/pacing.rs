@@ -1,0 +1,147 @@
+//! Pacing: a route keeps to its quota over every one-second window, and one merchant's
+//! large payroll does not hold up another merchant's single payout.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use payrail_adapters::simulator::{FaultRates, Simulator};
+use payrail_engine::ids::Reference;
+use payrail_engine::money::{Amount, Currency};
+use payrail_engine::msisdn::Msisdn;
+use payrail_engine::operator::{
+    AccountHolder, Operator, OperatorError, PaymentRequest, PaymentStatus, PayoutRequest,
+    PayoutStatus,
+};
+use payrail_engine::state::batch::BatchState;
+use payrail_engine::testing::TestDb;
+
+use crate::support::{batch, merchant, mtn, start_engine_on, wait_for};
+
+/// The simulator, with the moment of every send written down.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<Simulator>,
+    sends: Mutex<Vec<Instant>>,
+}
+
+#[async_trait::async_trait]
+impl Operator for Recording {
+    async fn send_payout(&self, request: &PayoutRequest) -> Result<PayoutStatus, OperatorError> {
+        self.sends
+            .lock()
+            .expect("not poisoned")
+            .push(Instant::now());
+        self.inner.send_payout(request).await
+    }
+    async fn query_payout(
+        &self,
+        reference: Reference,
+    ) -> Result<Option<PayoutStatus>, OperatorError> {
+        self.inner.query_payout(reference).await
+    }
+    async fn request_payment(
+        &self,
+        request: &PaymentRequest,
+    ) -> Result<PaymentStatus, OperatorError> {
+        self.inner.request_payment(request).await
+    }
+    async fn query_payment(
+        &self,
+        reference: Reference,
+    ) -> Result<Option<PaymentStatus>, OperatorError> {
+        self.inner.query_payment(reference).await
+    }
+    async fn account_holder(&self, msisdn: &Msisdn) -> Result<AccountHolder, OperatorError> {
+        self.inner.account_holder(msisdn).await
+    }
+    async fn balance(&self) -> Result<(Amount, Currency), OperatorError> {
+        self.inner.balance().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route_never_exceeds_its_quota_in_any_one_second_window() {
+    const QUOTA: usize = 200;
+    let db = TestDb::new().await;
+    let recording = Arc::new(Recording {
+        inner: mtn(FaultRates::default()),
+        sends: Mutex::new(Vec::new()),
+    });
+    let engine =
+        start_engine_on(&db, recording.clone(), u32::try_from(QUOTA).expect("small")).await;
+    let merchant = merchant(&db, 1_000_000).await;
+    let batch = batch(&db, merchant, 700).await;
+    engine.run_batch(merchant, batch).expect("running");
+    wait_for(
+        &db,
+        merchant,
+        batch,
+        &[BatchState::Completed],
+        Duration::from_secs(30),
+    )
+    .await;
+    engine.stop().await;
+    let sends = recording.sends.lock().expect("not poisoned").clone();
+    assert_eq!(sends.len(), 700);
+    let busiest = sends
+        .iter()
+        .map(|start| {
+            sends
+                .iter()
+                .filter(|t| **t >= *start && **t < *start + Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .expect("sends");
+    assert!(
+        busiest <= QUOTA,
+        "{busiest} sends in one second, quota {QUOTA}"
+    );
+    assert!(
+        busiest >= QUOTA * 9 / 10,
+        "the route uses its quota: {busiest} in its busiest second"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_payout_finishes_within_a_second_beside_a_large_payroll() {
+    let db = TestDb::new().await;
+    let simulator = mtn(FaultRates::default());
+    let engine = start_engine_on(&db, simulator.clone(), 5_000).await;
+    let big = merchant(&db, 60_000_000).await;
+    let payroll = batch(&db, big, 50_000).await;
+    let small = merchant(&db, 10_000).await;
+    let single = batch(&db, small, 1).await;
+    engine.run_batch(big, payroll).expect("running");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut poll = tokio::time::interval(Duration::from_millis(20));
+    while simulator.executions().payouts < 2_000 {
+        assert!(Instant::now() < deadline, "the payroll started");
+        poll.tick().await;
+    }
+    let started = Instant::now();
+    engine.run_batch(small, single).expect("running");
+    wait_for(
+        &db,
+        small,
+        single,
+        &[BatchState::Completed],
+        Duration::from_secs(10),
+    )
+    .await;
+    let waited = started.elapsed();
+    let payroll_state = payrail_engine::store::batches::get(&db.client().await, big, payroll)
+        .await
+        .expect("batch")
+        .state;
+    engine.stop().await;
+    assert_eq!(
+        payroll_state,
+        BatchState::Running,
+        "the payroll was still running meanwhile"
+    );
+    assert!(
+        waited < Duration::from_secs(1),
+        "the single payout took {waited:?}"
+    );
+}

@@ -1,0 +1,174 @@
+//! `payrail batch submit | show`: a payroll from a CSV file, validated line by line before
+//! anything is stored, then scheduled for the running node; and a batch's counts as JSON.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use deadpool_postgres::Pool;
+use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::money::Amount;
+use payrail_engine::msisdn::Msisdn;
+use payrail_engine::state::batch::{BatchEvent, BatchState};
+use payrail_engine::state::payout::PayoutState;
+use payrail_engine::store::batches::{self, NewBatch};
+use payrail_engine::store::merchants::{self, Merchant};
+use payrail_engine::store::payout_lines::{self, NewPayoutLine};
+use serde_json::{Value, json};
+
+use crate::cli::BatchCommand;
+use crate::config::Config;
+
+/// The longest merchant reference a line may carry, as the schema allows.
+const REFERENCE_MAX_CHARS: usize = 100;
+
+pub async fn run(command: BatchCommand, config: &Config, pool: &Pool) -> anyhow::Result<()> {
+    let output = match command {
+        BatchCommand::Submit { merchant, file } => {
+            let merchant: MerchantId = merchant.parse().context("--merchant")?;
+            let merchant = merchants::get(&pool.get().await?, merchant).await?;
+            let lines = match read_lines(&file, config, &merchant)? {
+                Ok(lines) => lines,
+                Err(errors) => {
+                    print(&json!({ "valid": false, "errors": errors }))?;
+                    bail!(
+                        "{} invalid lines in {}: nothing was submitted",
+                        errors.len(),
+                        file.display()
+                    );
+                }
+            };
+            submit(pool, &merchant, &lines).await?
+        }
+        BatchCommand::Show { batch } => {
+            let batch: BatchId = batch.parse().context("--batch")?;
+            let client = pool.get().await?;
+            let merchant = batches::merchant_of(&client, batch).await?;
+            let stored = batches::get(&client, merchant, batch).await?;
+            let counts = payout_lines::count_by_state(&client, batch).await?;
+            json!({ "batch": stored, "lines_by_state": counts })
+        }
+    };
+    print(&output)
+}
+
+/// Every line of the file, or every error with its line number (the header is line 1).
+fn read_lines(
+    file: &Path,
+    config: &Config,
+    merchant: &Merchant,
+) -> anyhow::Result<Result<Vec<NewPayoutLine>, Vec<Value>>> {
+    let country = config.country()?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .with_context(|| format!("opening {}", file.display()))?;
+    let headers = reader.headers().context("reading the header line")?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+    };
+    let (Some(msisdn_at), Some(amount_at)) = (column("msisdn"), column("amount")) else {
+        bail!("the header line must name the columns msisdn, amount and (optionally) reference");
+    };
+    let reference_at = column("reference");
+    let (mut lines, mut errors, mut references) = (Vec::new(), Vec::new(), HashSet::new());
+    for record in reader.records() {
+        let record = record.context("reading the file")?;
+        let line_no =
+            i32::try_from(record.position().map_or(0, |p| p.line())).context("line number")?;
+        let mut fail = |field: &str, reason: String| {
+            errors.push(json!({ "line": line_no, "field": field, "reason": reason }))
+        };
+        let msisdn = Msisdn::parse(record.get(msisdn_at).unwrap_or(""), country);
+        let route = msisdn
+            .as_ref()
+            .ok()
+            .and_then(|m| config.routes.route_for(m))
+            .cloned();
+        let amount = Amount::parse(record.get(amount_at).unwrap_or(""), merchant.currency);
+        let reference = reference_at
+            .and_then(|at| record.get(at))
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
+        match (&msisdn, &route) {
+            (Err(error), _) => fail("msisdn", error.to_string()),
+            (Ok(_), None) => fail("msisdn", "no route serves this number".into()),
+            _ => {}
+        }
+        match &amount {
+            Err(error) => fail("amount", error.to_string()),
+            Ok(amount) if amount.is_zero() => fail("amount", "the amount must be positive".into()),
+            Ok(_) => {}
+        }
+        if let Some(reference) = &reference {
+            if reference.chars().count() > REFERENCE_MAX_CHARS {
+                fail(
+                    "reference",
+                    format!("longer than {REFERENCE_MAX_CHARS} characters"),
+                );
+            } else if !references.insert(reference.clone()) {
+                fail(
+                    "reference",
+                    "the same reference is on an earlier line".into(),
+                );
+            }
+        }
+        if let (Ok(msisdn), Some(route), Ok(amount)) = (msisdn, route, amount) {
+            let fee = merchant.fees.payout_fee();
+            lines.push(NewPayoutLine {
+                line_no,
+                msisdn,
+                amount,
+                fee,
+                route,
+                client_reference: reference,
+                name: None,
+                note: None,
+            });
+        }
+    }
+    if lines.is_empty() && errors.is_empty() {
+        bail!("{} has no lines after its header", file.display());
+    }
+    Ok(if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(errors)
+    })
+}
+
+/// Stores the batch and its lines in one transaction and schedules it.
+async fn submit(
+    pool: &Pool,
+    merchant: &Merchant,
+    lines: &[NewPayoutLine],
+) -> anyhow::Result<Value> {
+    let new = NewBatch::new(merchant.id, merchant.currency);
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    batches::insert(&tx, &new).await?;
+    payout_lines::insert_lines(&tx, merchant.id, new.id, PayoutState::Validated, lines).await?;
+    batches::finish_upload(&tx, merchant.id, new.id).await?;
+    batches::transition(
+        &tx,
+        merchant.id,
+        new.id,
+        BatchState::Validating,
+        BatchEvent::Schedule,
+    )
+    .await?;
+    tx.commit().await?;
+    let stored = batches::get(&client, merchant.id, new.id).await?;
+    tracing::info!(batch_id = %new.id, lines = lines.len(), "batch submitted and scheduled");
+    Ok(json!({ "batch": stored }))
+}
+
+fn print(value: &Value) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    writeln!(stdout)?;
+    Ok(())
+}
