@@ -29,7 +29,7 @@ struct Panicking {
 impl Operator for Panicking {
     async fn send_payout(&self, request: &PayoutRequest) -> Result<PayoutStatus, OperatorError> {
         let n = self.sends.fetch_add(1, Ordering::Relaxed);
-        assert!(n % 14 != 0, "injected panic before sending");
+        assert!(!n.is_multiple_of(14), "injected panic before sending");
         let answer = self.inner.send_payout(request).await;
         assert!(n % 14 != 7, "injected panic after the operator paid");
         answer
