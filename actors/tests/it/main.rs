@@ -4,4 +4,5 @@ mod exactly_once;
 mod funds;
 mod pacing;
 mod panics;
+mod review;
 mod support;

@@ -69,13 +69,22 @@ pub async fn start_engine_on(
     operator: Arc<dyn Operator>,
     sends_per_second: u32,
 ) -> Engine {
+    start_engine_with(db, operator, sends_per_second, settings()).await
+}
+
+pub async fn start_engine_with(
+    db: &TestDb,
+    operator: Arc<dyn Operator>,
+    sends_per_second: u32,
+    settings: EngineSettings,
+) -> Engine {
     let config = RouteConfig {
         name: RouteName::new("mtn-rw").expect("a route name"),
         sends_per_second: NonZeroU32::new(sends_per_second).expect("positive"),
         queries_per_second: NonZeroU32::new(100_000).expect("positive"),
         max_in_flight: 512,
     };
-    Engine::start(db.pool.clone(), vec![(config, operator)], settings())
+    Engine::start(db.pool.clone(), vec![(config, operator)], settings)
         .await
         .expect("the engine starts")
 }
