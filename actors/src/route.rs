@@ -6,6 +6,7 @@
 //!
 //! Parent: the supervisor. Children: none.
 
+mod circuit;
 mod fair_queue;
 mod policy;
 
@@ -21,6 +22,7 @@ pub use policy::{RetryPolicy, RouteConfig};
 
 use crate::job::{Call, Job};
 use crate::journal::{Finish, JournalMsg, Outcome};
+use circuit::Breaker;
 use fair_queue::FairQueue;
 
 #[derive(Debug)]
@@ -62,6 +64,7 @@ pub struct RouteState {
     in_flight: u32,
     /// A `Pump` is already scheduled for when a quota allows more.
     pump_scheduled: bool,
+    breaker: Breaker,
 }
 
 /// The route actor (its state is `RouteState`).
@@ -81,6 +84,7 @@ impl Actor for RouteActor {
         Ok(RouteState {
             send_quota: policy::limiter(args.config.sends_per_second),
             query_quota: policy::limiter(args.config.queries_per_second),
+            breaker: Breaker::new(args.policy.circuit_failures, args.policy.circuit_open_for),
             config: args.config,
             policy: args.policy,
             operator: args.operator,
@@ -132,7 +136,9 @@ impl RouteState {
                 self.call(myself, job, Call::Query);
                 continue;
             }
-            let send_ready = !self.sends.is_empty() && self.allowed(Call::Send, &mut wait);
+            let send_ready = !self.sends.is_empty()
+                && self.circuit_allows(&mut wait)
+                && self.allowed(Call::Send, &mut wait);
             if send_ready {
                 let job = self.sends.pop().expect("not empty");
                 self.call(myself, job, Call::Send);
@@ -143,6 +149,17 @@ impl RouteState {
         if let Some(wait) = wait.filter(|_| !self.pump_scheduled) {
             self.pump_scheduled = true;
             myself.send_after(wait, || RouteMsg::Pump);
+        }
+    }
+
+    /// Whether the circuit lets a send leave; records how long until it may, if not.
+    fn circuit_allows(&mut self, wait: &mut Option<std::time::Duration>) -> bool {
+        match self.breaker.allow() {
+            Ok(()) => true,
+            Err(until) => {
+                *wait = Some(wait.map_or(until, |w: std::time::Duration| w.min(until)));
+                false
+            }
         }
     }
 
@@ -191,6 +208,9 @@ impl RouteState {
     }
 
     fn answered(&mut self, myself: &ActorRef<RouteMsg>, mut job: Job, answer: Answer) {
+        if let Answer::Sent(result) = &answer {
+            self.watch_circuit(result);
+        }
         let status = match answer {
             Answer::Sent(Ok(status)) | Answer::Queried(Ok(Some(status))) => status,
             Answer::Sent(Err(OperatorError::Rejected { code })) => {
@@ -231,6 +251,23 @@ impl RouteState {
             }
             PayoutStatus::Failed { code } => self.finish(job, Finish::Failed { code }),
             PayoutStatus::Pending => self.ask_later(myself, job),
+        }
+    }
+
+    /// Opens the circuit when sends stop getting through, closes it when one does.
+    fn watch_circuit(&mut self, result: &Result<PayoutStatus, OperatorError>) {
+        let route = &self.config.name;
+        match result {
+            Ok(_) | Err(OperatorError::Rejected { .. }) => {
+                if self.breaker.answered() {
+                    tracing::info!(%route, "the operator answers again; circuit closed");
+                }
+            }
+            Err(OperatorError::NotSent { .. } | OperatorError::OutcomeUnknown { .. }) => {
+                if self.breaker.failed() {
+                    tracing::warn!(%route, "sends are not getting through; circuit open");
+                }
+            }
         }
     }
 

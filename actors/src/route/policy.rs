@@ -30,6 +30,10 @@ pub struct RetryPolicy {
     pub not_sent_max: u32,
     /// An uncertain line (pending or unknown) this long goes to review, funds reserved.
     pub review_after: Duration,
+    /// Sends in a row that do not get through before the route's circuit opens.
+    pub circuit_failures: u32,
+    /// How long an open circuit holds sends back before one may try.
+    pub circuit_open_for: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -39,6 +43,8 @@ impl Default for RetryPolicy {
             backoff_max: Duration::from_secs(30),
             not_sent_max: 12,
             review_after: Duration::from_secs(15 * 60),
+            circuit_failures: 20,
+            circuit_open_for: Duration::from_secs(5),
         }
     }
 }

@@ -43,6 +43,8 @@ pub fn settings() -> EngineSettings {
             backoff_max: Duration::from_millis(50),
             not_sent_max: 30,
             review_after: Duration::from_secs(120),
+            circuit_failures: 20,
+            circuit_open_for: Duration::from_millis(200),
         },
         sweep_interval: Duration::from_millis(100),
     }
