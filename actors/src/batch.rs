@@ -19,6 +19,7 @@ use payrail_engine::store::payout_lines::{self, ClaimedLine};
 use payrail_engine::store::{StoreError, merchants};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
+use crate::directory::RouteDirectory;
 use crate::job::{Call, Job};
 use crate::journal::{Finish, JournalMsg, Outcome};
 use crate::route::RouteMsg;
@@ -49,6 +50,9 @@ pub enum BatchMsg {
     /// Lines of the batch not final yet (and whether any failed), from the database.
     Counted(Result<(i64, bool), StoreError>),
     Completed(Result<(), StoreError>),
+    /// A route restarted and lost the lines it held: ask again about every line in flight.
+    Resync,
+    Resynced(Result<Vec<ClaimedLine>, StoreError>),
 }
 
 /// What starting found.
@@ -64,7 +68,7 @@ pub struct BatchArgs {
     pub merchant: MerchantId,
     pub batch: BatchId,
     pub pool: Pool,
-    pub routes: Arc<HashMap<String, ActorRef<RouteMsg>>>,
+    pub routes: Arc<RouteDirectory>,
     pub journal: ActorRef<JournalMsg>,
     pub settings: BatchSettings,
 }
@@ -140,6 +144,13 @@ impl Actor for BatchActor {
                 }
             }
             BatchMsg::Check => state.check(&myself),
+            BatchMsg::Resync => state.resync(&myself),
+            BatchMsg::Resynced(lines) => {
+                // Every line still `sending` is asked about again; the journal tells this
+                // batch once per line that it finished, whichever copy of it got there.
+                state.outstanding = 0;
+                state.dispatch(&myself, lines?, Call::Query);
+            }
             BatchMsg::Counted(counted) => state.counted(&myself, counted?),
             BatchMsg::Completed(done) => {
                 done?;
@@ -225,6 +236,7 @@ impl BatchState {
     fn dispatch(&mut self, myself: &ActorRef<BatchMsg>, lines: Vec<ClaimedLine>, call: Call) {
         let mut by_route: HashMap<String, Vec<(Job, Call)>> = HashMap::new();
         for line in lines {
+            self.outstanding += 1;
             let job = Job::new(
                 self.args.merchant,
                 self.args.batch,
@@ -232,29 +244,38 @@ impl BatchState {
                 line,
                 myself.clone(),
             );
-            self.outstanding += 1;
-            if self.args.routes.contains_key(&job.line.route) {
-                by_route
-                    .entry(job.line.route.clone())
-                    .or_default()
-                    .push((job, call));
-            } else {
-                // No such route any more: the line was never sent, so failing it is safe.
-                let outcome = Outcome {
-                    job,
-                    finish: Finish::Failed {
-                        code: "ROUTE_UNAVAILABLE".into(),
-                    },
-                };
-                let _ = self
-                    .args
-                    .journal
-                    .send_message(JournalMsg::Record(Box::new(outcome)));
-            }
+            by_route
+                .entry(job.line.route.clone())
+                .or_default()
+                .push((job, call));
         }
         for (route, jobs) in by_route {
-            let _ = self.args.routes[&route].send_message(RouteMsg::Submit(jobs));
+            match self.args.routes.get(&route) {
+                Some(actor) => {
+                    let _ = actor.send_message(RouteMsg::Submit(jobs));
+                }
+                // No such route any more: the lines were never sent, so failing them is safe.
+                None => {
+                    for (job, _) in jobs {
+                        let finish = Finish::Failed {
+                            code: "ROUTE_UNAVAILABLE".into(),
+                        };
+                        let _ = self
+                            .args
+                            .journal
+                            .send_message(JournalMsg::Record(Box::new(Outcome { job, finish })));
+                    }
+                }
+            }
         }
+    }
+
+    fn resync(&self, myself: &ActorRef<BatchMsg>) {
+        let (pool, batch, myself) = (self.args.pool.clone(), self.args.batch, myself.clone());
+        tokio::spawn(async move {
+            let lines = async { payout_lines::in_flight(&pool.get().await?, batch).await };
+            let _ = myself.send_message(BatchMsg::Resynced(lines.await));
+        });
     }
 
     fn check(&mut self, myself: &ActorRef<BatchMsg>) {

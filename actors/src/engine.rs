@@ -78,6 +78,12 @@ impl Engine {
             .map_err(|_| EngineError::Stopped)
     }
 
+    /// The root of the supervision tree, to look at it: its children are the journal
+    /// writer, the route actors (named `route:<route>:<n>`) and the merchant actors.
+    pub fn supervision_tree(&self) -> ractor::ActorCell {
+        self.supervisor.get_cell()
+    }
+
     /// Stops every actor; lines in flight stay `sending` and are asked about on the next start.
     pub async fn stop(self) {
         self.supervisor.stop(None);

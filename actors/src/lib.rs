@@ -8,8 +8,10 @@
 //! - `route`: one per operator route; quotas, in-flight cap, retries, status queries
 //! - `journal`: group-commits outcomes (state changes and ledger postings)
 //! - `job`: a line on its way through a route
+//! - `directory`: where each route's actor is now (route actors restart)
 
 pub mod batch;
+mod directory;
 pub mod engine;
 pub mod job;
 pub mod journal;

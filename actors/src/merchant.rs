@@ -13,9 +13,9 @@ use payrail_engine::state::batch::{BatchEvent, BatchState};
 use payrail_engine::store::batches;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
 
-use crate::batch::{BatchActor, BatchArgs, BatchSettings};
+use crate::batch::{BatchActor, BatchArgs, BatchMsg, BatchSettings};
+use crate::directory::RouteDirectory;
 use crate::journal::JournalMsg;
-use crate::route::RouteMsg;
 
 /// Restarts of one batch actor before the batch is paused for a person to look at.
 pub const BATCH_RESTARTS_MAX: u32 = 3;
@@ -23,13 +23,15 @@ pub const BATCH_RESTARTS_MAX: u32 = 3;
 #[derive(Debug)]
 pub enum MerchantMsg {
     RunBatch(BatchId),
+    /// A route restarted: every running batch asks again about its lines in flight.
+    Resync,
 }
 
 #[derive(Debug)]
 pub struct MerchantArgs {
     pub merchant: MerchantId,
     pub pool: Pool,
-    pub routes: Arc<HashMap<String, ActorRef<RouteMsg>>>,
+    pub routes: Arc<RouteDirectory>,
     pub journal: ActorRef<JournalMsg>,
     pub settings: BatchSettings,
 }
@@ -37,7 +39,7 @@ pub struct MerchantArgs {
 #[derive(Debug)]
 pub struct MerchantState {
     args: MerchantArgs,
-    running: HashMap<BatchId, ActorCell>,
+    running: HashMap<BatchId, ActorRef<BatchMsg>>,
     restarts: HashMap<BatchId, u32>,
 }
 
@@ -72,6 +74,11 @@ impl Actor for MerchantActor {
             MerchantMsg::RunBatch(batch) => {
                 if !state.running.contains_key(&batch) {
                     state.spawn_batch(&myself, batch).await?;
+                }
+            }
+            MerchantMsg::Resync => {
+                for actor in state.running.values() {
+                    let _ = actor.send_message(BatchMsg::Resync);
                 }
             }
         }
@@ -123,7 +130,7 @@ impl MerchantState {
             settings: self.args.settings,
         };
         let (actor, _) = Actor::spawn_linked(None, BatchActor, args, myself.get_cell()).await?;
-        self.running.insert(batch, actor.get_cell());
+        self.running.insert(batch, actor);
         Ok(())
     }
 

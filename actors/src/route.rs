@@ -13,7 +13,7 @@ mod policy;
 use std::sync::Arc;
 
 use governor::DefaultDirectRateLimiter;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use payrail_engine::operator::{Operator, OperatorError, PayoutRequest, PayoutStatus};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::time::Instant;
@@ -43,12 +43,14 @@ pub enum Answer {
     Queried(Result<Option<PayoutStatus>, OperatorError>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RouteArgs {
     pub config: RouteConfig,
     pub policy: RetryPolicy,
     pub operator: Arc<dyn Operator>,
     pub journal: ActorRef<JournalMsg>,
+    /// Start with the circuit open (a route restarted too often).
+    pub start_open: bool,
 }
 
 #[derive(Debug)]
@@ -84,7 +86,11 @@ impl Actor for RouteActor {
         Ok(RouteState {
             send_quota: policy::limiter(args.config.sends_per_second),
             query_quota: policy::limiter(args.config.queries_per_second),
-            breaker: Breaker::new(args.policy.circuit_failures, args.policy.circuit_open_for),
+            breaker: Breaker::new(
+                args.policy.circuit_failures,
+                args.policy.circuit_open_for,
+                args.start_open,
+            ),
             config: args.config,
             policy: args.policy,
             operator: args.operator,
@@ -147,6 +153,7 @@ impl RouteState {
             break;
         }
         if let Some(wait) = wait.filter(|_| !self.pump_scheduled) {
+            tracing::trace!(route = %self.config.name, ?wait, "quota or circuit holds sends back");
             self.pump_scheduled = true;
             myself.send_after(wait, || RouteMsg::Pump);
         }
@@ -172,7 +179,7 @@ impl RouteState {
         match quota.check() {
             Ok(()) => true,
             Err(not_until) => {
-                let until = not_until.wait_time_from(DefaultClock::default().now());
+                let until = not_until.wait_time_from(quota.clock().now());
                 *wait = Some(wait.map_or(until, |w: std::time::Duration| w.min(until)));
                 false
             }
@@ -254,7 +261,9 @@ impl RouteState {
         }
     }
 
-    /// Opens the circuit when sends stop getting through, closes it when one does.
+    /// Opens the circuit when sends stop getting through, closes it when one is answered.
+    /// Only "not sent" counts against the operator: an unknown outcome may be an answer
+    /// (MTN's 409 for a reference it already has), and is settled by a status query.
     fn watch_circuit(&mut self, result: &Result<PayoutStatus, OperatorError>) {
         let route = &self.config.name;
         match result {
@@ -263,11 +272,12 @@ impl RouteState {
                     tracing::info!(%route, "the operator answers again; circuit closed");
                 }
             }
-            Err(OperatorError::NotSent { .. } | OperatorError::OutcomeUnknown { .. }) => {
+            Err(OperatorError::NotSent { .. }) => {
                 if self.breaker.failed() {
                     tracing::warn!(%route, "sends are not getting through; circuit open");
                 }
             }
+            Err(OperatorError::OutcomeUnknown { .. }) => {}
         }
     }
 

@@ -16,11 +16,18 @@ use payrail_engine::operator::Operator;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::store::batches;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use tokio::time::Instant;
+
+/// Restarts of one route actor within `RESTART_WINDOW` before it restarts with its circuit
+/// open.
+pub const ROUTE_RESTARTS_MAX: usize = 5;
+const RESTART_WINDOW: Duration = Duration::from_secs(60);
 
 use crate::batch::BatchSettings;
+use crate::directory::RouteDirectory;
 use crate::journal::{JournalMsg, JournalWriter};
 use crate::merchant::{MerchantActor, MerchantArgs, MerchantMsg};
-use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig, RouteMsg};
+use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig};
 
 #[derive(Debug)]
 pub enum SupervisorMsg {
@@ -44,7 +51,11 @@ pub struct SupervisorState {
     pool: Pool,
     settings: BatchSettings,
     journal: ActorRef<JournalMsg>,
-    routes: Arc<HashMap<String, ActorRef<RouteMsg>>>,
+    routes: Arc<RouteDirectory>,
+    /// What each route actor was started with, to start it again.
+    route_args: HashMap<String, RouteArgs>,
+    /// When each route actor was restarted, within the last `RESTART_WINDOW`.
+    restarts: HashMap<String, Vec<Instant>>,
     merchants: HashMap<MerchantId, ActorRef<MerchantMsg>>,
 }
 
@@ -64,25 +75,35 @@ impl Actor for Supervisor {
     ) -> Result<SupervisorState, ActorProcessingErr> {
         let (journal, _) =
             Actor::spawn_linked(None, JournalWriter, args.pool.clone(), myself.get_cell()).await?;
-        let mut routes = HashMap::new();
+        let routes = Arc::new(RouteDirectory::default());
+        let mut route_args = HashMap::new();
         for (config, operator) in args.routes {
             let name = config.name.as_str().to_owned();
-            let route_args = RouteArgs {
+            let route = RouteArgs {
                 config,
                 policy: args.policy.clone(),
                 operator,
                 journal: journal.clone(),
+                start_open: false,
             };
-            let (route, _) =
-                Actor::spawn_linked(None, RouteActor, route_args, myself.get_cell()).await?;
-            routes.insert(name, route);
+            let (actor, _) = Actor::spawn_linked(
+                Some(route_actor_name(&name)),
+                RouteActor,
+                route.clone(),
+                myself.get_cell(),
+            )
+            .await?;
+            routes.set(&name, actor);
+            route_args.insert(name, route);
         }
         myself.send_interval(args.sweep_interval, || SupervisorMsg::Sweep);
         Ok(SupervisorState {
             pool: args.pool,
             settings: args.settings,
             journal,
-            routes: Arc::new(routes),
+            routes,
+            route_args,
+            restarts: HashMap::new(),
             merchants: HashMap::new(),
         })
     }
@@ -114,35 +135,65 @@ impl Actor for Supervisor {
 
     async fn handle_supervisor_evt(
         &self,
-        _myself: ActorRef<SupervisorMsg>,
+        myself: ActorRef<SupervisorMsg>,
         event: SupervisionEvent,
         state: &mut SupervisorState,
     ) -> Result<(), ActorProcessingErr> {
-        match event {
-            SupervisionEvent::ActorTerminated(cell, ..)
-            | SupervisionEvent::ActorFailed(cell, ..) => {
-                let merchant = state
-                    .merchants
-                    .iter()
-                    .find(|(_, m)| m.get_id() == cell.get_id())
-                    .map(|(id, _)| *id);
-                match merchant {
-                    // A new merchant actor starts on the merchant's next batch.
-                    Some(merchant) => {
-                        state.merchants.remove(&merchant);
-                    }
-                    None => {
-                        tracing::error!(actor = ?cell.get_id(), "a route actor or the journal writer stopped; payouts on it halt until restart");
-                    }
-                }
-            }
-            _ => {}
+        let (SupervisionEvent::ActorTerminated(cell, ..) | SupervisionEvent::ActorFailed(cell, ..)) =
+            event
+        else {
+            return Ok(());
+        };
+        if let Some(merchant) = state
+            .merchants
+            .iter()
+            .find(|(_, m)| m.get_id() == cell.get_id())
+            .map(|(id, _)| *id)
+        {
+            // A new merchant actor starts with the merchant's next batch (the sweep finds it).
+            state.merchants.remove(&merchant);
+        } else if let Some(route) = state.routes.route_of(cell.get_id()) {
+            state.restart_route(&myself, &route).await?;
+        } else if cell.get_id() == state.journal.get_id() {
+            tracing::error!("the journal writer stopped; outcomes wait until the node restarts");
         }
         Ok(())
     }
 }
 
 impl SupervisorState {
+    /// Starts a stopped route actor again and has every batch ask about the lines it held.
+    /// Past the restart budget the new actor starts with its circuit open: visibly held
+    /// back (a warning each time) instead of failing in a tight loop.
+    async fn restart_route(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        route: &str,
+    ) -> Result<(), ActorProcessingErr> {
+        let mut args = self.route_args[route].clone();
+        let recent = self.restarts.entry(route.to_owned()).or_default();
+        recent.retain(|at| at.elapsed() < RESTART_WINDOW);
+        recent.push(Instant::now());
+        args.start_open = recent.len() > ROUTE_RESTARTS_MAX;
+        if args.start_open {
+            tracing::error!(%route, restarts = recent.len(), "route actor restart budget spent; restarting it with its circuit open");
+        } else {
+            tracing::warn!(%route, "route actor stopped; restarting it");
+        }
+        let (actor, _) = Actor::spawn_linked(
+            Some(route_actor_name(route)),
+            RouteActor,
+            args,
+            myself.get_cell(),
+        )
+        .await?;
+        self.routes.set(route, actor);
+        for merchant in self.merchants.values() {
+            let _ = merchant.send_message(MerchantMsg::Resync);
+        }
+        Ok(())
+    }
+
     async fn merchant(
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
@@ -184,4 +235,14 @@ fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool) {
             Err(error) => tracing::warn!(%error, "could not look for batches to resume"),
         }
     });
+}
+
+/// A unique name for a route's actor, `route:<route>:<n>`, so the tree reads well and a
+/// restarted actor never collides with the name of the one it replaces.
+fn route_actor_name(route: &str) -> String {
+    static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "route:{route}:{}",
+        STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }

@@ -30,11 +30,16 @@ pub enum MerchantFlush {
 /// Writes every outcome, one transaction per merchant, all merchants at once.
 pub async fn flush(pool: &Pool, outcomes: Vec<Outcome>) -> Vec<MerchantFlush> {
     let mut by_merchant: BTreeMap<MerchantId, Vec<Outcome>> = BTreeMap::new();
+    let mut seen = HashSet::new();
     for outcome in outcomes {
-        by_merchant
-            .entry(outcome.job.merchant)
-            .or_default()
-            .push(outcome);
+        // After a route restart a line can be finished by two jobs: the first outcome
+        // stands, and a later one finds the line no longer `sending`.
+        if seen.insert(outcome.job.line.id) {
+            by_merchant
+                .entry(outcome.job.merchant)
+                .or_default()
+                .push(outcome);
+        }
     }
     let mut writers = tokio::task::JoinSet::new();
     for (merchant, outcomes) in by_merchant {

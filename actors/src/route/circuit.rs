@@ -22,9 +22,17 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    pub fn new(failures_to_open: u32, open_for: Duration) -> Breaker {
+    /// A breaker, closed or (`start_open`) open for `open_for` from now.
+    pub fn new(failures_to_open: u32, open_for: Duration, start_open: bool) -> Breaker {
+        let circuit = if start_open {
+            Circuit::Open {
+                until: Instant::now() + open_for,
+            }
+        } else {
+            Circuit::Closed { failures: 0 }
+        };
         Breaker {
-            circuit: Circuit::Closed { failures: 0 },
+            circuit,
             failures_to_open,
             open_for,
         }
@@ -90,7 +98,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn opens_after_enough_failures_then_tries_once_and_closes_on_an_answer() {
-        let mut breaker = Breaker::new(3, Duration::from_secs(5));
+        let mut breaker = Breaker::new(3, Duration::from_secs(5), false);
         assert!(!breaker.failed() && !breaker.failed());
         assert!(breaker.failed(), "the third failure in a row opens it");
         assert_eq!(breaker.allow(), Err(Duration::from_secs(5)));
@@ -104,7 +112,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_failed_trial_opens_it_again_and_an_answer_resets_the_count() {
-        let mut breaker = Breaker::new(2, Duration::from_secs(1));
+        let mut breaker = Breaker::new(2, Duration::from_secs(1), false);
         breaker.failed();
         breaker.answered();
         assert!(!breaker.failed(), "the count restarted after the answer");

@@ -6,4 +6,5 @@ mod funds;
 mod pacing;
 mod panics;
 mod review;
+mod supervision;
 mod support;
