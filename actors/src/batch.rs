@@ -22,6 +22,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use crate::directory::RouteDirectory;
 use crate::job::{Call, Job};
 use crate::journal::{Finish, JournalMsg, Outcome};
+use crate::merchant::MerchantBudget;
 use crate::route::RouteMsg;
 
 /// How a batch paces itself.
@@ -34,7 +35,12 @@ pub struct BatchSettings {
     pub max_outstanding: u32,
     /// How often an exhausted batch checks the database for its last lines.
     pub completion_check: Duration,
+    /// Lines of one merchant handed out and not final, across all its batches.
+    pub merchant_max_outstanding: u32,
 }
+
+/// How long a batch held back by its merchant's budget waits before trying again.
+const BUDGET_RETRY: Duration = Duration::from_millis(20);
 
 #[derive(Debug)]
 pub enum BatchMsg {
@@ -71,6 +77,8 @@ pub struct BatchArgs {
     pub routes: Arc<RouteDirectory>,
     pub journal: ActorRef<JournalMsg>,
     pub settings: BatchSettings,
+    /// The merchant's in-flight budget, shared by its batches.
+    pub budget: Arc<MerchantBudget>,
 }
 
 #[derive(Debug)]
@@ -83,6 +91,8 @@ pub struct BatchState {
     claiming: bool,
     exhausted: bool,
     completing: bool,
+    /// A retry is scheduled for when the merchant's budget may have room.
+    budget_retry: bool,
 }
 
 /// The batch actor (its state is `BatchState`).
@@ -107,6 +117,7 @@ impl Actor for BatchActor {
             claiming: false,
             exhausted: false,
             completing: false,
+            budget_retry: false,
         })
     }
 
@@ -128,6 +139,16 @@ impl Actor for BatchActor {
         Ok(())
     }
 
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<BatchMsg>,
+        state: &mut BatchState,
+    ) -> Result<(), ActorProcessingErr> {
+        // Lines still out belong to no batch actor now; a restarted one takes them again.
+        state.args.budget.give_back(state.outstanding);
+        Ok(())
+    }
+
     async fn handle(
         &self,
         myself: ActorRef<BatchMsg>,
@@ -138,16 +159,21 @@ impl Actor for BatchActor {
             BatchMsg::Started(start) => state.started(&myself, *start?),
             BatchMsg::Claimed(lines) => state.claimed(&myself, lines?),
             BatchMsg::Finished { lines, .. } => {
+                state.args.budget.give_back(lines.min(state.outstanding));
                 state.outstanding = state.outstanding.saturating_sub(lines);
                 if state.outstanding == 0 {
                     state.check(&myself);
                 }
             }
-            BatchMsg::Check => state.check(&myself),
+            BatchMsg::Check => {
+                state.budget_retry = false;
+                state.check(&myself);
+            }
             BatchMsg::Resync => state.resync(&myself),
             BatchMsg::Resynced(lines) => {
                 // Every line still `sending` is asked about again; the journal tells this
                 // batch once per line that it finished, whichever copy of it got there.
+                state.args.budget.give_back(state.outstanding);
                 state.outstanding = 0;
                 state.dispatch(&myself, lines?, Call::Query);
             }
@@ -203,6 +229,15 @@ impl BatchState {
         {
             return;
         }
+        if !self.args.budget.has_room(settings.chunk_lines) {
+            // Other batches of the merchant hold the budget; no message of this batch may
+            // come to wake it, so it wakes itself.
+            if !self.budget_retry {
+                self.budget_retry = true;
+                myself.send_after(BUDGET_RETRY, || BatchMsg::Check);
+            }
+            return;
+        }
         self.claiming = true;
         let (pool, batch, cursor, myself) = (
             self.args.pool.clone(),
@@ -237,6 +272,7 @@ impl BatchState {
         let mut by_route: HashMap<String, Vec<(Job, Call)>> = HashMap::new();
         for line in lines {
             self.outstanding += 1;
+            self.args.budget.take(1);
             let job = Job::new(
                 self.args.merchant,
                 self.args.batch,

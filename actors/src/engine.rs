@@ -30,6 +30,7 @@ impl Default for EngineSettings {
                 chunk_lines: 500,
                 max_outstanding: 5_000,
                 completion_check: Duration::from_secs(1),
+                merchant_max_outstanding: 10_000,
             },
             retry: RetryPolicy::default(),
             sweep_interval: Duration::from_secs(1),

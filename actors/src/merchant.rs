@@ -2,7 +2,13 @@
 //! run (never two for the same batch) and restarts a batch actor that failed, within a
 //! restart budget; a batch whose budget is spent is paused, visibly.
 //!
+//! It also holds the merchant's in-flight budget, which its batch actors share.
+//!
 //! Parent: the supervisor. Children: batch actors.
+
+mod budget;
+
+pub use budget::MerchantBudget;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,6 +45,7 @@ pub struct MerchantArgs {
 #[derive(Debug)]
 pub struct MerchantState {
     args: MerchantArgs,
+    budget: Arc<MerchantBudget>,
     running: HashMap<BatchId, ActorRef<BatchMsg>>,
     restarts: HashMap<BatchId, u32>,
 }
@@ -57,8 +64,10 @@ impl Actor for MerchantActor {
         _myself: ActorRef<MerchantMsg>,
         args: MerchantArgs,
     ) -> Result<MerchantState, ActorProcessingErr> {
+        let budget = Arc::new(MerchantBudget::new(args.settings.merchant_max_outstanding));
         Ok(MerchantState {
             args,
+            budget,
             running: HashMap::new(),
             restarts: HashMap::new(),
         })
@@ -128,6 +137,7 @@ impl MerchantState {
             routes: Arc::clone(&self.args.routes),
             journal: self.args.journal.clone(),
             settings: self.args.settings,
+            budget: Arc::clone(&self.budget),
         };
         let (actor, _) = Actor::spawn_linked(None, BatchActor, args, myself.get_cell()).await?;
         self.running.insert(batch, actor);

@@ -1,5 +1,6 @@
 //! The actor engine against a real PostgreSQL and the in-process simulator.
 
+mod budget;
 mod circuit;
 mod exactly_once;
 mod funds;

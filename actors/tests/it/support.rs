@@ -37,6 +37,7 @@ pub fn settings() -> EngineSettings {
             chunk_lines: 200,
             max_outstanding: 2_000,
             completion_check: Duration::from_millis(100),
+            merchant_max_outstanding: 4_000,
         },
         retry: RetryPolicy {
             backoff_base: Duration::from_millis(2),
