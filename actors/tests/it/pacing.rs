@@ -4,71 +4,32 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use payrail_adapters::simulator::{FaultRates, Simulator};
-use payrail_engine::ids::Reference;
-use payrail_engine::money::{Amount, Currency};
-use payrail_engine::msisdn::Msisdn;
-use payrail_engine::operator::{
-    AccountHolder, Operator, OperatorError, PaymentRequest, PaymentStatus, PayoutRequest,
-    PayoutStatus,
-};
+use payrail_adapters::simulator::FaultRates;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::testing::TestDb;
 
-use crate::support::{batch, merchant, mtn, start_engine_on, wait_for};
-
-/// The simulator, with the moment of every send written down.
-#[derive(Debug)]
-struct Recording {
-    inner: Arc<Simulator>,
-    sends: Mutex<Vec<Instant>>,
-}
-
-#[async_trait::async_trait]
-impl Operator for Recording {
-    async fn send_payout(&self, request: &PayoutRequest) -> Result<PayoutStatus, OperatorError> {
-        self.sends
-            .lock()
-            .expect("not poisoned")
-            .push(Instant::now());
-        self.inner.send_payout(request).await
-    }
-    async fn query_payout(
-        &self,
-        reference: Reference,
-    ) -> Result<Option<PayoutStatus>, OperatorError> {
-        self.inner.query_payout(reference).await
-    }
-    async fn request_payment(
-        &self,
-        request: &PaymentRequest,
-    ) -> Result<PaymentStatus, OperatorError> {
-        self.inner.request_payment(request).await
-    }
-    async fn query_payment(
-        &self,
-        reference: Reference,
-    ) -> Result<Option<PaymentStatus>, OperatorError> {
-        self.inner.query_payment(reference).await
-    }
-    async fn account_holder(&self, msisdn: &Msisdn) -> Result<AccountHolder, OperatorError> {
-        self.inner.account_holder(msisdn).await
-    }
-    async fn balance(&self) -> Result<(Amount, Currency), OperatorError> {
-        self.inner.balance().await
-    }
-}
+use crate::support::{Hooked, batch, merchant, mtn, start_engine_on, wait_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_route_never_exceeds_its_quota_in_any_one_second_window() {
     const QUOTA: usize = 200;
     let db = TestDb::new().await;
-    let recording = Arc::new(Recording {
+    let sends = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&sends);
+    let recording = Hooked {
         inner: mtn(FaultRates::default()),
-        sends: Mutex::new(Vec::new()),
-    });
-    let engine =
-        start_engine_on(&db, recording.clone(), u32::try_from(QUOTA).expect("small")).await;
+        before: Box::new(move |_| {
+            record.lock().expect("not poisoned").push(Instant::now());
+            None
+        }),
+        after: Box::new(|_| {}),
+    };
+    let engine = start_engine_on(
+        &db,
+        Arc::new(recording),
+        u32::try_from(QUOTA).expect("small"),
+    )
+    .await;
     let merchant = merchant(&db, 1_000_000).await;
     let batch = batch(&db, merchant, 700).await;
     engine.run_batch(merchant, batch).expect("running");
@@ -81,7 +42,7 @@ async fn a_route_never_exceeds_its_quota_in_any_one_second_window() {
     )
     .await;
     engine.stop().await;
-    let sends = recording.sends.lock().expect("not poisoned").clone();
+    let sends = sends.lock().expect("not poisoned").clone();
     assert_eq!(sends.len(), 700);
     let busiest = sends
         .iter()

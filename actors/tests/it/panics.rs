@@ -5,70 +5,33 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use payrail_adapters::simulator::{FaultRates, Simulator};
-use payrail_engine::ids::{PayoutId, Reference};
-use payrail_engine::money::{Amount, Currency};
-use payrail_engine::msisdn::Msisdn;
-use payrail_engine::operator::{
-    AccountHolder, Operator, OperatorError, PaymentRequest, PaymentStatus, PayoutRequest,
-    PayoutStatus,
-};
+use payrail_adapters::simulator::FaultRates;
+use payrail_engine::ids::PayoutId;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::testing::TestDb;
 
-use crate::support::{batch, merchant, mtn, start_engine_on, wait_for};
-
-/// Panics on every 7th send: half of those before the simulator sees it, half after it paid.
-#[derive(Debug)]
-struct Panicking {
-    inner: Arc<Simulator>,
-    sends: AtomicU32,
-}
-
-#[async_trait::async_trait]
-impl Operator for Panicking {
-    async fn send_payout(&self, request: &PayoutRequest) -> Result<PayoutStatus, OperatorError> {
-        let n = self.sends.fetch_add(1, Ordering::Relaxed);
-        assert!(!n.is_multiple_of(14), "injected panic before sending");
-        let answer = self.inner.send_payout(request).await;
-        assert!(n % 14 != 7, "injected panic after the operator paid");
-        answer
-    }
-    async fn query_payout(
-        &self,
-        reference: Reference,
-    ) -> Result<Option<PayoutStatus>, OperatorError> {
-        self.inner.query_payout(reference).await
-    }
-    async fn request_payment(
-        &self,
-        request: &PaymentRequest,
-    ) -> Result<PaymentStatus, OperatorError> {
-        self.inner.request_payment(request).await
-    }
-    async fn query_payment(
-        &self,
-        reference: Reference,
-    ) -> Result<Option<PaymentStatus>, OperatorError> {
-        self.inner.query_payment(reference).await
-    }
-    async fn account_holder(&self, msisdn: &Msisdn) -> Result<AccountHolder, OperatorError> {
-        self.inner.account_holder(msisdn).await
-    }
-    async fn balance(&self) -> Result<(Amount, Currency), OperatorError> {
-        self.inner.balance().await
-    }
-}
+use crate::support::{Hooked, batch, merchant, mtn, start_engine_on, wait_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_operator_call_loses_no_line_and_pays_nothing_twice() {
     let db = TestDb::new().await;
     let simulator = mtn(FaultRates::default());
-    let operator = Arc::new(Panicking {
+    // Every 7th send panics: half of those before the simulator sees it, half after it paid.
+    let sends = Arc::new(AtomicU32::new(0));
+    let (counted, seen) = (Arc::clone(&sends), Arc::clone(&sends));
+    let operator = Hooked {
         inner: simulator.clone(),
-        sends: AtomicU32::new(0),
-    });
-    let engine = start_engine_on(&db, operator, 100_000).await;
+        before: Box::new(move |_| {
+            let n = counted.fetch_add(1, Ordering::Relaxed);
+            assert!(!n.is_multiple_of(14), "injected panic before sending");
+            None
+        }),
+        after: Box::new(move |_| {
+            let n = seen.load(Ordering::Relaxed).saturating_sub(1);
+            assert!(n % 14 != 7, "injected panic after the operator paid");
+        }),
+    };
+    let engine = start_engine_on(&db, Arc::new(operator), 100_000).await;
     let merchant = merchant(&db, 1_000_000).await;
     let batch = batch(&db, merchant, 300).await;
     engine.run_batch(merchant, batch).expect("running");
@@ -85,6 +48,10 @@ async fn a_panicking_operator_call_loses_no_line_and_pays_nothing_twice() {
         ended,
         BatchState::Completed,
         "every line was paid in the end"
+    );
+    assert!(
+        sends.load(Ordering::Relaxed) > 300,
+        "some sends panicked and were sent again"
     );
     let client = db.client().await;
     let ids: Vec<PayoutId> = client

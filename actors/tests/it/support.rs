@@ -10,11 +10,15 @@ use payrail_actors::route::{RetryPolicy, RouteConfig};
 use payrail_actors::{Engine, EngineSettings};
 use payrail_adapters::simulator::{FaultRates, Simulator, SimulatorProfile};
 use payrail_engine::fee::FeeAgreement;
+use payrail_engine::ids::Reference;
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::ledger;
 use payrail_engine::money::{Amount, Currency};
 use payrail_engine::msisdn::{Msisdn, Region};
-use payrail_engine::operator::Operator;
+use payrail_engine::operator::{
+    AccountHolder, Operator, OperatorError, PaymentRequest, PaymentStatus, PayoutRequest,
+    PayoutStatus,
+};
 use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::state::payout::PayoutState;
@@ -165,5 +169,63 @@ pub async fn wait_for(
             Instant::now() < deadline,
             "batch still {state} after {limit:?}"
         );
+    }
+}
+
+/// What a hook does with a send before the simulator sees it.
+pub type BeforeSend =
+    Box<dyn Fn(&PayoutRequest) -> Option<Result<PayoutStatus, OperatorError>> + Send + Sync>;
+/// What a hook does after the simulator answered a send.
+pub type AfterSend = Box<dyn Fn(&PayoutRequest) + Send + Sync>;
+
+/// The simulator with hooks around its sends: to record them, refuse them or panic.
+pub struct Hooked {
+    pub inner: Arc<Simulator>,
+    /// Answers instead of the simulator when it returns `Some`.
+    pub before: BeforeSend,
+    pub after: AfterSend,
+}
+
+impl std::fmt::Debug for Hooked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooked")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl Operator for Hooked {
+    async fn send_payout(&self, request: &PayoutRequest) -> Result<PayoutStatus, OperatorError> {
+        if let Some(answer) = (self.before)(request) {
+            return answer;
+        }
+        let answer = self.inner.send_payout(request).await;
+        (self.after)(request);
+        answer
+    }
+    async fn query_payout(
+        &self,
+        reference: Reference,
+    ) -> Result<Option<PayoutStatus>, OperatorError> {
+        self.inner.query_payout(reference).await
+    }
+    async fn request_payment(
+        &self,
+        request: &PaymentRequest,
+    ) -> Result<PaymentStatus, OperatorError> {
+        self.inner.request_payment(request).await
+    }
+    async fn query_payment(
+        &self,
+        reference: Reference,
+    ) -> Result<Option<PaymentStatus>, OperatorError> {
+        self.inner.query_payment(reference).await
+    }
+    async fn account_holder(&self, msisdn: &Msisdn) -> Result<AccountHolder, OperatorError> {
+        self.inner.account_holder(msisdn).await
+    }
+    async fn balance(&self) -> Result<(Amount, Currency), OperatorError> {
+        self.inner.balance().await
     }
 }
