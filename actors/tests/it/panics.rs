@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use payrail_adapters::simulator::FaultRates;
-use payrail_engine::ids::PayoutId;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::testing::TestDb;
 
-use crate::support::{Hooked, batch, merchant, mtn, start_engine_on, wait_for};
+use crate::support::{
+    Hooked, assert_each_paid_once, batch, merchant, mtn, start_engine_on, wait_for,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_operator_call_loses_no_line_and_pays_nothing_twice() {
@@ -53,23 +54,5 @@ async fn a_panicking_operator_call_loses_no_line_and_pays_nothing_twice() {
         sends.load(Ordering::Relaxed) > 300,
         "some sends panicked and were sent again"
     );
-    let client = db.client().await;
-    let ids: Vec<PayoutId> = client
-        .query("SELECT id FROM payout_lines WHERE state = 'succeeded'", &[])
-        .await
-        .expect("lines")
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    assert_eq!(ids.len(), 300);
-    assert!(
-        ids.iter().all(|id| simulator.executions_of(*id) == 1),
-        "each paid exactly once"
-    );
-    assert!(
-        payrail_engine::ledger::audit(&client)
-            .await
-            .expect("audit")
-            .is_sound()
-    );
+    assert_each_paid_once(&db, &simulator, 300).await;
 }

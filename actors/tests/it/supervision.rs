@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use payrail_adapters::simulator::FaultRates;
-use payrail_engine::ids::PayoutId;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::testing::TestDb;
 
-use crate::support::{batch, merchant, mtn, start_engine_on, wait_for};
+use crate::support::{assert_each_paid_once, batch, merchant, mtn, start_engine_on, wait_for};
 
 fn route_actor(tree: &ractor::ActorCell) -> Option<ractor::ActorCell> {
     tree.get_children().into_iter().find(|child| {
@@ -52,24 +51,5 @@ async fn a_route_actor_killed_mid_batch_is_restarted_and_nothing_is_paid_twice()
     );
     engine.stop().await;
 
-    let client = db.client().await;
-    let ids: Vec<PayoutId> = client
-        .query("SELECT id FROM payout_lines WHERE state = 'succeeded'", &[])
-        .await
-        .expect("lines")
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    assert_eq!(ids.len(), usize::try_from(LINES).expect("positive"));
-    assert!(
-        ids.iter().all(|id| simulator.executions_of(*id) == 1),
-        "each line paid exactly once"
-    );
-    assert!(simulator.executions().paid_twice.is_empty());
-    assert!(
-        payrail_engine::ledger::audit(&client)
-            .await
-            .expect("audit")
-            .is_sound()
-    );
+    assert_each_paid_once(&db, &simulator, usize::try_from(LINES).expect("positive")).await;
 }

@@ -11,7 +11,7 @@ use payrail_actors::{Engine, EngineSettings};
 use payrail_adapters::simulator::{FaultRates, Simulator, SimulatorProfile};
 use payrail_engine::fee::FeeAgreement;
 use payrail_engine::ids::Reference;
-use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::ids::{BatchId, MerchantId, PayoutId};
 use payrail_engine::ledger;
 use payrail_engine::money::{Amount, Currency};
 use payrail_engine::msisdn::{Msisdn, Region};
@@ -228,4 +228,25 @@ impl Operator for Hooked {
     async fn balance(&self) -> Result<(Amount, Currency), OperatorError> {
         self.inner.balance().await
     }
+}
+
+/// Checks that `lines` lines succeeded, that the simulator paid each of them exactly once
+/// and nothing twice, and that the ledger audit holds.
+pub async fn assert_each_paid_once(db: &TestDb, simulator: &Simulator, lines: usize) {
+    let client = db.client().await;
+    let ids: Vec<PayoutId> = client
+        .query("SELECT id FROM payout_lines WHERE state = 'succeeded'", &[])
+        .await
+        .expect("lines")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(ids.len(), lines);
+    assert!(
+        ids.iter().all(|id| simulator.executions_of(*id) == 1),
+        "each line paid exactly once"
+    );
+    assert!(simulator.executions().paid_twice.is_empty());
+    let audit = ledger::audit(&client).await.expect("audit");
+    assert!(audit.is_sound(), "{audit:?}");
 }
