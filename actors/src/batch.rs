@@ -46,10 +46,9 @@ const BUDGET_RETRY: Duration = Duration::from_millis(20);
 pub enum BatchMsg {
     Started(Result<Box<Start>, StoreError>),
     Claimed(Result<Vec<ClaimedLine>, StoreError>),
-    /// The journal wrote `lines` of this batch final, `failed` of them not paid.
+    /// The journal wrote `lines` of this batch final.
     Finished {
         lines: u32,
-        failed: u32,
     },
     /// Time to ask the database whether every line is final.
     Check,
@@ -158,7 +157,7 @@ impl Actor for BatchActor {
         match message {
             BatchMsg::Started(start) => state.started(&myself, *start?),
             BatchMsg::Claimed(lines) => state.claimed(&myself, lines?),
-            BatchMsg::Finished { lines, .. } => {
+            BatchMsg::Finished { lines } => {
                 state.args.budget.give_back(lines.min(state.outstanding));
                 state.outstanding = state.outstanding.saturating_sub(lines);
                 if state.outstanding == 0 {
@@ -212,8 +211,6 @@ impl BatchState {
         self.currency = start.currency;
         if let Started::AwaitingFunds { available, needed } = start.started {
             tracing::info!(batch_id = %self.args.batch, available = available.minor(), needed = needed.minor(), "batch awaits funds");
-            self.exhausted = true;
-            self.completing = true;
             myself.stop(Some("awaiting funds".into()));
             return;
         }

@@ -110,20 +110,16 @@ fn start_flush(myself: &ActorRef<JournalMsg>, state: &mut JournalState) {
 
 /// Tells each batch how many of its lines are now final, and keeps what failed for later.
 fn written(myself: &ActorRef<JournalMsg>, state: &mut JournalState, results: Vec<MerchantFlush>) {
-    let mut finished: HashMap<BatchId, (ActorRef<BatchMsg>, u32, u32)> = HashMap::new();
+    let mut finished: HashMap<BatchId, (ActorRef<BatchMsg>, u32)> = HashMap::new();
     let mut retry = false;
     for result in results {
         match result {
             MerchantFlush::Written { moved } => {
                 for outcome in moved {
-                    let failed = u32::from(!matches!(outcome.finish, Finish::Succeeded { .. }));
-                    let entry = finished.entry(outcome.job.batch).or_insert((
-                        outcome.job.batch_actor.clone(),
-                        0,
-                        0,
-                    ));
+                    let entry = finished
+                        .entry(outcome.job.batch)
+                        .or_insert((outcome.job.batch_actor.clone(), 0));
                     entry.1 += 1;
-                    entry.2 += failed;
                 }
             }
             MerchantFlush::Failed { error, outcomes } => {
@@ -133,9 +129,9 @@ fn written(myself: &ActorRef<JournalMsg>, state: &mut JournalState, results: Vec
             }
         }
     }
-    for (actor, lines, failed) in finished.into_values() {
+    for (actor, lines) in finished.into_values() {
         // A batch actor that stopped meanwhile recounts from the database when it restarts.
-        let _ = actor.send_message(BatchMsg::Finished { lines, failed });
+        let _ = actor.send_message(BatchMsg::Finished { lines });
     }
     if retry {
         // Hold the next flush back until the delay is over, so an outage is not hammered.

@@ -221,10 +221,12 @@ fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool) {
     tokio::spawn(async move {
         let found = async {
             let client = pool.get().await?;
-            let mut found = batches::in_state(&client, BatchState::Running).await?;
-            found.extend(batches::in_state(&client, BatchState::Scheduled).await?);
-            found.extend(batches::in_state(&client, BatchState::AwaitingFunds).await?);
-            Ok::<_, payrail_engine::store::StoreError>(found)
+            let states = [
+                BatchState::Running,
+                BatchState::Scheduled,
+                BatchState::AwaitingFunds,
+            ];
+            batches::in_states(&client, &states).await
         };
         match found.await {
             Ok(found) => {

@@ -243,16 +243,17 @@ pub async fn complete(
     transition(client, merchant, batch, BatchState::Running, event).await
 }
 
-const IN_STATE: &str =
-    "SELECT merchant_id, id FROM batches WHERE state = $1 ORDER BY created_at, id";
+const IN_STATES: &str =
+    "SELECT merchant_id, id FROM batches WHERE state = ANY($1) ORDER BY created_at, id";
 
-/// The batches in one state, oldest first: what a starting engine resumes (`running`) or
-/// retries (`awaiting_funds`).
-pub async fn in_state(
+/// The batches in any of these states, oldest first, in one query: what a starting engine
+/// resumes (`running`), runs (`scheduled`) or retries (`awaiting_funds`).
+pub async fn in_states(
     client: &impl GenericClient,
-    state: BatchState,
+    states: &[BatchState],
 ) -> Result<Vec<(MerchantId, BatchId)>, StoreError> {
-    let rows = client.query(IN_STATE, &[&state.as_str()]).await?;
+    let names: Vec<&str> = states.iter().map(|state| state.as_str()).collect();
+    let rows = client.query(IN_STATES, &[&names]).await?;
     rows.iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect()
