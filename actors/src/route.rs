@@ -9,6 +9,7 @@
 mod circuit;
 mod fair_queue;
 mod policy;
+mod query_pace;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::job::{Call, Job};
 use crate::journal::{Finish, JournalMsg, Outcome};
 use circuit::Breaker;
 use fair_queue::FairQueue;
+use query_pace::QueryPace;
 
 #[derive(Debug)]
 pub enum RouteMsg {
@@ -62,7 +64,7 @@ pub struct RouteState {
     sends: FairQueue<Job>,
     queries: FairQueue<Job>,
     send_quota: DefaultDirectRateLimiter,
-    query_quota: DefaultDirectRateLimiter,
+    query_pace: QueryPace,
     in_flight: u32,
     /// A `Pump` is already scheduled for when a quota allows more.
     pump_scheduled: bool,
@@ -85,7 +87,7 @@ impl Actor for RouteActor {
     ) -> Result<RouteState, ActorProcessingErr> {
         Ok(RouteState {
             send_quota: policy::limiter(args.config.sends_per_second),
-            query_quota: policy::limiter(args.config.queries_per_second),
+            query_pace: QueryPace::new(args.config.queries_per_second),
             breaker: Breaker::new(
                 args.policy.circuit_failures,
                 args.policy.circuit_open_for,
@@ -136,7 +138,7 @@ impl RouteState {
     fn pump(&mut self, myself: &ActorRef<RouteMsg>) {
         let mut wait = None;
         while self.in_flight < self.config.max_in_flight {
-            let query_ready = !self.queries.is_empty() && self.allowed(Call::Query, &mut wait);
+            let query_ready = !self.queries.is_empty() && self.query_pace.allow(&mut wait);
             if query_ready {
                 let job = self.queries.pop().expect("not empty");
                 self.call(myself, job, Call::Query);
@@ -144,7 +146,7 @@ impl RouteState {
             }
             let send_ready = !self.sends.is_empty()
                 && self.circuit_allows(&mut wait)
-                && self.allowed(Call::Send, &mut wait);
+                && self.send_allowed(&mut wait);
             if send_ready {
                 let job = self.sends.pop().expect("not empty");
                 self.call(myself, job, Call::Send);
@@ -170,16 +172,12 @@ impl RouteState {
         }
     }
 
-    /// Takes one cell of the call's quota, or records how long until one is free.
-    fn allowed(&self, call: Call, wait: &mut Option<std::time::Duration>) -> bool {
-        let quota = match call {
-            Call::Send => &self.send_quota,
-            Call::Query => &self.query_quota,
-        };
-        match quota.check() {
+    /// Takes one cell of the send quota, or records how long until one is free.
+    fn send_allowed(&self, wait: &mut Option<std::time::Duration>) -> bool {
+        match self.send_quota.check() {
             Ok(()) => true,
             Err(not_until) => {
-                let until = not_until.wait_time_from(quota.clock().now());
+                let until = not_until.wait_time_from(self.send_quota.clock().now());
                 *wait = Some(wait.map_or(until, |w: std::time::Duration| w.min(until)));
                 false
             }
@@ -241,6 +239,19 @@ impl RouteState {
             }
             // The operator never created it: a resend with the same reference is safe.
             Answer::Queried(Ok(None)) => return self.enqueue(job, Call::Send),
+            // Over the operator's status-query quota: every query waits as long as it asks,
+            // and this one goes back in the queue without counting as an attempt.
+            Answer::Queried(Err(OperatorError::NotSent {
+                retry_after_ms: Some(retry_after_ms),
+                ..
+            })) => {
+                // Capped: an operator asking for an hour still gets asked again.
+                let hold =
+                    std::time::Duration::from_millis(retry_after_ms).min(self.policy.backoff_max);
+                let pace = self.query_pace.refused(hold);
+                tracing::debug!(route = %self.config.name, retry_after_ms, %pace, "the operator asks for fewer status queries");
+                return self.enqueue(job, Call::Query);
+            }
             Answer::Sent(Err(OperatorError::OutcomeUnknown { .. })) | Answer::Queried(Err(_)) => {
                 return self.ask_later(myself, job);
             }

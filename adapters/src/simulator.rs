@@ -4,10 +4,10 @@
 //! unknown reference with "not found", and turns pending payouts final after a delay. It
 //! records every execution by payout: the ground truth audits compare the ledger with.
 
-mod dice;
+pub(crate) mod dice;
 mod profile;
-mod progress;
-mod sandbox;
+pub(crate) mod progress;
+pub(crate) mod sandbox;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -29,7 +29,7 @@ use dice::{Dice, Question};
 use progress::Progress;
 
 /// MTN's reasons for refusing a payout, one of which a simulated rejection carries.
-const REJECTION_CODES: [&str; 5] = [
+pub(crate) const REJECTION_CODES: [&str; 5] = [
     "PAYEE_NOT_FOUND",
     "NOT_ALLOWED",
     "PAYER_LIMIT_REACHED",

@@ -52,6 +52,20 @@ pub enum Command {
     /// Submits a payroll batch from a CSV file, and shows a batch.
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// Runs the operator simulator server: MTN MoMo and Airtel Money on their own paths,
+    /// with the faults of a profile, until SIGINT or SIGTERM. Needs no database.
+    Simulate(SimulateArgs),
+}
+
+/// `payrail simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Where the simulator listens.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub listen: SocketAddr,
+    /// A simulator profile (TOML, see `adapters/profiles/`); without one, the defaults.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

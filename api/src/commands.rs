@@ -3,6 +3,7 @@
 mod batch;
 mod merchant;
 mod serve;
+mod simulate;
 
 use crate::cli::Command;
 use crate::config::Config;
@@ -28,5 +29,6 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             database.close().await?;
             result
         }
+        Command::Simulate(args) => simulate::run(args).await,
     }
 }

@@ -1,6 +1,8 @@
 //! Node configuration, layered: defaults < `payrail.toml` < `PAYRAIL_*` environment
 //! (and `DATABASE_URL`) < command-line flags.
 
+mod operators;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -9,6 +11,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use payrail_adapters::simulator::SimulatorProfile;
 use payrail_engine::route::RouteTable;
 use serde::{Deserialize, Serialize};
+
+pub use operators::{OperatorConfig, OperatorSetupError, Operators, RouteOperator};
 
 /// The configuration file read from the working directory unless `--config` names another.
 pub const DEFAULT_CONFIG_FILE: &str = "payrail.toml";
@@ -42,8 +46,11 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Each route's quotas and in-flight cap.
     pub engine: EngineConfig,
-    /// How the simulated operators behave (every route is simulated until issue 4 brings
-    /// the MTN and Airtel adapters).
+    /// How each route reaches its operator (`[operators.<route>]`); a route without an
+    /// entry runs on the in-process simulator.
+    #[serde(default)]
+    pub operators: Operators,
+    /// How the in-process simulated operators behave.
     pub simulator: SimulatorProfile,
 }
 
@@ -80,6 +87,7 @@ impl Default for Config {
             routes: RouteTable::rwanda(),
             log_format: LogFormat::Auto,
             engine: EngineConfig::default(),
+            operators: Operators::new(),
             simulator: SimulatorProfile::default(),
         }
     }
@@ -96,6 +104,8 @@ pub enum ConfigError {
     PoolSize,
     #[error("configuration: engine quotas and max_in_flight must be at least 1")]
     EngineLimits,
+    #[error(transparent)]
+    Operators(#[from] OperatorSetupError),
     #[error("configuration: simulator: {0}")]
     Simulator(#[from] payrail_adapters::simulator::ProfileError),
 }
@@ -122,7 +132,16 @@ impl Config {
             return Err(ConfigError::EngineLimits);
         }
         config.simulator.validate()?;
+        operators::check_routes(&config.operators, config.routes.routes())?;
         Ok(config)
+    }
+
+    /// The operator of each route, built from `[operators]`.
+    pub fn operators(&self) -> Result<Vec<RouteOperator>, OperatorSetupError> {
+        self.routes
+            .routes()
+            .map(|route| operators::build(route, &self.operators, &self.simulator))
+            .collect()
     }
 
     /// The default country for reading national numbers.

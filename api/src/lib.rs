@@ -3,7 +3,7 @@
 //! # Layout
 //! - `cli`: the command line (clap)
 //! - `config`: layered configuration (file < environment < flags)
-//! - `commands`: what each command does (`serve`, `migrate`, `merchant …`)
+//! - `commands`: what each command does (`serve`, `simulate`, `migrate`, `merchant …`, `batch …`)
 //! - `database`: the configured database or the private PostgreSQL server
 //! - `health`: `/healthz` and `/readyz`
 //! - `shutdown`: the signals that start a graceful shutdown

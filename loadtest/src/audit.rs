@@ -1,12 +1,11 @@
-//! The audit after every run: every line final, the simulator paid each succeeded line once
-//! and nothing twice, the ledger sound, nothing left reserved.
-
-use std::sync::Arc;
+//! The audit after every run: every line final, the operators paid each succeeded line
+//! once and nothing twice, the ledger sound, nothing left reserved.
 
 use deadpool_postgres::Pool;
-use payrail_adapters::simulator::Simulator;
 use payrail_engine::ledger::{self, AuditReport};
 use serde::Serialize;
+
+use crate::operators::Executed;
 
 /// What the audit counted; `ok()` when all of it holds.
 #[derive(Debug, Serialize)]
@@ -38,17 +37,12 @@ const LINES: &str = "
            (SELECT coalesce(sum(balance), 0)::bigint FROM ledger_accounts WHERE kind = 'merchant_reserved')
       FROM payout_lines";
 
-pub async fn run(pool: &Pool, simulators: &[(String, Arc<Simulator>)]) -> anyhow::Result<Audit> {
+pub async fn run(pool: &Pool, executions: &Executed) -> anyhow::Result<Audit> {
     let client = pool.get().await?;
     let row = client.query_one(LINES, &[]).await?;
     let (lines, succeeded, not_final, reserved): (i64, i64, i64, i64) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
-    let executions: Vec<_> = simulators
-        .iter()
-        .map(|(_, simulator)| simulator.executions())
-        .collect();
-    let executed = executions.iter().map(|e| e.payouts).sum();
-    let paid_twice = executions.iter().map(|e| e.paid_twice.len()).sum();
+    let (executed, paid_twice) = (executions.payouts, executions.paid_twice);
     let ledger = ledger::audit(&client).await?;
     let ok = not_final == 0
         && paid_twice == 0

@@ -1,7 +1,7 @@
 //! `payrail-loadtest engine`: the whole actor engine paying M merchants' N-line batches
-//! against the zero-latency simulator until every line is final, then an audit. With
-//! `--baseline naive` the same lines are paid the way a simple worker would, one
-//! transaction per line, for comparison.
+//! against the simulator (in-process, or the simulator server over loopback HTTP) until
+//! every line is final, then an audit. With `--baseline naive` the same lines are paid the
+//! way a simple worker would, one transaction per line, for comparison.
 
 use std::io::Write;
 use std::num::NonZeroU32;
@@ -13,17 +13,16 @@ use anyhow::Context;
 use deadpool_postgres::Pool;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{Engine, EngineSettings};
-use payrail_adapters::simulator::{Simulator, SimulatorProfile};
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::money::Currency;
 use payrail_engine::operator::Operator;
-use payrail_engine::route::RouteTable;
 use payrail_engine::state::payout::PayoutState;
 use payrail_engine::store::batches::{self, NewBatch};
 use payrail_engine::store::payout_lines::{self, NewPayoutLine};
 use serde_json::json;
 
 use crate::bench_database::BenchDatabase;
+use crate::operators::{self, BenchOperators};
 use crate::{audit, machine, naive, payroll};
 
 /// Connections the engine's pool may open: claims, flushes of every merchant, status.
@@ -39,6 +38,15 @@ pub struct Args {
     /// Lines in each merchant's batch.
     #[arg(long, default_value_t = 10_000)]
     lines: u32,
+    /// Where payouts go: the in-process simulator, or the simulator server over HTTP.
+    #[arg(long, value_enum, default_value = "in-process")]
+    operators: operators::Kind,
+    /// Requests each route has in flight at once (over HTTP: connections to the simulator).
+    #[arg(long, default_value_t = 4_096)]
+    max_in_flight: u32,
+    /// The simulated network delay of each operator call.
+    #[arg(long, value_enum, default_value = "zero")]
+    latency: operators::Delay,
     /// `naive`: pay the lines one transaction per line instead, for comparison.
     #[arg(long, value_parser = ["naive"])]
     baseline: Option<String>,
@@ -58,11 +66,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for _ in 0..args.merchants {
         merchants.push(payroll::funded_merchant(&database.pool, &lines).await?);
     }
-    let simulators = simulators()?;
+    let operators = BenchOperators::start(args.operators, args.latency).await?;
     let (mode, elapsed) = match args.baseline {
         Some(_) => {
+            let simulators = operators
+                .simulators()
+                .context("the naive baseline runs on the in-process simulator")?;
             let started = Instant::now();
-            naive::pay(&database.pool, &merchants, &lines, &simulators).await?;
+            naive::pay(&database.pool, &merchants, &lines, simulators).await?;
             (
                 "naive baseline, one transaction per line",
                 started.elapsed(),
@@ -71,24 +82,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         None => {
             let batches = upload(&database.pool, &merchants, &lines).await?;
             let started = Instant::now();
-            run_engine(&database.pool, &batches, &simulators).await?;
+            run_engine(
+                &database.pool,
+                &batches,
+                &operators.routes(),
+                args.max_in_flight,
+            )
+            .await?;
             ("actor engine", started.elapsed())
         }
     };
-    report(&args, mode, elapsed, &database, &simulators).await
-}
-
-/// One zero-latency, fault-free simulator per Rwandan route.
-fn simulators() -> anyhow::Result<Vec<(String, Arc<Simulator>)>> {
-    RouteTable::rwanda()
-        .routes()
-        .map(|route| {
-            Ok((
-                route.as_str().to_owned(),
-                Arc::new(Simulator::new(SimulatorProfile::default())?),
-            ))
-        })
-        .collect()
+    report(&args, mode, elapsed, &database, &operators).await
 }
 
 /// Each merchant's batch, uploaded (not timed: the bulk-insert benchmark measures that).
@@ -114,19 +118,19 @@ async fn upload(
 async fn run_engine(
     pool: &Pool,
     batches: &[(MerchantId, BatchId)],
-    simulators: &[(String, Arc<Simulator>)],
+    operators: &[(String, Arc<dyn Operator>)],
+    max_in_flight: u32,
 ) -> anyhow::Result<()> {
-    let routes = simulators
+    let routes = operators
         .iter()
-        .map(|(name, simulator)| {
+        .map(|(name, operator)| {
             let config = RouteConfig {
                 name: payrail_engine::route::RouteName::new(name.clone())?,
                 sends_per_second: NonZeroU32::new(1_000_000).context("positive")?,
                 queries_per_second: NonZeroU32::new(1_000_000).context("positive")?,
-                max_in_flight: 4_096,
+                max_in_flight,
             };
-            let operator: Arc<dyn Operator> = simulator.clone();
-            Ok((config, operator))
+            Ok((config, Arc::clone(operator)))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let engine = Engine::start(pool.clone(), routes, EngineSettings::default()).await?;
@@ -154,9 +158,9 @@ async fn report(
     mode: &str,
     elapsed: Duration,
     database: &BenchDatabase,
-    simulators: &[(String, Arc<Simulator>)],
+    operators: &BenchOperators,
 ) -> anyhow::Result<()> {
-    let audit = audit::run(&database.pool, simulators).await?;
+    let audit = audit::run(&database.pool, &operators.executed()).await?;
     let lines = u64::from(args.merchants) * u64::from(args.lines);
     let seconds = elapsed.as_secs_f64();
     let per_second = lines as f64 / seconds;
@@ -165,8 +169,8 @@ async fn report(
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "engine benchmark: {mode}, {} merchants x {} lines",
-        args.merchants, args.lines
+        "engine benchmark: {mode}, {} merchants x {} lines, operators {:?}, latency {:?}",
+        args.merchants, args.lines, args.operators, args.latency
     )?;
     writeln!(
         out,
@@ -184,6 +188,8 @@ async fn report(
         let figures = json!({
             "benchmark": "engine",
             "mode": mode,
+            "operators": format!("{:?}", args.operators),
+            "latency": format!("{:?}", args.latency),
             "merchants": args.merchants,
             "lines": lines,
             "elapsed_seconds": seconds,

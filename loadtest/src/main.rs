@@ -4,6 +4,7 @@
 //! # Layout
 //! - `bulk_insert`: how fast a batch's lines are written to PostgreSQL
 //! - `engine_bench`: how fast the actor engine pays, and the naive baseline (`naive`)
+//! - `operators`: the simulated operators a benchmark pays through, in-process or over HTTP
 //! - `audit`: the correctness audit after every run
 //! - `payroll`: the lines and funded merchants every benchmark uses
 //! - `bench_database`: the database a benchmark runs on (a URL, or a private server)
@@ -15,11 +16,17 @@ mod bulk_insert;
 mod engine_bench;
 mod machine;
 mod naive;
+mod operators;
 mod payroll;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// glibc's allocator spends a fifth of a benchmark's time in malloc and free under many
+/// threads; mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(name = "payrail-loadtest", version)]

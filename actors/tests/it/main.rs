@@ -1,9 +1,11 @@
-//! The actor engine against a real PostgreSQL and the in-process simulator.
+//! The actor engine against a real PostgreSQL and the in-process simulator, and over HTTP
+//! against the simulator server.
 
 mod budget;
 mod circuit;
 mod exactly_once;
 mod funds;
+mod over_http;
 mod pacing;
 mod panics;
 mod review;

@@ -85,10 +85,21 @@ pub async fn start_engine_with(
     sends_per_second: u32,
     settings: EngineSettings,
 ) -> Engine {
+    start_engine_with_quotas(db, operator, sends_per_second, 100_000, settings).await
+}
+
+/// An engine whose `mtn-rw` route is `operator`, with both of its quotas given.
+pub async fn start_engine_with_quotas(
+    db: &TestDb,
+    operator: Arc<dyn Operator>,
+    sends_per_second: u32,
+    queries_per_second: u32,
+    settings: EngineSettings,
+) -> Engine {
     let config = RouteConfig {
         name: RouteName::new("mtn-rw").expect("a route name"),
         sends_per_second: NonZeroU32::new(sends_per_second).expect("positive"),
-        queries_per_second: NonZeroU32::new(100_000).expect("positive"),
+        queries_per_second: NonZeroU32::new(queries_per_second).expect("positive"),
         max_in_flight: 512,
     };
     Engine::start(db.pool.clone(), vec![(config, operator)], settings)

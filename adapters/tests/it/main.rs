@@ -1,3 +1,6 @@
 //! The adapters' integration tests.
 
+mod airtel;
+mod mtn;
+mod simserver;
 mod simulator;

@@ -1,6 +1,7 @@
-//! `payrail serve`: the node. Opens the database, starts the actor engine (every route on
-//! the in-process simulator), serves HTTP until SIGINT or SIGTERM, drains in-flight
-//! requests, stops the engine, then the private PostgreSQL server if it started one.
+//! `payrail serve`: the node. Opens the database, starts the actor engine (each route on
+//! its configured operator, else the in-process simulator), serves HTTP until SIGINT or
+//! SIGTERM, drains in-flight requests, stops the engine, then the private PostgreSQL
+//! server if it started one.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -8,11 +9,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{Engine, EngineSettings};
-use payrail_adapters::simulator::Simulator;
 use payrail_engine::operator::Operator;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, RouteOperator};
 use crate::database::{Database, Migrate};
 use crate::{AppState, app, shutdown};
 
@@ -40,18 +40,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 async fn start_engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     let limit = |n: u32| NonZeroU32::new(n).context("engine limits are positive");
     let mut routes: Vec<(RouteConfig, Arc<dyn Operator>)> = Vec::new();
-    for route in config.routes.routes() {
+    for RouteOperator {
+        route,
+        operator,
+        kind,
+    } in config.operators()?
+    {
         let route_config = RouteConfig {
             name: route.clone(),
             sends_per_second: limit(config.engine.sends_per_second)?,
             queries_per_second: limit(config.engine.queries_per_second)?,
             max_in_flight: config.engine.max_in_flight,
         };
-        routes.push((
-            route_config,
-            Arc::new(Simulator::new(config.simulator.clone())?),
-        ));
-        tracing::info!(route = %route, "route runs on the in-process simulator");
+        tracing::info!(route = %route, operator = kind, "route is ready");
+        routes.push((route_config, operator));
     }
     Ok(Engine::start(database.pool.clone(), routes, EngineSettings::default()).await?)
 }

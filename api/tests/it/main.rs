@@ -4,5 +4,6 @@
 mod batch;
 mod cli;
 mod health;
+mod over_network;
 mod serve;
 mod support;

@@ -1,0 +1,222 @@
+//! `payrail serve` paying a batch end to end over loopback: the MTN MoMo and Airtel Money
+//! adapters talk HTTP to `payrail simulate`, with faults switched on, and every line ends
+//! paid exactly once.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use payrail_engine::ledger;
+use payrail_engine::testing::TestDb;
+
+use crate::support::{free_port, http_get, payrail, run_json};
+
+const LINES: usize = 600;
+/// The simulator's RSA key for Airtel PINs (it checks a PIN is there, never decrypts it).
+const SIMULATOR_AIRTEL_KEY: &str =
+    include_str!("../../../adapters/profiles/simulator-airtel-public-key.pem");
+
+/// Faults on: lost requests, 500s after executing, 429 bursts, garbage status replies.
+const SIMULATOR_PROFILE: &str = r#"
+hang_ms = 1500
+status_queries_per_second = 0
+[faults]
+accepted_then_lost = 50000
+error_after_executing = 50000
+accept_then_timeout = 20000
+rate_limited = 5000
+burst_ms = 100
+garbage_status = 20000
+"#;
+
+fn node_configuration(simulator_port: u16) -> String {
+    let base_url = format!("http://127.0.0.1:{simulator_port}");
+    format!(
+        r#"
+[engine]
+sends_per_second = 5000
+queries_per_second = 5000
+max_in_flight = 128
+
+[operators.mtn-rw]
+kind = "mtn_momo"
+base_url = "{base_url}"
+target_environment = "mtnrwanda"
+currency = "RWF"
+timeouts = {{ connect_ms = 1000, request_ms = 500 }}
+disbursement = {{ subscription_key = "sub", api_user = "node-mtn", api_key = "key" }}
+
+[operators.airtel-rw]
+kind = "airtel_money"
+base_url = "{base_url}"
+client_id = "node-airtel"
+client_secret = "secret"
+pin = "1234"
+public_key = """
+{SIMULATOR_AIRTEL_KEY}"""
+timeouts = {{ connect_ms = 1000, request_ms = 500 }}
+"#
+    )
+}
+
+fn start(dir: &Path, args: &[&str], database_url: Option<&str>) -> Child {
+    let mut command = payrail();
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    command
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start payrail")
+}
+
+fn interrupt(mut child: Child) {
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).expect("pid")),
+        Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    assert!(child.wait().expect("wait").success());
+}
+
+async fn wait_for_http(port: u16, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, path).await.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "nothing answers {path} on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_pays_a_batch_over_http_through_the_simulator_with_faults() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("a directory");
+    let simulator_port = free_port();
+    std::fs::write(dir.path().join("simulator.toml"), SIMULATOR_PROFILE).expect("profile");
+    std::fs::write(
+        dir.path().join("payrail.toml"),
+        node_configuration(simulator_port),
+    )
+    .expect("configuration");
+    let simulator = start(
+        dir.path(),
+        &[
+            "simulate",
+            "--listen",
+            &format!("127.0.0.1:{simulator_port}"),
+            "--profile",
+            "simulator.toml",
+        ],
+        None,
+    );
+    wait_for_http(simulator_port, "/_sim/stats").await;
+
+    let mut csv = String::from("msisdn,amount,reference\n");
+    for i in 0..LINES {
+        // Two in three lines to MTN, one to Airtel.
+        let prefix = if i % 3 == 0 { "25073" } else { "25078" };
+        writeln!(csv, "{prefix}{i:07},1000,line-{i}").expect("write");
+    }
+    let csv_path = dir.path().join("payroll.csv");
+    std::fs::write(&csv_path, csv).expect("the CSV");
+    let url = db.url.clone();
+    let csv_path = csv_path.to_str().expect("UTF-8").to_owned();
+    tokio::task::spawn_blocking(move || {
+        let created = run_json(&url, &["merchant", "create", "--name", "Huye Coffee"]);
+        let merchant = created["merchant"]["id"].as_str().expect("id").to_owned();
+        run_json(
+            &url,
+            &[
+                "merchant",
+                "fund",
+                "--merchant",
+                &merchant,
+                "--amount",
+                "5000000",
+            ],
+        );
+        run_json(
+            &url,
+            &[
+                "batch",
+                "submit",
+                "--merchant",
+                &merchant,
+                "--file",
+                &csv_path,
+            ],
+        );
+    })
+    .await
+    .expect("setup");
+
+    let node_port = free_port();
+    let listen = format!("127.0.0.1:{node_port}");
+    let node = start(dir.path(), &["serve", "--listen", &listen], Some(&db.url));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let done: i64 = db
+            .client()
+            .await
+            .query_one(
+                "SELECT count(*) FROM batches WHERE state IN ('completed', 'completed_with_failures')",
+                &[],
+            )
+            .await
+            .expect("count")
+            .get(0);
+        if done == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the batch did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    interrupt(node);
+
+    let (status, body) = http_get(simulator_port, "/_sim/transfers")
+        .await
+        .expect("the simulator answers");
+    assert_eq!(status, 200);
+    let report: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let transfers = report["transfers"].as_array().expect("transfers");
+    assert_eq!(transfers.len(), LINES);
+    assert!(transfers.iter().all(|t| t["executions"] == 1), "{report}");
+    assert_eq!(report["executed_twice"], serde_json::json!([]));
+    let (_, stats) = http_get(simulator_port, "/_sim/stats")
+        .await
+        .expect("stats");
+    let stats: serde_json::Value = serde_json::from_str(&stats).expect("JSON");
+    for fault in [
+        "accepted_then_lost",
+        "error_after_executing",
+        "accept_then_timeout",
+    ] {
+        assert!(
+            stats["faults"][fault].as_u64() > Some(0),
+            "{fault}: {stats}"
+        );
+    }
+    interrupt(simulator);
+
+    let client = db.client().await;
+    let succeeded: i64 = client
+        .query_one(
+            "SELECT count(*) FROM payout_lines WHERE state = 'succeeded'",
+            &[],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(succeeded, i64::try_from(LINES).expect("fits"));
+    let audit = ledger::audit(&client).await.expect("audit");
+    assert!(audit.is_sound(), "{audit:?}");
+}
