@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::ids::{BatchId, MerchantId, Reference};
 use payrail_engine::operator::Operator;
 use ractor::{Actor, ActorRef};
 
@@ -47,6 +47,21 @@ pub enum EngineError {
     Stopped,
 }
 
+/// Brings a line's status query forward when its operator calls back. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Nudger(ActorRef<SupervisorMsg>);
+
+impl Nudger {
+    /// Asks `route` about `reference` now rather than when its backoff ends. Only the
+    /// query's answer settles anything; a reference the route is not waiting to ask about
+    /// (unknown to it, in flight, final) is left alone.
+    pub fn nudge(&self, route: &str, reference: Reference) -> Result<(), EngineError> {
+        self.0
+            .send_message(SupervisorMsg::Nudge(route.to_owned(), reference))
+            .map_err(|_| EngineError::Stopped)
+    }
+}
+
 /// A running engine.
 #[derive(Debug)]
 pub struct Engine {
@@ -77,6 +92,11 @@ impl Engine {
         self.supervisor
             .send_message(SupervisorMsg::RunBatch(merchant, batch))
             .map_err(|_| EngineError::Stopped)
+    }
+
+    /// A handle that brings status queries forward, for operator callbacks.
+    pub fn nudger(&self) -> Nudger {
+        Nudger(self.supervisor.clone())
     }
 
     /// The root of the supervision tree, to look at it: its children are the journal

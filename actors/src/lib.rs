@@ -19,4 +19,4 @@ pub mod merchant;
 pub mod route;
 pub mod supervisor;
 
-pub use engine::{Engine, EngineError, EngineSettings};
+pub use engine::{Engine, EngineError, EngineSettings, Nudger};

@@ -11,10 +11,12 @@ mod fair_queue;
 mod policy;
 mod query_pace;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use governor::DefaultDirectRateLimiter;
 use governor::clock::Clock;
+use payrail_engine::ids::Reference;
 use payrail_engine::operator::{Operator, OperatorError, PayoutRequest, PayoutStatus};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::time::Instant;
@@ -37,6 +39,11 @@ pub enum RouteMsg {
     Answered(Box<Job>, Answer),
     /// A backoff is over: try the line again.
     Again(Box<Job>, Call),
+    /// A parked line's status query is due (unless a nudge already sent it on its way).
+    QueryDue(Reference, u64),
+    /// The operator called back about this reference: ask about it now rather than when
+    /// its backoff ends. A callback proves nothing by itself; the answer to the query does.
+    Nudge(Reference),
 }
 
 #[derive(Debug)]
@@ -69,6 +76,9 @@ pub struct RouteState {
     /// A `Pump` is already scheduled for when a quota allows more.
     pump_scheduled: bool,
     breaker: Breaker,
+    /// Lines waiting for their next status query, each with the ticket of its timer.
+    parked: HashMap<Reference, (Job, u64)>,
+    next_ticket: u64,
 }
 
 /// The route actor (its state is `RouteState`).
@@ -101,6 +111,8 @@ impl Actor for RouteActor {
             queries: FairQueue::default(),
             in_flight: 0,
             pump_scheduled: false,
+            parked: HashMap::new(),
+            next_ticket: 0,
         })
     }
 
@@ -120,6 +132,8 @@ impl Actor for RouteActor {
                 state.answered(&myself, *job, answer);
             }
             RouteMsg::Again(job, call) => state.enqueue(*job, call),
+            RouteMsg::QueryDue(reference, ticket) => state.unpark(reference, Some(ticket)),
+            RouteMsg::Nudge(reference) => state.unpark(reference, None),
         }
         state.pump(&myself);
         Ok(())
@@ -300,7 +314,23 @@ impl RouteState {
         }
         job.queries += 1;
         let delay = self.policy.backoff(job.queries);
-        self.later(myself, job, Call::Query, delay);
+        let (reference, ticket) = (job.line.reference, self.next_ticket);
+        self.next_ticket += 1;
+        self.parked.insert(reference, (job, ticket));
+        myself.send_after(delay, move || RouteMsg::QueryDue(reference, ticket));
+    }
+
+    /// Queues a parked line's status query: when its timer (`ticket`) fires, or at once
+    /// for a nudge. A timer whose line a nudge already queued finds a newer ticket, or
+    /// nothing, and does nothing.
+    fn unpark(&mut self, reference: Reference, ticket: Option<u64>) {
+        let due = self
+            .parked
+            .get(&reference)
+            .is_some_and(|(_, parked)| ticket.is_none_or(|ticket| ticket == *parked));
+        if let Some((job, _)) = due.then(|| self.parked.remove(&reference)).flatten() {
+            self.enqueue(job, Call::Query);
+        }
     }
 
     fn later(&self, myself: &ActorRef<RouteMsg>, job: Job, call: Call, delay: std::time::Duration) {

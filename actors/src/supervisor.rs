@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::ids::{BatchId, MerchantId, Reference};
 use payrail_engine::operator::Operator;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::store::batches;
@@ -27,13 +27,15 @@ use crate::batch::BatchSettings;
 use crate::directory::RouteDirectory;
 use crate::journal::{JournalMsg, JournalWriter};
 use crate::merchant::{MerchantActor, MerchantArgs, MerchantMsg};
-use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig};
+use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig, RouteMsg};
 
 #[derive(Debug)]
 pub enum SupervisorMsg {
     RunBatch(MerchantId, BatchId),
     /// Look for batches to resume or retry.
     Sweep,
+    /// Ask the route about a reference now (an operator called back about it).
+    Nudge(String, Reference),
 }
 
 #[derive(Debug)]
@@ -129,6 +131,11 @@ impl Actor for Supervisor {
                 actor.send_message(MerchantMsg::RunBatch(batch))?;
             }
             SupervisorMsg::Sweep => sweep(&myself, &state.pool),
+            SupervisorMsg::Nudge(route, reference) => {
+                if let Some(actor) = state.routes.get(&route) {
+                    let _ = actor.send_message(RouteMsg::Nudge(reference));
+                }
+            }
         }
         Ok(())
     }

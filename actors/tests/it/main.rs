@@ -5,6 +5,7 @@ mod budget;
 mod circuit;
 mod exactly_once;
 mod funds;
+mod nudge;
 mod over_http;
 mod pacing;
 mod panics;

@@ -12,7 +12,8 @@ use payrail_actors::{Engine, EngineSettings};
 use payrail_engine::operator::Operator;
 use tokio::net::TcpListener;
 
-use crate::config::{Config, RouteOperator};
+use crate::callbacks::OperatorCallbacks;
+use crate::config::{Config, OperatorConfig, RouteOperator};
 use crate::database::{Database, Migrate};
 use crate::{AppState, app, shutdown};
 
@@ -26,6 +27,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), "payrail is serving");
     let state = AppState {
         pool: database.pool.clone(),
+        callbacks: Some(operator_callbacks(&config, &engine)),
     };
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown::signal())
@@ -56,4 +58,21 @@ async fn start_engine(config: &Config, database: &Database) -> anyhow::Result<En
         routes.push((route_config, operator));
     }
     Ok(Engine::start(database.pool.clone(), routes, EngineSettings::default()).await?)
+}
+
+/// Where each operator's callbacks are sent: the routes configured on that operator.
+fn operator_callbacks(config: &Config, engine: &Engine) -> OperatorCallbacks {
+    let routes_on = |wanted: fn(&OperatorConfig) -> bool| {
+        config
+            .operators
+            .iter()
+            .filter(|(_, operator)| wanted(operator))
+            .map(|(route, _)| route.clone())
+            .collect()
+    };
+    OperatorCallbacks {
+        nudger: engine.nudger(),
+        mtn_routes: routes_on(|operator| matches!(operator, OperatorConfig::MtnMomo(_))),
+        airtel_routes: routes_on(|operator| matches!(operator, OperatorConfig::AirtelMoney(_))),
+    }
 }

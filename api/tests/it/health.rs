@@ -28,6 +28,7 @@ async fn a_migrated_database_is_ready() {
     let db = TestDb::new().await;
     let state = AppState {
         pool: db.pool.clone(),
+        callbacks: None,
     };
     assert_eq!(get(state.clone(), "/healthz").await.0, StatusCode::OK);
     let (status, body) = get(state, "/readyz").await;
@@ -42,6 +43,7 @@ async fn a_schema_behind_the_binary_is_not_ready_and_says_why() {
     let (status, body) = get(
         AppState {
             pool: db.pool.clone(),
+            callbacks: None,
         },
         "/readyz",
     )
@@ -60,7 +62,10 @@ async fn a_schema_behind_the_binary_is_not_ready_and_says_why() {
 async fn an_unreachable_database_is_not_ready_but_the_process_is_healthy() {
     let pool = payrail_engine::store::pool::connect("postgres://nobody@127.0.0.1:1/none", 1)
         .expect("pool");
-    let state = AppState { pool };
+    let state = AppState {
+        pool,
+        callbacks: None,
+    };
     assert_eq!(get(state.clone(), "/healthz").await.0, StatusCode::OK);
     let (status, body) = get(state, "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

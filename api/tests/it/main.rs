@@ -2,6 +2,7 @@
 //! binary run as a user would run it.
 
 mod batch;
+mod callbacks;
 mod cli;
 mod health;
 mod over_network;

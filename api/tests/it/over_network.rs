@@ -19,7 +19,8 @@ const LINES: usize = 600;
 const SIMULATOR_AIRTEL_KEY: &str =
     include_str!("../../../adapters/profiles/simulator-airtel-public-key.pem");
 
-/// Faults on: lost requests, 500s after executing, 429 bursts, garbage status replies.
+/// Faults on: lost requests, 500s after executing, 429 bursts, garbage status replies,
+/// and half the callbacks dropped. Airtel's callback URL goes in front.
 const SIMULATOR_PROFILE: &str = r#"
 hang_ms = 1500
 status_queries_per_second = 0
@@ -30,10 +31,13 @@ accept_then_timeout = 20000
 rate_limited = 5000
 burst_ms = 100
 garbage_status = 20000
+[callbacks]
+drop_ppm = 500000
 "#;
 
-fn node_configuration(simulator_port: u16) -> String {
+fn node_configuration(simulator_port: u16, node_port: u16) -> String {
     let base_url = format!("http://127.0.0.1:{simulator_port}");
+    let callback_url = format!("http://127.0.0.1:{node_port}/callbacks/mtn");
     format!(
         r#"
 [engine]
@@ -46,6 +50,7 @@ kind = "mtn_momo"
 base_url = "{base_url}"
 target_environment = "mtnrwanda"
 currency = "RWF"
+callback_url = "{callback_url}"
 timeouts = {{ connect_ms = 1000, request_ms = 500 }}
 disbursement = {{ subscription_key = "sub", api_user = "node-mtn", api_key = "key" }}
 
@@ -100,11 +105,14 @@ async fn wait_for_http(port: u16, path: &str) {
 async fn serve_pays_a_batch_over_http_through_the_simulator_with_faults() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().expect("a directory");
-    let simulator_port = free_port();
-    std::fs::write(dir.path().join("simulator.toml"), SIMULATOR_PROFILE).expect("profile");
+    let (simulator_port, node_port) = (free_port(), free_port());
+    let profile = format!(
+        "airtel_callback_url = \"http://127.0.0.1:{node_port}/callbacks/airtel\"\n{SIMULATOR_PROFILE}"
+    );
+    std::fs::write(dir.path().join("simulator.toml"), profile).expect("profile");
     std::fs::write(
         dir.path().join("payrail.toml"),
-        node_configuration(simulator_port),
+        node_configuration(simulator_port, node_port),
     )
     .expect("configuration");
     let simulator = start(
@@ -159,7 +167,6 @@ async fn serve_pays_a_batch_over_http_through_the_simulator_with_faults() {
     .await
     .expect("setup");
 
-    let node_port = free_port();
     let listen = format!("127.0.0.1:{node_port}");
     let node = start(dir.path(), &["serve", "--listen", &listen], Some(&db.url));
     let deadline = Instant::now() + Duration::from_secs(120);
