@@ -6,7 +6,6 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use payrail_actors::Nudger;
@@ -16,6 +15,7 @@ use payrail_engine::ids::{PayoutId, Reference};
 use serde_json::json;
 
 use crate::AppState;
+use crate::problem::ApiError;
 
 /// Where callbacks go: the engine, and the routes each operator serves.
 #[derive(Clone, Debug)]
@@ -35,12 +35,16 @@ pub fn router() -> Router<AppState> {
 
 async fn from_mtn(State(state): State<AppState>, body: Bytes) -> Response {
     let routes = |callbacks: &OperatorCallbacks| callbacks.mtn_routes.clone();
-    receive(&state, "mtn", mtn::parse_callback(&body), routes).await
+    receive(&state, "mtn", mtn::parse_callback(&body), routes)
+        .await
+        .into_response()
 }
 
 async fn from_airtel(State(state): State<AppState>, body: Bytes) -> Response {
     let routes = |callbacks: &OperatorCallbacks| callbacks.airtel_routes.clone();
-    receive(&state, "airtel", airtel::parse_callback(&body), routes).await
+    receive(&state, "airtel", airtel::parse_callback(&body), routes)
+        .await
+        .into_response()
 }
 
 async fn receive(
@@ -48,24 +52,18 @@ async fn receive(
     operator: &'static str,
     parsed: Result<CallbackHint, CallbackError>,
     routes: impl Fn(&OperatorCallbacks) -> Vec<String>,
-) -> Response {
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let hint = match parsed {
         Ok(hint) => hint,
         Err(error) => {
             tracing::info!(operator, %error, "refused an operator callback");
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "unreadable-callback",
-                &error.to_string(),
-            );
+            return Err(ApiError::UnreadableCallback(error.to_string()));
         }
     };
     let Some(callbacks) = &state.callbacks else {
-        return problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "engine-not-running",
+        return Err(ApiError::Unavailable(
             "this process does not run the payout engine",
-        );
+        ));
     };
     tracing::debug!(operator, reference = ?hint.reference, payout = ?hint.payout, claimed = ?hint.claimed_status, "operator callback");
     let targets = match (hint.reference, hint.payout) {
@@ -76,27 +74,18 @@ async fn receive(
             .collect(),
         (None, Some(payout)) => match payout_route(state, payout).await {
             Ok(found) => found.into_iter().collect(),
-            Err(error) => {
-                tracing::error!(operator, %payout, %error, "could not look up a called-back payout");
-                return problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                );
-            }
+            Err(error) => return Err(ApiError::internal(error)),
         },
         (None, None) => Vec::new(),
     };
     for (route, reference) in targets {
         if callbacks.nudger.nudge(&route, reference).is_err() {
-            return problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "engine-stopping",
+            return Err(ApiError::Unavailable(
                 "the payout engine is stopping; send the callback again later",
-            );
+            ));
         }
     }
-    (StatusCode::OK, axum::Json(json!({"status": "received"}))).into_response()
+    Ok(axum::Json(json!({"status": "received"})))
 }
 
 /// The reference and route of one of our payouts, if it is one.
@@ -109,19 +98,4 @@ async fn payout_route(
         .query_opt(&client.prepare_cached(PAYOUT_BY_ID).await?, &[&payout])
         .await?;
     Ok(row.map(|row| (row.get::<_, String>(1), row.get::<_, Reference>(0))))
-}
-
-fn problem(status: StatusCode, kind: &str, detail: &str) -> Response {
-    let body = json!({
-        "type": format!("https://payrail.dev/problems/{kind}"),
-        "title": status.canonical_reason().unwrap_or("error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        body.to_string(),
-    )
-        .into_response()
 }

@@ -15,7 +15,7 @@ use payrail_engine::money::Currency;
 
 /// The adapter's client gives up on an answer after this long: short, so lost replies
 /// resolve fast.
-pub const REQUEST_MS: u64 = 500;
+pub const REQUEST_MS: u64 = 1_000;
 
 /// A simulator server on a free loopback port.
 pub async fn simulator(profile: SimServerProfile) -> SimServerHandle {
