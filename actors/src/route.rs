@@ -288,7 +288,8 @@ impl RouteState {
 
     /// Opens the circuit when sends stop getting through, closes it when one is answered.
     /// Only "not sent" counts against the operator: an unknown outcome may be an answer
-    /// (MTN's 409 for a reference it already has), and is settled by a status query.
+    /// (MTN's 409 for a reference it already has), and is settled by a status query; as a
+    /// trial it only lets the next trial go.
     fn watch_circuit(&mut self, result: &Result<PayoutStatus, OperatorError>) {
         let route = &self.config.name;
         match result {
@@ -302,7 +303,7 @@ impl RouteState {
                     tracing::warn!(%route, "sends are not getting through; circuit open");
                 }
             }
-            Err(OperatorError::OutcomeUnknown { .. }) => {}
+            Err(OperatorError::OutcomeUnknown { .. }) => self.breaker.inconclusive(),
         }
     }
 

@@ -90,6 +90,15 @@ impl Breaker {
             Circuit::Open { .. } => false,
         }
     }
+
+    /// A send's outcome is unknown (a lost reply, a 5xx, "already exists"): it says
+    /// nothing of whether sends get through. A trial that ends so frees the way for the
+    /// next trial; otherwise the circuit would wait for an answer that never comes.
+    pub fn inconclusive(&mut self) {
+        if self.circuit == (Circuit::HalfOpen { trying: true }) {
+            self.circuit = Circuit::HalfOpen { trying: false };
+        }
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +117,21 @@ mod tests {
         assert!(breaker.answered(), "an answer closes it");
         assert_eq!(breaker.allow(), Ok(()));
         assert_eq!(breaker.allow(), Ok(()), "closed: sends leave freely");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trial_with_an_unknown_outcome_lets_the_next_trial_go() {
+        let mut breaker = Breaker::new(1, Duration::from_secs(5), false);
+        breaker.failed();
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(breaker.allow(), Ok(()));
+        assert!(breaker.allow().is_err(), "one trial at a time");
+        breaker.inconclusive();
+        assert_eq!(breaker.allow(), Ok(()), "the next trial may go");
+        breaker.inconclusive();
+        assert!(breaker.answered(), "and an answer still closes it");
+        breaker.inconclusive();
+        assert_eq!(breaker.allow(), Ok(()), "a closed circuit stays closed");
     }
 
     #[tokio::test(start_paused = true)]

@@ -69,7 +69,8 @@ timeouts = {{ connect_ms = 1000, request_ms = 2000 }}
     )
 }
 
-fn start(dir: &Path, args: &[&str], database_url: Option<&str>) -> Child {
+/// Starts `payrail` with its log in `dir/<log>`.
+fn start(dir: &Path, log: &str, args: &[&str], database_url: Option<&str>) -> Child {
     let mut command = payrail();
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
@@ -78,7 +79,7 @@ fn start(dir: &Path, args: &[&str], database_url: Option<&str>) -> Child {
         .current_dir(dir)
         .args(args)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join(log)).expect("a log file"))
         .spawn()
         .expect("start payrail")
 }
@@ -119,6 +120,7 @@ async fn serve_pays_a_batch_over_http_through_the_simulator_with_faults() {
     .expect("configuration");
     let simulator = start(
         dir.path(),
+        "simulator.log",
         &[
             "simulate",
             "--listen",
@@ -170,8 +172,13 @@ async fn serve_pays_a_batch_over_http_through_the_simulator_with_faults() {
     .expect("setup");
 
     let listen = format!("127.0.0.1:{node_port}");
-    let node = start(dir.path(), &["serve", "--listen", &listen], Some(&db.url));
-    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut node = start(
+        dir.path(),
+        "node.log",
+        &["serve", "--listen", &listen],
+        Some(&db.url),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let done: i64 = db
             .client()
@@ -186,7 +193,28 @@ async fn serve_pays_a_batch_over_http_through_the_simulator_with_faults() {
         if done == 1 {
             break;
         }
-        assert!(Instant::now() < deadline, "the batch did not finish");
+        let exited = node.try_wait().expect("the node's status");
+        if exited.is_some() || Instant::now() >= deadline {
+            let states: Vec<(String, i64)> = db
+                .client()
+                .await
+                .query(
+                    "SELECT state::text, count(*) FROM payout_lines GROUP BY 1",
+                    &[],
+                )
+                .await
+                .expect("counts")
+                .iter()
+                .map(|row| (row.get(0), row.get(1)))
+                .collect();
+            eprintln!("lines by state: {states:?}");
+            let log = std::fs::read_to_string(dir.path().join("node.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            panic!(
+                "the batch did not finish (node exited: {exited:?}); the node's last log lines, newest first:\n{}",
+                tail.join("\n")
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     interrupt(node);
