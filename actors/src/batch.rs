@@ -178,8 +178,16 @@ impl Actor for BatchActor {
             }
             BatchMsg::Counted(counted) => state.counted(&myself, counted?),
             BatchMsg::Completed(done) => {
-                done?;
-                tracing::info!(batch_id = %state.args.batch, "batch completed");
+                match done {
+                    // Cancelled while its last sent lines resolved: it stays cancelled.
+                    Err(StoreError::StaleState { .. }) => {
+                        tracing::info!(batch_id = %state.args.batch, "batch ended by another hand");
+                    }
+                    done => {
+                        done?;
+                        tracing::info!(batch_id = %state.args.batch, "batch completed");
+                    }
+                }
                 myself.stop(None);
                 return Ok(());
             }

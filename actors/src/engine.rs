@@ -1,5 +1,5 @@
 //! The engine handle: starts the supervision tree on a database and a set of routes, runs
-//! batches, and stops.
+//! batches and collections, and stops.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use payrail_engine::operator::Operator;
 use ractor::{Actor, ActorRef};
 
 use crate::batch::BatchSettings;
+use crate::collector::{CollectionSettings, Collector};
 use crate::route::{RetryPolicy, RouteConfig};
 use crate::supervisor::{Supervisor, SupervisorArgs, SupervisorMsg};
 
@@ -21,6 +22,8 @@ pub struct EngineSettings {
     /// How often the database is swept for batches to run (scheduled by another process,
     /// or awaiting funds that may have come).
     pub sweep_interval: Duration,
+    /// How collections (requests to pay) are polled.
+    pub collection: CollectionSettings,
 }
 
 impl Default for EngineSettings {
@@ -34,6 +37,7 @@ impl Default for EngineSettings {
             },
             retry: RetryPolicy::default(),
             sweep_interval: Duration::from_secs(1),
+            collection: CollectionSettings::default(),
         }
     }
 }
@@ -62,6 +66,19 @@ impl Nudger {
     }
 }
 
+/// Hands batches to the engine from anywhere (the HTTP API). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct BatchRunner(ActorRef<SupervisorMsg>);
+
+impl BatchRunner {
+    /// Runs a batch (validated, approved or waiting for funds); running it twice is harmless.
+    pub fn run_batch(&self, merchant: MerchantId, batch: BatchId) -> Result<(), EngineError> {
+        self.0
+            .send_message(SupervisorMsg::RunBatch(merchant, batch))
+            .map_err(|_| EngineError::Stopped)
+    }
+}
+
 /// A running engine.
 #[derive(Debug)]
 pub struct Engine {
@@ -70,7 +87,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the supervision tree; batches left `running` by an earlier run resume.
+    /// Starts the supervision tree; batches left `running` and collections left `pending`
+    /// by an earlier run resume.
     pub async fn start(
         pool: Pool,
         routes: Vec<(RouteConfig, Arc<dyn Operator>)>,
@@ -82,6 +100,7 @@ impl Engine {
             policy: settings.retry,
             settings: settings.batch,
             sweep_interval: settings.sweep_interval,
+            collection: settings.collection,
         };
         let (supervisor, done) = Actor::spawn(None, Supervisor, args).await?;
         Ok(Engine { supervisor, done })
@@ -94,13 +113,24 @@ impl Engine {
             .map_err(|_| EngineError::Stopped)
     }
 
+    /// A handle that runs batches, for the HTTP API.
+    pub fn runner(&self) -> BatchRunner {
+        BatchRunner(self.supervisor.clone())
+    }
+
+    /// A handle that sends and follows collections, for the HTTP API.
+    pub fn collector(&self) -> Collector {
+        Collector::new(self.supervisor.clone())
+    }
+
     /// A handle that brings status queries forward, for operator callbacks.
     pub fn nudger(&self) -> Nudger {
         Nudger(self.supervisor.clone())
     }
 
     /// The root of the supervision tree, to look at it: its children are the journal
-    /// writer, the route actors (named `route:<route>:<n>`) and the merchant actors.
+    /// writer, the route actors (named `route:<route>:<n>`), the collector (named
+    /// `collector:<n>`) and the merchant actors.
     pub fn supervision_tree(&self) -> ractor::ActorCell {
         self.supervisor.get_cell()
     }

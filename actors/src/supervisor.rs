@@ -1,17 +1,17 @@
-//! The supervisor: the root of the tree. It starts the journal writer and one route actor
-//! per route, and merchant actors on first use. At start and then at an interval it sweeps
-//! the database for batches to run: `running` ones an earlier run left, `scheduled` ones
-//! (approved, or submitted from another process), and `awaiting_funds` ones (a top-up may
-//! have come).
+//! The supervisor: the root of the tree. It starts the journal writer, one route actor per
+//! route, the collector (on the same operators, restarted if it stops), and merchant actors
+//! on first use. At start and then at an interval it sweeps the database for batches to
+//! run: `running` ones an earlier run left, `scheduled` ones (approved, or submitted from
+//! another process), and `awaiting_funds` ones (a top-up may have come).
 //!
-//! Parent: none. Children: the journal writer, route actors, merchant actors.
+//! Parent: none. Children: the journal writer, route actors, the collector, merchant actors.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::{BatchId, MerchantId, Reference};
+use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
 use payrail_engine::operator::Operator;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::store::batches;
@@ -24,6 +24,7 @@ pub const ROUTE_RESTARTS_MAX: usize = 5;
 const RESTART_WINDOW: Duration = Duration::from_secs(60);
 
 use crate::batch::BatchSettings;
+use crate::collector::{CollectionSettings, CollectorActor, CollectorArgs, CollectorMsg};
 use crate::directory::RouteDirectory;
 use crate::journal::{JournalMsg, JournalWriter};
 use crate::merchant::{MerchantActor, MerchantArgs, MerchantMsg};
@@ -36,6 +37,8 @@ pub enum SupervisorMsg {
     Sweep,
     /// Ask the route about a reference now (an operator called back about it).
     Nudge(String, Reference),
+    /// Send a new collection's request to pay and follow it.
+    Collect(MerchantId, CollectionId),
 }
 
 #[derive(Debug)]
@@ -46,6 +49,7 @@ pub struct SupervisorArgs {
     pub settings: BatchSettings,
     /// How often the database is swept for batches to run.
     pub sweep_interval: Duration,
+    pub collection: CollectionSettings,
 }
 
 #[derive(Debug)]
@@ -59,6 +63,9 @@ pub struct SupervisorState {
     /// When each route actor was restarted, within the last `RESTART_WINDOW`.
     restarts: HashMap<String, Vec<Instant>>,
     merchants: HashMap<MerchantId, ActorRef<MerchantMsg>>,
+    collector: ActorRef<CollectorMsg>,
+    /// What the collector was started with, to start it again.
+    collector_args: CollectorArgs,
 }
 
 /// The supervisor actor (its state is `SupervisorState`).
@@ -77,6 +84,19 @@ impl Actor for Supervisor {
     ) -> Result<SupervisorState, ActorProcessingErr> {
         let (journal, _) =
             Actor::spawn_linked(None, JournalWriter, args.pool.clone(), myself.get_cell()).await?;
+        let collector_args = CollectorArgs {
+            pool: args.pool.clone(),
+            operators: Arc::new(
+                args.routes
+                    .iter()
+                    .map(|(config, operator)| {
+                        (config.name.as_str().to_owned(), Arc::clone(operator))
+                    })
+                    .collect(),
+            ),
+            settings: args.collection,
+        };
+        let collector = spawn_collector(&myself, collector_args.clone()).await?;
         let routes = Arc::new(RouteDirectory::default());
         let mut route_args = HashMap::new();
         for (config, operator) in args.routes {
@@ -107,6 +127,8 @@ impl Actor for Supervisor {
             route_args,
             restarts: HashMap::new(),
             merchants: HashMap::new(),
+            collector,
+            collector_args,
         })
     }
 
@@ -136,6 +158,12 @@ impl Actor for Supervisor {
                     let _ = actor.send_message(RouteMsg::Nudge(reference));
                 }
             }
+            SupervisorMsg::Collect(merchant, collection) => {
+                // A collection the collector never gets is found by its next sweep.
+                let _ = state
+                    .collector
+                    .send_message(CollectorMsg::Collect(merchant, collection));
+            }
         }
         Ok(())
     }
@@ -161,6 +189,10 @@ impl Actor for Supervisor {
             state.merchants.remove(&merchant);
         } else if let Some(route) = state.routes.route_of(cell.get_id()) {
             state.restart_route(&myself, &route).await?;
+        } else if cell.get_id() == state.collector.get_id() {
+            // The new collector picks up every pending collection from the store.
+            tracing::warn!("the collector stopped; restarting it");
+            state.collector = spawn_collector(&myself, state.collector_args.clone()).await?;
         } else if cell.get_id() == state.journal.get_id() {
             tracing::error!("the journal writer stopped; outcomes wait until the node restarts");
         }
@@ -246,12 +278,29 @@ fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool) {
     });
 }
 
+/// Starts the collector under the supervisor.
+async fn spawn_collector(
+    myself: &ActorRef<SupervisorMsg>,
+    args: CollectorArgs,
+) -> Result<ActorRef<CollectorMsg>, ActorProcessingErr> {
+    let name = numbered("collector");
+    let (collector, _) =
+        Actor::spawn_linked(Some(name), CollectorActor, args, myself.get_cell()).await?;
+    Ok(collector)
+}
+
 /// A unique name for a route's actor, `route:<route>:<n>`, so the tree reads well and a
 /// restarted actor never collides with the name of the one it replaces.
 fn route_actor_name(route: &str) -> String {
+    numbered(&format!("route:{route}"))
+}
+
+/// `<name>:<n>`, with `n` never used before in this process: actor names are global, and
+/// several engines may run in one process (tests).
+fn numbered(name: &str) -> String {
     static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     format!(
-        "route:{route}:{}",
+        "{name}:{}",
         STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     )
 }

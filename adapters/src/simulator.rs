@@ -48,7 +48,8 @@ pub struct Simulator {
 #[derive(Debug)]
 struct State {
     float: Amount,
-    /// Send attempts per reference, counting the ones that never arrived.
+    /// Send attempts (payouts and requests to pay) per reference, counting the ones that
+    /// never arrived.
     attempts: HashMap<Reference, u32>,
     transfers: HashMap<Reference, Progress<PayoutStatus>>,
     payments: HashMap<Reference, Progress<PaymentStatus>>,
@@ -118,6 +119,15 @@ impl Simulator {
         self.lock().attempts.get(&reference).copied().unwrap_or(0)
     }
 
+    /// Counts one more send attempt (a payout or a request to pay) with this reference, so
+    /// a resend after a fault rolls its own dice; returns the attempt's number.
+    fn count_attempt(&self, reference: Reference) -> u32 {
+        let mut state = self.lock();
+        let attempts = state.attempts.entry(reference).or_insert(0);
+        *attempts += 1;
+        *attempts
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps half-written (every update
         // is one insert), so a poisoned lock is still consistent.
@@ -180,12 +190,7 @@ fn unknown(elapsed: Duration) -> OperatorError {
 impl Operator for Simulator {
     async fn send_payout(&self, request: &PayoutRequest) -> Result<PayoutStatus, OperatorError> {
         let reference = request.reference;
-        let attempt = {
-            let mut state = self.lock();
-            let attempts = state.attempts.entry(reference).or_insert(0);
-            *attempts += 1;
-            *attempts
-        };
+        let attempt = self.count_attempt(reference);
         let elapsed = self.travel(reference, attempt).await;
         let mut state = self.lock();
         if state.transfers.contains_key(&reference) {
@@ -260,7 +265,8 @@ impl Operator for Simulator {
         request: &PaymentRequest,
     ) -> Result<PaymentStatus, OperatorError> {
         let reference = request.reference;
-        let elapsed = self.travel(reference, 1).await;
+        let attempt = self.count_attempt(reference);
+        let elapsed = self.travel(reference, attempt).await;
         let mut state = self.lock();
         if state.payments.contains_key(&reference) {
             return Err(unknown(elapsed));
@@ -277,7 +283,7 @@ impl Operator for Simulator {
             }
             Some(SandboxBehaviour::StaysPending) => Progress::PendingForever,
             Some(SandboxBehaviour::Succeeds) => Progress::Final(paid),
-            Some(SandboxBehaviour::Delayed) | None => match self.outcome(reference, 1) {
+            Some(SandboxBehaviour::Delayed) | None => match self.outcome(reference, attempt) {
                 Outcome::Rejected(_) => Progress::Final(PaymentStatus::Failed {
                     code: "APPROVAL_REJECTED".into(),
                 }),

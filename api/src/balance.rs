@@ -1,22 +1,26 @@
 //! `GET /v1/balance`: what the caller's merchant may pay out now (`available`) and what is
 //! set aside for payouts queued or in flight (`reserved`), in minor units and as text.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use payrail_engine::api_key::Role;
 use payrail_engine::ledger;
 use payrail_engine::store::merchants;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::extract::Caller;
 use crate::problem::ApiError;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/balance", get(balance))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(balance))
 }
 
+/// The merchant's balance: what it may pay out now and what is set aside.
+#[utoipa::path(get, path = "/v1/balance", tag = "balance",
+    responses((status = 200, description = "Available and reserved funds, in minor units and as text")))]
 async fn balance(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let client = state.pool.get().await.map_err(ApiError::internal)?;

@@ -52,6 +52,53 @@ pub struct Config {
     pub operators: Operators,
     /// How the in-process simulated operators behave.
     pub simulator: SimulatorProfile,
+    /// Limits of the HTTP API.
+    #[serde(default)]
+    pub api: ApiConfig,
+    /// Webhooks and LTGS callbacks to merchants.
+    #[serde(default)]
+    pub webhooks: WebhookConfig,
+}
+
+/// Limits of the HTTP API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Requests per second each API key may make, sustained.
+    pub requests_per_second: u32,
+    /// Requests an API key may make at once above that pace.
+    pub burst: u32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> ApiConfig {
+        ApiConfig {
+            requests_per_second: 1_000,
+            burst: 2_000,
+        }
+    }
+}
+
+/// Where webhooks and callbacks may go, and how often they are retried.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Networks (CIDR, such as `10.1.0.0/16`) that webhook and callback URLs may reach
+    /// although they are loopback or private; empty, every such address is refused.
+    pub allow: Vec<String>,
+    /// Seconds to wait before each retry; after the last, the event is marked failed.
+    pub retry_schedule_seconds: Vec<u64>,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> WebhookConfig {
+        WebhookConfig {
+            allow: Vec::new(),
+            // The Standard Webhooks schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, then
+            // 10 h more, so an endpoint that is down for a day still gets every event.
+            retry_schedule_seconds: vec![5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 36_000],
+        }
+    }
 }
 
 /// The pace of every route.
@@ -89,6 +136,8 @@ impl Default for Config {
             engine: EngineConfig::default(),
             operators: Operators::new(),
             simulator: SimulatorProfile::default(),
+            api: ApiConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -104,6 +153,8 @@ pub enum ConfigError {
     PoolSize,
     #[error("configuration: engine quotas and max_in_flight must be at least 1")]
     EngineLimits,
+    #[error("configuration: api.requests_per_second and api.burst must be at least 1")]
+    ApiLimits,
     #[error(transparent)]
     Operators(#[from] OperatorSetupError),
     #[error("configuration: simulator: {0}")]
@@ -130,6 +181,9 @@ impl Config {
             || engine.max_in_flight == 0
         {
             return Err(ConfigError::EngineLimits);
+        }
+        if config.api.requests_per_second == 0 || config.api.burst == 0 {
+            return Err(ConfigError::ApiLimits);
         }
         config.simulator.validate()?;
         operators::check_routes(&config.operators, config.routes.routes())?;

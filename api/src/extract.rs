@@ -1,6 +1,6 @@
 //! What handlers take from a request: the authenticated caller, from
 //! `Authorization: Bearer` with one of our keys, found by its public prefix and checked
-//! against the stored hash.
+//! against the stored hash, and held to its key's request rate (429 with `Retry-After`).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -74,11 +74,18 @@ impl FromRequestParts<AppState> for Caller {
             ));
         }
         let role: &str = row.get(3);
-        Ok(Caller {
+        let caller = Caller {
             key: row.get(0),
             merchant: row.get(1),
             role: role.parse().map_err(ApiError::internal)?,
-        })
+        };
+        if let Err(not_until) = state.settings.limiter.check_key(&caller.key) {
+            let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
+            return Err(ApiError::RateLimited {
+                retry_after: not_until.wait_time_from(now),
+            });
+        }
+        Ok(caller)
     }
 }
 

@@ -1,38 +1,75 @@
 //! Payrail's HTTP API and the `payrail` command line.
 //!
 //! # Layout
+//! - `amount_text`: amounts as requests write them
 //! - `balance`: `GET /v1/balance`
+//! - `batches`: payroll uploads (CSV or JSON), their reports, approval and cancellation
 //! - `callbacks`: `/callbacks/mtn` and `/callbacks/airtel`, hints that bring a status query forward
 //! - `cli`: the command line (clap)
+//! - `collections`: requests to pay (our shape or LTGS's), read and listed
 //! - `config`: layered configuration (file < environment < flags)
 //! - `commands`: what each command does (`serve`, `simulate`, `migrate`, `merchant …`, `batch …`)
 //! - `database`: the configured database or the private PostgreSQL server
-//! - `extract`: the authenticated caller (a merchant's API key and its role)
+//! - `extract`: the authenticated caller (a merchant's API key, its role and its rate limit)
 //! - `health`: `/healthz` and `/readyz`
+//! - `idempotency`: `Idempotency-Key`, stored with what the request created
+//! - `lines`: the checks every payout line passes, however it arrives
+//! - `json`: JSON bodies whose every refusal is problem+json
+//! - `openapi`: the OpenAPI document (`/openapi.json`) and the docs page (`/docs`)
+//! - `pagination`: keyset pages with an opaque cursor
+//! - `payouts`: `POST /v1/payouts`, `GET /v1/payouts/{id}`
 //! - `problem`: every error answer, as problem+json
+//! - `settings`: `GET /v1/settings`, `PUT /v1/settings/approval` (the four-eyes rule)
 //! - `shutdown`: the signals that start a graceful shutdown
 //! - `telemetry`: logging to stderr
+//! - `transactions`: `GET /v1/transactions`, payouts and collections in one list
+//! - `views`: payouts and batches as answers show them
+//! - `webhooks`: signed webhooks to merchants, their URL guard, deliverer and endpoints
 
+mod amount_text;
 mod balance;
+mod batches;
 pub mod callbacks;
 pub mod cli;
+mod collections;
 pub mod commands;
 pub mod config;
 pub mod database;
 pub mod extract;
 mod health;
+pub mod idempotency;
+pub mod json;
+pub mod lines;
+mod openapi;
+pub mod pagination;
+mod payouts;
 pub mod problem;
+mod settings;
 mod shutdown;
 pub mod telemetry;
+mod transactions;
+mod views;
+pub mod webhooks;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use deadpool_postgres::Pool;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use payrail_actors::BatchRunner;
+use payrail_engine::ids::ApiKeyId;
+use payrail_engine::msisdn::Region;
+use payrail_engine::route::RouteTable;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::callbacks::OperatorCallbacks;
+use crate::config::{ApiConfig, WebhookConfig};
 use crate::problem::ApiError;
 
 /// What every handler can reach.
@@ -41,11 +78,81 @@ pub struct AppState {
     pub pool: Pool,
     /// Where operator callbacks go; `None` where no engine runs in this process.
     pub callbacks: Option<OperatorCallbacks>,
+    /// Runs batches now rather than at the engine's next sweep; `None` without an engine.
+    pub runner: Option<BatchRunner>,
+    /// The engine's collector and each route's payment channel.
+    pub collections: collections::CollectionsSetup,
+    pub settings: Arc<ApiSettings>,
+}
+
+/// How the API reads and limits requests.
+#[derive(Debug)]
+pub struct ApiSettings {
+    /// The country a number without its country code is read in.
+    pub country: Region,
+    /// Number prefix → route.
+    pub routes: RouteTable,
+    /// Requests per API key.
+    pub limiter: DefaultKeyedRateLimiter<ApiKeyId>,
+    /// Where webhooks and callbacks may go (`[webhooks] allow`).
+    pub urls: webhooks::UrlPolicy,
+}
+
+impl ApiSettings {
+    pub fn new(
+        country: Region,
+        routes: RouteTable,
+        limits: &ApiConfig,
+        webhooks: &WebhookConfig,
+    ) -> Result<ApiSettings, webhooks::InvalidNetwork> {
+        let per_second = NonZeroU32::new(limits.requests_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN);
+        Ok(ApiSettings {
+            country,
+            routes,
+            limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+            urls: webhooks::UrlPolicy::from_config(webhooks)?,
+        })
+    }
+}
+
+impl AppState {
+    /// An API on `pool` with the default settings (Rwanda's routes), no engine and no
+    /// operator callbacks: what tests and tools start from.
+    pub fn new(pool: Pool) -> AppState {
+        AppState {
+            pool,
+            callbacks: None,
+            runner: None,
+            collections: collections::CollectionsSetup::default(),
+            settings: Arc::new(
+                ApiSettings::new(
+                    Region::RW,
+                    RouteTable::rwanda(),
+                    &ApiConfig::default(),
+                    &WebhookConfig::default(),
+                )
+                .expect("the default [webhooks] configuration lists no networks to misread"),
+            ),
+        }
+    }
 }
 
 /// The header that carries a request's id: taken from the client when it sends one,
 /// made up otherwise, returned on every response and recorded on every log line.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// Every `/v1` endpoint, each documented in the OpenAPI document.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(balance::router())
+        .merge(payouts::router())
+        .merge(batches::router())
+        .merge(settings::router())
+        .merge(transactions::router())
+        .merge(webhooks::router())
+        .merge(collections::router())
+}
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
@@ -58,11 +165,14 @@ pub fn app(state: AppState) -> Router {
             .unwrap_or_default();
         tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
     });
+    let (api, document) = api_routes().split_for_parts();
     Router::new()
         .merge(health::router())
         .merge(callbacks::router())
-        .merge(balance::router())
+        .merge(api)
+        .merge(openapi::router(document))
         .fallback(|| async { ApiError::NotFound("no such endpoint") })
+        .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

@@ -2,10 +2,14 @@
 //! (`https://payrail.dev/problems/<name>`), the status's title and a human `detail`. A 5xx
 //! says only "internal error"; its cause goes to the log, under the request's id.
 
-use axum::http::{StatusCode, Uri};
+use std::time::Duration;
+
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use payrail_engine::api_key::Role;
 use problem_details::ProblemDetails;
+use serde_json::Value;
 
 /// Where problem types live; each `type` is this plus the problem's name.
 pub const PROBLEM_BASE: &str = "https://payrail.dev/problems/";
@@ -24,6 +28,30 @@ pub enum ApiError {
     /// An operator callback that is not JSON or names nothing of ours.
     #[error("{0}")]
     UnreadableCallback(String),
+    /// The request itself is malformed: `name` is the problem type, `detail` says why.
+    #[error("{detail}")]
+    BadRequest { name: &'static str, detail: String },
+    /// The request is well-formed but its values are not acceptable; `errors` lists each
+    /// field and why (`[{"field": …, "reason": …}]`).
+    #[error("{detail}")]
+    Invalid { detail: String, errors: Vec<Value> },
+    /// The object is not in a state that allows this, or the request repeats another.
+    #[error("{detail}")]
+    Conflict {
+        name: &'static str,
+        detail: String,
+        /// Where the conflicting object lives, when there is one.
+        link: Option<String>,
+    },
+    /// The body is larger than this endpoint takes.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body's media type is not one this endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// This key sent too many requests; try again after the given time.
+    #[error("too many requests for this API key; retry after {} s", .retry_after.as_secs().max(1))]
+    RateLimited { retry_after: Duration },
     /// This process cannot do it now (no engine, or the engine is stopping): try later.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -37,12 +65,46 @@ impl ApiError {
         ApiError::Internal(error.into())
     }
 
+    /// A 400 with its problem type and a human reason.
+    pub fn bad_request(name: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            name,
+            detail: detail.into(),
+        }
+    }
+
+    /// A 422 about one field.
+    pub fn invalid_field(field: &str, reason: impl Into<String>) -> ApiError {
+        let reason = reason.into();
+        ApiError::Invalid {
+            detail: format!("{field}: {reason}"),
+            errors: vec![serde_json::json!({ "field": field, "reason": reason })],
+        }
+    }
+
+    /// A 409 about the object's state.
+    pub fn conflict(name: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            name,
+            detail: detail.into(),
+            link: None,
+        }
+    }
+
     fn status_and_name(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "role-not-allowed"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::UnreadableCallback(_) => (StatusCode::BAD_REQUEST, "unreadable-callback"),
+            ApiError::BadRequest { name, .. } => (StatusCode::BAD_REQUEST, name),
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+            ApiError::Conflict { name, .. } => (StatusCode::CONFLICT, name),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body-too-large"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
+            }
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -58,9 +120,29 @@ impl IntoResponse for ApiError {
         let kind: Uri = format!("{PROBLEM_BASE}{name}")
             .parse()
             .expect("a problem name is a URI path segment");
-        ProblemDetails::from_status_code(status)
+        let mut extensions = serde_json::Map::new();
+        match &self {
+            ApiError::Invalid { errors, .. } => {
+                extensions.insert("errors".into(), Value::from(errors.clone()));
+            }
+            ApiError::Conflict {
+                link: Some(link), ..
+            } => {
+                extensions.insert("link".into(), Value::from(link.clone()));
+            }
+            _ => {}
+        }
+        let mut response = ProblemDetails::from_status_code(status)
             .with_type(kind)
             .with_detail(self.to_string())
-            .into_response()
+            .with_extensions(extensions)
+            .into_response();
+        if let ApiError::RateLimited { retry_after } = &self {
+            let seconds = retry_after.as_secs().max(1).to_string();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }

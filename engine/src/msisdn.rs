@@ -118,13 +118,13 @@ fn compact(input: &str) -> Result<String, MsisdnError> {
     Ok(compact)
 }
 
-/// Parses with `phonenumber` and keeps only valid mobile numbers.
+/// Parses with `phonenumber` and keeps only valid mobile numbers. The number's type is
+/// what `phonenumber::is_valid` computes too (valid means "of a known type"), so it is
+/// computed once: on a payroll of a million lines that halves the time spent here.
 fn read(region: Option<Region>, text: &str) -> Result<Msisdn, MsisdnError> {
     let number = phonenumber::parse(region, text).map_err(MsisdnError::Unreadable)?;
-    if !phonenumber::is_valid(&number) {
-        return Err(MsisdnError::Invalid);
-    }
     match number.number_type(&DATABASE) {
+        NumberType::Unknown => Err(MsisdnError::Invalid),
         // Where the numbering plan cannot tell mobiles from fixed lines (NANPA: the US,
         // Canada) we accept the number: refusing would refuse every mobile there too.
         NumberType::Mobile | NumberType::FixedLineOrMobile => Ok(Msisdn(e164_digits(&number))),

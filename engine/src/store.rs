@@ -1,12 +1,18 @@
 //! The PostgreSQL store: connection pool, migrations compiled into the binary, and the
-//! tables of merchants, batches and payout lines. Store functions take
+//! tables of merchants, batches, payout lines and collections. Store functions take
 //! `&impl GenericClient` so they run on a pooled client or inside a transaction.
 
+pub mod batch_decisions;
 pub mod batches;
+pub mod collections;
+pub mod line_errors;
 pub mod merchants;
 pub mod migrations;
 pub mod payout_lines;
+pub mod payouts;
 pub mod pool;
+pub mod single_payouts;
+pub mod transactions;
 
 use crate::state::InvalidTransition;
 

@@ -12,6 +12,8 @@ const DATABASE: &str = "payrail_bench";
 /// A migrated database, and the private server behind it when there is one.
 pub struct BenchDatabase {
     pub pool: Pool,
+    /// Where it is, for a node the benchmark starts.
+    pub url: String,
     server: Option<(LocalPostgres, tempfile::TempDir)>,
 }
 
@@ -28,10 +30,15 @@ impl BenchDatabase {
             }
         };
         let pool = pool::connect(&url, usize::try_from(connections)?.max(1))?;
+        let url_for_node = url.clone();
         let mut client = pool.get().await.context("connecting to the database")?;
         migrations::run(&mut client).await?;
         drop(client);
-        Ok(BenchDatabase { pool, server })
+        Ok(BenchDatabase {
+            pool,
+            url: url_for_node,
+            server,
+        })
     }
 
     /// What the figures were measured on, e.g. "PostgreSQL 15.18 (private server, fsync on)".

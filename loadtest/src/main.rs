@@ -3,6 +3,9 @@
 //!
 //! # Layout
 //! - `bulk_insert`: how fast a batch's lines are written to PostgreSQL
+//! - `upload_bench`: a payroll file through the HTTP API, seconds and the node's memory
+//! - `single_bench`: single payouts at an open-model rate, accept and final latency
+//! - `node`: a `payrail serve` node a benchmark starts; `api_merchant`: its merchant
 //! - `engine_bench`: how fast the actor engine pays, and the naive baseline (`naive`)
 //! - `operators`: the simulated operators a benchmark pays through, in-process or over HTTP
 //! - `audit`: the correctness audit after every run
@@ -10,14 +13,18 @@
 //! - `bench_database`: the database a benchmark runs on (a URL, or a private server)
 //! - `machine`: the description of the machine printed with every figure
 
+mod api_merchant;
 mod audit;
 mod bench_database;
 mod bulk_insert;
 mod engine_bench;
 mod machine;
 mod naive;
+mod node;
 mod operators;
 mod payroll;
+mod single_bench;
+mod upload_bench;
 
 use std::process::ExitCode;
 
@@ -41,6 +48,10 @@ enum Command {
     BulkInsert(bulk_insert::Args),
     /// Runs the actor engine on M merchants' N-line batches and reports payouts per second.
     Engine(engine_bench::Args),
+    /// Uploads an N-line payroll CSV to a node it starts; seconds to validated, node memory.
+    Upload(upload_bench::Args),
+    /// Sends single payouts to a node it starts at R per second (open model) for D seconds.
+    Single(single_bench::Args),
 }
 
 #[tokio::main]
@@ -54,6 +65,8 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::BulkInsert(args) => bulk_insert::run(args).await,
         Command::Engine(args) => engine_bench::run(args).await,
+        Command::Upload(args) => upload_bench::run(args).await,
+        Command::Single(args) => single_bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

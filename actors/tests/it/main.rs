@@ -3,6 +3,7 @@
 
 mod budget;
 mod circuit;
+mod collections;
 mod exactly_once;
 mod funds;
 mod nudge;

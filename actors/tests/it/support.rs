@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use payrail_actors::batch::BatchSettings;
 use payrail_actors::route::{RetryPolicy, RouteConfig};
-use payrail_actors::{Engine, EngineSettings};
+use payrail_actors::{CollectionSettings, Engine, EngineSettings};
 use payrail_adapters::simulator::{FaultRates, Simulator, SimulatorProfile};
 use payrail_engine::fee::FeeAgreement;
 use payrail_engine::ids::Reference;
@@ -52,6 +52,11 @@ pub fn settings() -> EngineSettings {
             circuit_open_for: Duration::from_millis(200),
         },
         sweep_interval: Duration::from_millis(100),
+        collection: CollectionSettings {
+            poll_first: Duration::from_millis(10),
+            poll_max: Duration::from_millis(50),
+            sweep_interval: Duration::from_millis(100),
+        },
     }
 }
 

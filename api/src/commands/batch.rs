@@ -1,15 +1,12 @@
 //! `payrail batch submit | show`: a payroll from a CSV file, validated line by line before
 //! anything is stored, then scheduled for the running node; and a batch's counts as JSON.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use deadpool_postgres::Pool;
 use payrail_engine::ids::{BatchId, MerchantId};
-use payrail_engine::money::Amount;
-use payrail_engine::msisdn::Msisdn;
 use payrail_engine::state::batch::{BatchEvent, BatchState};
 use payrail_engine::state::payout::PayoutState;
 use payrail_engine::store::batches::{self, NewBatch};
@@ -19,9 +16,7 @@ use serde_json::{Value, json};
 
 use crate::cli::BatchCommand;
 use crate::config::Config;
-
-/// The longest merchant reference a line may carry, as the schema allows.
-const REFERENCE_MAX_CHARS: usize = 100;
+use crate::lines::{LineChecker, LineRules, RawLine};
 
 pub async fn run(command: BatchCommand, config: &Config, pool: &Pool) -> anyhow::Result<()> {
     let output = match command {
@@ -53,13 +48,20 @@ pub async fn run(command: BatchCommand, config: &Config, pool: &Pool) -> anyhow:
     print(&output)
 }
 
-/// Every line of the file, or every error with its line number (the header is line 1).
+/// Every line of the file, or every error with its line number (the header is line 1),
+/// checked as the API checks uploads.
 fn read_lines(
     file: &Path,
     config: &Config,
     merchant: &Merchant,
 ) -> anyhow::Result<Result<Vec<NewPayoutLine>, Vec<Value>>> {
-    let country = config.country()?;
+    let rules = LineRules {
+        country: config.country()?,
+        routes: &config.routes,
+        currency: merchant.currency,
+        fee: merchant.fees.payout_fee(),
+    };
+    let mut checker = LineChecker::new(rules);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(file)
@@ -71,63 +73,31 @@ fn read_lines(
             .position(|h| h.trim_start_matches('\u{feff}') == name)
     };
     let (Some(msisdn_at), Some(amount_at)) = (column("msisdn"), column("amount")) else {
-        bail!("the header line must name the columns msisdn, amount and (optionally) reference");
+        bail!(
+            "the header line must name the columns msisdn, amount and (optionally) name, reference, note"
+        );
     };
-    let reference_at = column("reference");
-    let (mut lines, mut errors, mut references) = (Vec::new(), Vec::new(), HashSet::new());
+    let (name_at, reference_at, note_at) = (column("name"), column("reference"), column("note"));
+    let (mut lines, mut errors) = (Vec::new(), Vec::new());
     for record in reader.records() {
         let record = record.context("reading the file")?;
         let line_no =
             i32::try_from(record.position().map_or(0, |p| p.line())).context("line number")?;
-        let mut fail = |field: &str, reason: String| {
-            errors.push(json!({ "line": line_no, "field": field, "reason": reason }))
+        let optional = |at: Option<usize>| at.and_then(|at| record.get(at));
+        let raw = RawLine {
+            msisdn: record.get(msisdn_at).unwrap_or(""),
+            amount: record.get(amount_at).unwrap_or(""),
+            name: optional(name_at),
+            reference: optional(reference_at),
+            note: optional(note_at),
         };
-        let msisdn = Msisdn::parse(record.get(msisdn_at).unwrap_or(""), country);
-        let route = msisdn
-            .as_ref()
-            .ok()
-            .and_then(|m| config.routes.route_for(m))
-            .cloned();
-        let amount = Amount::parse(record.get(amount_at).unwrap_or(""), merchant.currency);
-        let reference = reference_at
-            .and_then(|at| record.get(at))
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned);
-        match (&msisdn, &route) {
-            (Err(error), _) => fail("msisdn", error.to_string()),
-            (Ok(_), None) => fail("msisdn", "no route serves this number".into()),
-            _ => {}
-        }
-        match &amount {
-            Err(error) => fail("amount", error.to_string()),
-            Ok(amount) if amount.is_zero() => fail("amount", "the amount must be positive".into()),
-            Ok(_) => {}
-        }
-        if let Some(reference) = &reference {
-            if reference.chars().count() > REFERENCE_MAX_CHARS {
-                fail(
-                    "reference",
-                    format!("longer than {REFERENCE_MAX_CHARS} characters"),
-                );
-            } else if !references.insert(reference.clone()) {
-                fail(
-                    "reference",
-                    "the same reference is on an earlier line".into(),
-                );
-            }
-        }
-        if let (Ok(msisdn), Some(route), Ok(amount)) = (msisdn, route, amount) {
-            let fee = merchant.fees.payout_fee();
-            lines.push(NewPayoutLine {
-                line_no,
-                msisdn,
-                amount,
-                fee,
-                route,
-                client_reference: reference,
-                name: None,
-                note: None,
-            });
+        match checker.check(line_no, raw) {
+            Ok(line) => lines.push(line),
+            Err(refused) => errors.extend(
+                refused
+                    .iter()
+                    .map(|e| json!({ "line": e.line, "field": e.field, "reason": e.reason })),
+            ),
         }
     }
     if lines.is_empty() && errors.is_empty() {

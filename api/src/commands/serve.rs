@@ -1,7 +1,7 @@
 //! `payrail serve`: the node. Opens the database, starts the actor engine (each route on
-//! its configured operator, else the in-process simulator), serves HTTP until SIGINT or
-//! SIGTERM, drains in-flight requests, stops the engine, then the private PostgreSQL
-//! server if it started one.
+//! its configured operator, else the in-process simulator) and the webhook deliverer,
+//! serves HTTP until SIGINT or SIGTERM, drains in-flight requests, stops the deliverer and
+//! the engine, then the private PostgreSQL server if it started one.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -13,11 +13,19 @@ use payrail_engine::operator::Operator;
 use tokio::net::TcpListener;
 
 use crate::callbacks::OperatorCallbacks;
+use crate::collections::{CollectionsSetup, PaymentChannels};
 use crate::config::{Config, OperatorConfig, RouteOperator};
 use crate::database::{Database, Migrate};
-use crate::{AppState, app, shutdown};
+use crate::webhooks::Deliverer;
+use crate::{ApiSettings, AppState, app, shutdown};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let settings = ApiSettings::new(
+        config.country()?,
+        config.routes.clone(),
+        &config.api,
+        &config.webhooks,
+    )?;
     let database = Database::open(&config, Migrate::Always).await?;
     let engine = start_engine(&config, &database).await?;
     let listener = TcpListener::bind(config.listen)
@@ -25,15 +33,28 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), "payrail is serving");
+    let deliverer = Deliverer::start(
+        database.pool.clone(),
+        &settings.urls,
+        &config.webhooks.retry_schedule_seconds,
+    )
+    .context("starting the webhook deliverer")?;
     let state = AppState {
         pool: database.pool.clone(),
         callbacks: Some(operator_callbacks(&config, &engine)),
+        runner: Some(engine.runner()),
+        collections: CollectionsSetup {
+            collector: Some(engine.collector()),
+            channels: PaymentChannels::from_operators(&config.operators),
+        },
+        settings: Arc::new(settings),
     };
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown::signal())
         .await
         .context("serving HTTP");
     tracing::info!("draining done; stopping");
+    deliverer.stop().await;
     engine.stop().await;
     database.close().await?;
     served

@@ -23,10 +23,7 @@ async fn get(db: &TestDb, path: &str, headers: &[(&str, &str)]) -> Answer {
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let state = AppState {
-        pool: db.pool.clone(),
-        callbacks: None,
-    };
+    let state = AppState::new(db.pool.clone());
     let response = app(state)
         .oneshot(request.body(Body::empty()).expect("a request"))
         .await

@@ -100,12 +100,12 @@ async fn an_mtn_callback_without_a_reference_id_brings_the_status_query_forward(
 
     let engine = patient_engine(&db).await;
     let state = AppState {
-        pool: db.pool.clone(),
         callbacks: Some(OperatorCallbacks {
             nudger: engine.nudger(),
             mtn_routes: vec!["mtn-rw".into()],
             airtel_routes: Vec::new(),
         }),
+        ..AppState::new(db.pool.clone())
     };
     let started = Instant::now();
     let client = db.client().await;
@@ -157,10 +157,7 @@ async fn an_mtn_callback_without_a_reference_id_brings_the_status_query_forward(
 #[tokio::test]
 async fn a_callback_that_names_nothing_of_ours_is_refused_and_settles_nothing() {
     let db = TestDb::new().await;
-    let state = AppState {
-        pool: db.pool.clone(),
-        callbacks: None,
-    };
+    let state = AppState::new(db.pool.clone());
     for (path, body) in [
         ("/callbacks/mtn", "not json"),
         (

@@ -26,10 +26,7 @@ async fn get(state: AppState, path: &str) -> (StatusCode, serde_json::Value) {
 #[tokio::test]
 async fn a_migrated_database_is_ready() {
     let db = TestDb::new().await;
-    let state = AppState {
-        pool: db.pool.clone(),
-        callbacks: None,
-    };
+    let state = AppState::new(db.pool.clone());
     assert_eq!(get(state.clone(), "/healthz").await.0, StatusCode::OK);
     let (status, body) = get(state, "/readyz").await;
     assert_eq!(status, StatusCode::OK);
@@ -40,14 +37,7 @@ async fn a_migrated_database_is_ready() {
 async fn a_schema_behind_the_binary_is_not_ready_and_says_why() {
     let db = TestDb::new().await;
     forget_newest_migration(&db).await;
-    let (status, body) = get(
-        AppState {
-            pool: db.pool.clone(),
-            callbacks: None,
-        },
-        "/readyz",
-    )
-    .await;
+    let (status, body) = get(AppState::new(db.pool.clone()), "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         body["reason"]
@@ -62,10 +52,7 @@ async fn a_schema_behind_the_binary_is_not_ready_and_says_why() {
 async fn an_unreachable_database_is_not_ready_but_the_process_is_healthy() {
     let pool = payrail_engine::store::pool::connect("postgres://nobody@127.0.0.1:1/none", 1)
         .expect("pool");
-    let state = AppState {
-        pool,
-        callbacks: None,
-    };
+    let state = AppState::new(pool);
     assert_eq!(get(state.clone(), "/healthz").await.0, StatusCode::OK);
     let (status, body) = get(state, "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

@@ -1,6 +1,7 @@
 //! The API crate's integration tests: the HTTP app on a real database, and the `payrail`
 //! binary run as a user would run it.
 
+mod api;
 mod balance;
 mod batch;
 mod callbacks;

@@ -53,6 +53,8 @@ pub enum PayoutEvent {
     /// Unknown for too long.
     Expire,
     Cancel,
+    /// The merchant's balance does not cover it: a single payout fails at once.
+    FundsShort,
 }
 
 impl PayoutState {
@@ -153,6 +155,7 @@ impl PayoutState {
             (S::Received, E::Cancel) => Ok(S::Cancelled),
             (S::Validated, E::Cancel) => Ok(S::Cancelled),
             (S::Queued, E::Cancel) => Ok(S::Cancelled),
+            (S::Validated, E::FundsShort) => Ok(S::Failed),
             // Only rejections below: every allowed pair is listed above.
             (state, event) => Err(InvalidTransition {
                 state: state.as_str(),
@@ -165,7 +168,7 @@ impl PayoutState {
 state_names!(PayoutState, "payout");
 
 impl PayoutEvent {
-    pub const ALL: [PayoutEvent; 12] = [
+    pub const ALL: [PayoutEvent; 13] = [
         PayoutEvent::Validate,
         PayoutEvent::Reject,
         PayoutEvent::Reserve,
@@ -178,6 +181,7 @@ impl PayoutEvent {
         PayoutEvent::LoseTrack,
         PayoutEvent::Expire,
         PayoutEvent::Cancel,
+        PayoutEvent::FundsShort,
     ];
 
     /// The event's name for errors and logs.
@@ -196,6 +200,7 @@ impl PayoutEvent {
             PayoutEvent::LoseTrack => "lose_track",
             PayoutEvent::Expire => "expire",
             PayoutEvent::Cancel => "cancel",
+            PayoutEvent::FundsShort => "funds_short",
         }
     }
 }
@@ -213,6 +218,7 @@ mod tests {
         ("received", Validate, "validated"),
         ("received", Reject, "rejected"),
         ("validated", Reserve, "queued"),
+        ("validated", FundsShort, "failed"),
         ("queued", Claim, "sending"),
         ("sending", NotSent, "queued"),
         ("sending", NotFound, "queued"),

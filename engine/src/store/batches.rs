@@ -9,12 +9,32 @@ use crate::ids::{ApiKeyId, BatchId, MerchantId};
 use crate::money::{Amount, Currency};
 use crate::state::batch::{BatchEvent, BatchState};
 
+/// What a batch is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchKind {
+    /// A payroll: many lines, from a file or a JSON list.
+    Batch,
+    /// One payout made through `POST /v1/payouts`.
+    Single,
+}
+
+impl BatchKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BatchKind::Batch => "batch",
+            BatchKind::Single => "single",
+        }
+    }
+}
+
 /// A batch to create.
 #[derive(Clone, Debug)]
 pub struct NewBatch {
     pub id: BatchId,
     pub merchant: MerchantId,
     pub currency: Currency,
+    pub kind: BatchKind,
     /// The key that created it (`None` from the command line).
     pub created_by: Option<ApiKeyId>,
     /// SHA-256 of the uploaded file, to refuse the same payroll uploaded twice.
@@ -28,29 +48,38 @@ impl NewBatch {
             id: BatchId::new(),
             merchant,
             currency,
+            kind: BatchKind::Batch,
             created_by: None,
             file_sha256: None,
         }
     }
 }
 
-/// A batch as stored: its state, counts and totals.
+/// A batch as stored: its state, counts and totals, and who made, approved or cancelled it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Batch {
     pub id: BatchId,
     pub merchant: MerchantId,
+    pub kind: BatchKind,
     pub state: BatchState,
     pub currency: Currency,
     pub line_count: i32,
     pub total_amount: Amount,
     pub total_fee: Amount,
+    /// Lines that failed validation (an `invalid` batch).
+    pub error_count: i32,
+    pub created_by: Option<ApiKeyId>,
+    pub approved_by: Option<ApiKeyId>,
+    pub approved_at: Option<Timestamp>,
+    pub cancelled_by: Option<ApiKeyId>,
+    pub cancelled_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 const INSERT: &str = "
-    INSERT INTO batches (id, merchant_id, state, currency, created_by, file_sha256)
-    VALUES ($1, $2, $3, $4, $5, $6)";
+    INSERT INTO batches (id, merchant_id, state, currency, created_by, file_sha256, kind)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// Creates a batch in `received`, with no lines yet.
 pub async fn insert(client: &impl GenericClient, batch: &NewBatch) -> Result<(), StoreError> {
@@ -65,6 +94,7 @@ pub async fn insert(client: &impl GenericClient, batch: &NewBatch) -> Result<(),
                 &batch.currency.code(),
                 &batch.created_by,
                 &file,
+                &batch.kind.as_str(),
             ],
         )
         .await?;
@@ -138,7 +168,9 @@ pub async fn finish_upload(
 }
 
 const GET: &str = "
-    SELECT id, merchant_id, state, currency, line_count, total_amount, total_fee, created_at, updated_at
+    SELECT id, merchant_id, state, currency, line_count, total_amount, total_fee, created_at,
+           updated_at, kind, error_count, created_by, approved_by, approved_at, cancelled_by,
+           cancelled_at
       FROM batches WHERE id = $1 AND merchant_id = $2";
 
 const MERCHANT_OF: &str = "SELECT merchant_id FROM batches WHERE id = $1";
@@ -166,10 +198,20 @@ pub async fn get(
         .query_opt(GET, &[&batch, &merchant])
         .await?
         .ok_or(StoreError::NotFound { what: "batch" })?;
+    from_row(&row)
+}
+
+fn from_row(row: &tokio_postgres::Row) -> Result<Batch, StoreError> {
     let currency: &str = row.try_get(3)?;
+    let kind = match row.try_get::<_, &str>(9)? {
+        "single" => BatchKind::Single,
+        "batch" => BatchKind::Batch,
+        other => return Err(StoreError::Corrupt(format!("batch kind {other}"))),
+    };
     Ok(Batch {
         id: row.try_get(0)?,
         merchant: row.try_get(1)?,
+        kind,
         state: row.try_get(2)?,
         currency: currency
             .parse()
@@ -177,9 +219,104 @@ pub async fn get(
         line_count: row.try_get(4)?,
         total_amount: row.try_get(5)?,
         total_fee: row.try_get(6)?,
+        error_count: row.try_get(10)?,
+        created_by: row.try_get(11)?,
+        approved_by: row.try_get(12)?,
+        approved_at: row.try_get(13)?,
+        cancelled_by: row.try_get(14)?,
+        cancelled_at: row.try_get(15)?,
         created_at: row.try_get(7)?,
         updated_at: row.try_get(8)?,
     })
+}
+
+const LIST: &str = "
+    SELECT id, merchant_id, state, currency, line_count, total_amount, total_fee, created_at,
+           updated_at, kind, error_count, created_by, approved_by, approved_at, cancelled_by,
+           cancelled_at
+      FROM batches
+     WHERE merchant_id = $1 AND kind = 'batch' AND ($2::uuid IS NULL OR id > $2)
+       AND ($3::text IS NULL OR state = $3)
+     ORDER BY id LIMIT $4";
+
+/// A merchant's payroll batches after `after`, oldest first, optionally in one state.
+pub async fn list(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    after: Option<uuid::Uuid>,
+    state: Option<BatchState>,
+    limit: i64,
+) -> Result<Vec<Batch>, StoreError> {
+    let state = state.map(BatchState::as_str);
+    let rows = client
+        .query(LIST, &[&merchant, &after, &state, &limit])
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+const SAME_FILE: &str = "
+    SELECT id FROM batches
+     WHERE merchant_id = $1 AND file_sha256 = $2 AND id <> $3 AND state <> 'invalid'
+       AND created_at > now() - interval '30 days'
+     ORDER BY created_at LIMIT 1";
+
+/// The first batch of the last 30 days made from the same file, if any.
+pub async fn same_file(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    file_sha256: &[u8; 32],
+    except: BatchId,
+) -> Result<Option<BatchId>, StoreError> {
+    let row = client
+        .query_opt(SAME_FILE, &[&merchant, &file_sha256.as_slice(), &except])
+        .await?;
+    Ok(row.map(|row| row.try_get(0)).transpose()?)
+}
+
+const RECORD_FILE: &str = "UPDATE batches SET file_sha256 = $3 WHERE id = $1 AND merchant_id = $2";
+
+/// Records the SHA-256 of the file a batch was uploaded from, once it has been read.
+pub async fn record_file(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    batch: BatchId,
+    file_sha256: &[u8; 32],
+) -> Result<(), StoreError> {
+    client
+        .execute(RECORD_FILE, &[&batch, &merchant, &file_sha256.as_slice()])
+        .await?;
+    Ok(())
+}
+
+const RECORD_APPROVAL: &str =
+    "UPDATE batches SET approved_by = $3, approved_at = now() WHERE id = $1 AND merchant_id = $2";
+const RECORD_CANCELLATION: &str =
+    "UPDATE batches SET cancelled_by = $3, cancelled_at = now() WHERE id = $1 AND merchant_id = $2";
+
+/// Records who approved a batch (in the transaction that approves it).
+pub async fn record_approval(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    batch: BatchId,
+    by: ApiKeyId,
+) -> Result<(), StoreError> {
+    client
+        .execute(RECORD_APPROVAL, &[&batch, &merchant, &by])
+        .await?;
+    Ok(())
+}
+
+/// Records who cancelled a batch (in the transaction that cancels it).
+pub async fn record_cancellation(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    batch: BatchId,
+    by: ApiKeyId,
+) -> Result<(), StoreError> {
+    client
+        .execute(RECORD_CANCELLATION, &[&batch, &merchant, &by])
+        .await?;
+    Ok(())
 }
 
 /// What starting a batch came to.

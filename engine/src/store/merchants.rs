@@ -126,6 +126,22 @@ pub async fn create(
 const COLUMNS: &str =
     "id, name, currency, payout_fee, collection_fee_bps, approval_threshold, created_at";
 
+const SET_APPROVAL: &str = "UPDATE merchants SET approval_threshold = $2 WHERE id = $1";
+
+/// Changes when batches need four-eyes approval: `None` never, zero always, otherwise
+/// above this total. Batches already uploaded keep the decision made at upload.
+pub async fn set_approval_threshold(
+    client: &impl GenericClient,
+    id: MerchantId,
+    threshold: Option<Amount>,
+) -> Result<(), StoreError> {
+    let changed = client.execute(SET_APPROVAL, &[&id, &threshold]).await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound { what: "merchant" });
+    }
+    Ok(())
+}
+
 /// Reads one merchant.
 pub async fn get(client: &impl GenericClient, id: MerchantId) -> Result<Merchant, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM merchants WHERE id = $1");

@@ -65,24 +65,63 @@ pub async fn insert_lines(
     state: PayoutState,
     lines: &[NewPayoutLine],
 ) -> Result<u64, StoreError> {
-    let row = tx.query_opt(LOCK_BATCH, &[&batch, &merchant]).await?;
-    let batch_state: BatchState = row
-        .ok_or(StoreError::NotFound { what: "batch" })?
-        .try_get(0)?;
-    if batch_state != BatchState::Received {
-        return Err(StoreError::StaleState {
-            what: "batch",
-            expected: BatchState::Received.as_str(),
-        });
-    }
-    let sink = tx.copy_in(COPY_LINES).await?;
-    let writer = BinaryCopyInWriter::new(sink, &COPY_TYPES);
-    let mut writer = std::pin::pin!(writer);
+    let mut writer = LineWriter::open(tx, merchant, batch, state).await?;
     for line in lines {
+        writer.write(line).await?;
+    }
+    writer.finish().await
+}
+
+/// One binary COPY of a batch's lines kept open while they arrive, so PostgreSQL stores
+/// lines while the caller is still reading and checking the next ones. Dropped without
+/// `finish`, the COPY is aborted and nothing it sent is kept.
+pub struct LineWriter {
+    writer: std::pin::Pin<Box<BinaryCopyInWriter>>,
+    merchant: MerchantId,
+    batch: BatchId,
+    state: &'static str,
+}
+
+impl std::fmt::Debug for LineWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LineWriter")
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LineWriter {
+    /// Starts the COPY, after the same checks as `insert_lines`.
+    pub async fn open(
+        tx: &Transaction<'_>,
+        merchant: MerchantId,
+        batch: BatchId,
+        state: PayoutState,
+    ) -> Result<LineWriter, StoreError> {
+        let row = tx.query_opt(LOCK_BATCH, &[&batch, &merchant]).await?;
+        let batch_state: BatchState = row
+            .ok_or(StoreError::NotFound { what: "batch" })?
+            .try_get(0)?;
+        if batch_state != BatchState::Received {
+            return Err(StoreError::StaleState {
+                what: "batch",
+                expected: BatchState::Received.as_str(),
+            });
+        }
+        let sink = tx.copy_in(COPY_LINES).await?;
+        Ok(LineWriter {
+            writer: Box::pin(BinaryCopyInWriter::new(sink, &COPY_TYPES)),
+            merchant,
+            batch,
+            state: state.as_str(),
+        })
+    }
+
+    pub async fn write(&mut self, line: &NewPayoutLine) -> Result<(), StoreError> {
         let row: [&(dyn ToSql + Sync); 12] = [
             &PayoutId::new(),
-            &merchant,
-            &batch,
+            &self.merchant,
+            &self.batch,
             &line.line_no,
             &line.msisdn,
             &line.amount,
@@ -91,11 +130,16 @@ pub async fn insert_lines(
             &line.client_reference,
             &line.name,
             &line.note,
-            &state.as_str(),
+            &self.state,
         ];
-        writer.as_mut().write(&row).await?;
+        self.writer.as_mut().write(&row).await?;
+        Ok(())
     }
-    Ok(writer.as_mut().finish().await?)
+
+    /// Ends the COPY; returns the lines written.
+    pub async fn finish(mut self) -> Result<u64, StoreError> {
+        Ok(self.writer.as_mut().finish().await?)
+    }
 }
 
 /// A line claimed for sending: everything a route needs to send it.

@@ -1,5 +1,6 @@
 //! The engine's integration tests, on a real PostgreSQL the tests start themselves.
 
+mod collections;
 mod launcher;
 mod ledger;
 mod ledger_properties;

@@ -1,0 +1,141 @@
+//! A merchant's settings: `GET /v1/settings` (currency, fees, approval rule) and
+//! `PUT /v1/settings/approval`, the four-eyes rule — never, always, or above an amount.
+
+use axum::Json;
+use axum::extract::State;
+use payrail_engine::api_key::Role;
+use payrail_engine::money::Amount;
+use payrail_engine::store::merchants::{self, Merchant};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::amount_text::AmountText;
+use crate::extract::Caller;
+use crate::json::ApiJson;
+use crate::problem::ApiError;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(set_approval))
+}
+
+/// When payroll batches wait for a second person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Required {
+    Never,
+    Always,
+    /// When the batch's total is above `above`.
+    Above,
+}
+
+/// The four-eyes rule.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    pub required: Required,
+    /// The total above which approval is needed (with `required: "above"`).
+    pub above: Option<AmountText>,
+}
+
+/// What a merchant is set up with.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Settings {
+    pub name: String,
+    pub currency: String,
+    /// Charged on each payout.
+    pub payout_fee: String,
+    /// Charged on each collection, in basis points (1/100 %).
+    pub collection_fee_bps: u16,
+    pub approval: Approval,
+}
+
+fn settings(merchant: &Merchant) -> Settings {
+    let currency = merchant.currency;
+    let approval = match merchant.approval_threshold {
+        None => Approval {
+            required: Required::Never,
+            above: None,
+        },
+        Some(threshold) if threshold.is_zero() => Approval {
+            required: Required::Always,
+            above: None,
+        },
+        Some(threshold) => Approval {
+            required: Required::Above,
+            above: Some(AmountText::Text(threshold.format(currency))),
+        },
+    };
+    Settings {
+        name: merchant.name.clone(),
+        currency: currency.code().to_owned(),
+        payout_fee: merchant.fees.payout_fee().format(currency),
+        collection_fee_bps: merchant.fees.collection_fee_bps(),
+        approval,
+    }
+}
+
+/// The merchant's settings.
+#[utoipa::path(get, path = "/v1/settings", tag = "settings",
+    responses((status = 200, description = "The settings", body = Settings)))]
+async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Settings>, ApiError> {
+    caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let merchant = merchants::get(&client, caller.merchant)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(settings(&merchant)))
+}
+
+/// Sets when payroll batches need a second person's approval (admin keys only).
+#[utoipa::path(put, path = "/v1/settings/approval", tag = "settings", request_body = Approval,
+    responses((status = 200, description = "The settings", body = Settings), (status = 422, description = "An amount is missing or not acceptable")))]
+async fn set_approval(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(approval): ApiJson<Approval>,
+) -> Result<Json<Settings>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let client = state.pool.get().await.map_err(ApiError::internal)?;
+    let merchant = merchants::get(&client, caller.merchant)
+        .await
+        .map_err(ApiError::internal)?;
+    let threshold = match (approval.required, &approval.above) {
+        (Required::Never, None) => None,
+        (Required::Always, None) => Some(Amount::ZERO),
+        (Required::Above, Some(above)) => {
+            let amount = Amount::parse(&above.text(), merchant.currency)
+                .map_err(|error| ApiError::invalid_field("above", error.to_string()))?;
+            if amount.is_zero() {
+                return Err(ApiError::invalid_field(
+                    "above",
+                    "use \"always\" for every batch",
+                ));
+            }
+            Some(amount)
+        }
+        (Required::Above, None) => {
+            return Err(ApiError::invalid_field(
+                "above",
+                "give the amount above which approval is needed",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "above",
+                "only with required: \"above\"",
+            ));
+        }
+    };
+    merchants::set_approval_threshold(&client, caller.merchant, threshold)
+        .await
+        .map_err(ApiError::internal)?;
+    let merchant = merchants::get(&client, caller.merchant)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(settings(&merchant)))
+}

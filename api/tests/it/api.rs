@@ -1,0 +1,12 @@
+//! The `/v1` API over HTTP on a real database and engine.
+
+mod batches;
+mod collections;
+mod conventions;
+mod harness;
+mod ltgs_delivery;
+mod openapi;
+mod payouts;
+mod settings;
+mod transactions;
+mod webhooks;

@@ -1,0 +1,538 @@
+//! Webhooks: the endpoint a merchant sets (and the URLs refused), events delivered signed
+//! to a listener on loopback (allow-listed for the test), retries with the same id, 410,
+//! the deliverer refusing at call time a stored URL that leads to loopback, and events
+//! kept to their merchant.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use payrail_api::config::{ApiConfig, WebhookConfig};
+use payrail_api::webhooks::{Deliverer, UrlPolicy};
+use payrail_api::{ApiSettings, AppState};
+use payrail_engine::api_key::Role;
+use payrail_engine::msisdn::Region;
+use payrail_engine::route::RouteTable;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::harness::{Node, NodeOptions, TestMerchant};
+
+/// `[webhooks]` for tests: loopback allowed, three quick retries.
+fn loopback_allowed() -> WebhookConfig {
+    WebhookConfig {
+        allow: vec!["127.0.0.0/8".into()],
+        retry_schedule_seconds: vec![0, 0, 0],
+    }
+}
+
+fn allow_loopback(mut state: AppState) -> AppState {
+    let settings = ApiSettings::new(
+        Region::RW,
+        RouteTable::rwanda(),
+        &ApiConfig::default(),
+        &loopback_allowed(),
+    )
+    .expect("valid settings");
+    state.settings = Arc::new(settings);
+    state
+}
+
+/// A node without an engine (events come from direct state changes) that lets merchants
+/// set loopback URLs.
+async fn node() -> Node {
+    Node::with(NodeOptions {
+        engine: false,
+        state: allow_loopback,
+        ..NodeOptions::default()
+    })
+    .await
+}
+
+fn deliverer(node: &Node, config: &WebhookConfig) -> Deliverer {
+    let urls = UrlPolicy::from_config(config).expect("a policy");
+    Deliverer::start(node.db.pool.clone(), &urls, &config.retry_schedule_seconds)
+        .expect("the deliverer starts")
+}
+
+async fn put_endpoint(node: &Node, key: &str, url: &str) -> super::harness::Answer {
+    node.call(
+        Method::PUT,
+        "/v1/webhook-endpoint",
+        Some(key),
+        &[("content-type", "application/json")],
+        Some(json!({ "url": url }).to_string().into()),
+    )
+    .await
+}
+
+/// Sets the merchant's endpoint through the API; returns its secret.
+async fn set_endpoint(node: &Node, merchant: &TestMerchant, url: &str) -> String {
+    let answer = put_endpoint(node, merchant.key(Role::Admin), url).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["secret"].as_str().expect("a secret").to_owned()
+}
+
+/// A payroll batch of the merchant's changes state, which writes a `batch.cancelled` event.
+async fn batch_event(node: &Node, merchant: &TestMerchant) -> Uuid {
+    let batch = Uuid::now_v7();
+    let client = node.db.client().await;
+    client
+        .execute(
+            "INSERT INTO batches (id, merchant_id, state, currency) VALUES ($1, $2, 'received', 'RWF')",
+            &[&batch, &merchant.id],
+        )
+        .await
+        .expect("a batch");
+    client
+        .execute(
+            "UPDATE batches SET state = 'cancelled' WHERE id = $1",
+            &[&batch],
+        )
+        .await
+        .expect("a change of state");
+    batch
+}
+
+/// Waits until every event of the merchant is in `state`; returns them (from the API).
+async fn events_in(node: &Node, merchant: &TestMerchant, state: &str) -> Vec<Value> {
+    let body = node
+        .wait_for(
+            "/v1/webhooks",
+            merchant.key(Role::Viewer),
+            Duration::from_secs(15),
+            |body| {
+                body["data"].as_array().is_some_and(|events| {
+                    !events.is_empty() && events.iter().all(|e| e["state"] == state)
+                })
+            },
+        )
+        .await;
+    body["data"].as_array().cloned().unwrap_or_default()
+}
+
+async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
+    server
+        .received_requests()
+        .await
+        .expect("requests are recorded")
+}
+
+#[tokio::test]
+async fn a_webhook_is_signed_so_that_a_standard_webhooks_library_verifies_it() {
+    let node = node().await;
+    let merchant = node.merchant("1000000").await;
+    let listener = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&listener)
+        .await;
+    let secret = set_endpoint(&node, &merchant, &format!("{}/hook", listener.uri())).await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let deliverer = deliverer(&node, &loopback_allowed());
+    let batch = batch_event(&node, &merchant).await;
+
+    let events = events_in(&node, &merchant, "delivered").await;
+    deliverer.stop().await;
+    let received = requests(&listener).await;
+    assert_eq!(received.len(), 1);
+    let request = &received[0];
+    standardwebhooks::Webhook::new(&secret)
+        .expect("the secret reads")
+        .verify(&request.body, &request.headers)
+        .expect("the signature verifies");
+    assert_eq!(request.headers["content-type"], "application/json");
+    assert_eq!(
+        request.headers["webhook-id"],
+        events[0]["webhook_id"].as_str().expect("an id")
+    );
+    let payload: Value = serde_json::from_slice(&request.body).expect("JSON");
+    assert_eq!(payload["type"], "batch.cancelled");
+    assert_eq!(payload["data"]["id"], batch.to_string());
+    assert_eq!(events[0]["type"], "batch.cancelled");
+    assert_eq!(events[0]["attempts"], 1);
+    assert_eq!(events[0]["last_status"], 204);
+    assert!(events[0]["delivered_at"].is_string());
+
+    let tampered = [request.body.as_slice(), b" "].concat();
+    assert!(
+        standardwebhooks::Webhook::new(&secret)
+            .expect("the secret reads")
+            .verify(&tampered, &request.headers)
+            .is_err()
+    );
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_three_times_gets_the_event_on_the_fourth_try_with_the_same_id() {
+    let node = node().await;
+    let merchant = node.merchant("1000000").await;
+    let listener = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(3)
+        .mount(&listener)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&listener)
+        .await;
+    let secret = set_endpoint(&node, &merchant, &listener.uri()).await;
+    let deliverer = deliverer(&node, &loopback_allowed());
+    batch_event(&node, &merchant).await;
+
+    let events = events_in(&node, &merchant, "delivered").await;
+    deliverer.stop().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["attempts"], 4);
+    assert_eq!(events[0]["last_status"], 200);
+    let received = requests(&listener).await;
+    assert_eq!(received.len(), 4);
+    let webhook_id = events[0]["webhook_id"].as_str().expect("an id");
+    for request in &received {
+        assert_eq!(request.headers["webhook-id"], webhook_id);
+        standardwebhooks::Webhook::new(&secret)
+            .expect("the secret reads")
+            .verify(&request.body, &request.headers)
+            .expect("every try is signed");
+    }
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn retries_end_in_failed_and_410_gone_stops_them_at_once() {
+    let node = node().await;
+    let failing = node.merchant("1000000").await;
+    let gone = node.merchant("1000000").await;
+    let down = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&down)
+        .await;
+    let removed = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(410))
+        .mount(&removed)
+        .await;
+    set_endpoint(&node, &failing, &down.uri()).await;
+    set_endpoint(&node, &gone, &removed.uri()).await;
+    let deliverer = deliverer(&node, &loopback_allowed());
+    batch_event(&node, &failing).await;
+    batch_event(&node, &gone).await;
+
+    let failed = events_in(&node, &failing, "failed").await;
+    let stopped = events_in(&node, &gone, "stopped").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    deliverer.stop().await;
+    assert_eq!(failed[0]["attempts"], 4, "one try and three retries");
+    assert_eq!(failed[0]["last_status"], 503);
+    assert_eq!(requests(&down).await.len(), 4);
+    assert_eq!(stopped[0]["attempts"], 1);
+    assert_eq!(stopped[0]["last_status"], 410);
+    assert_eq!(requests(&removed).await.len(), 1, "410 is not retried");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn urls_leading_to_loopback_private_or_link_local_addresses_are_refused_when_set() {
+    let node = Node::with(NodeOptions {
+        engine: false,
+        ..NodeOptions::default()
+    })
+    .await;
+    let merchant = node.merchant("1000000").await;
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://localhost:8080/hook",
+        "http://2130706433/hook",
+        "http://0x7f000001/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://100.64.0.1/hook",
+        "ftp://example.com/hook",
+        "not a url",
+    ] {
+        let answer = put_endpoint(&node, merchant.key(Role::Admin), url).await;
+        assert_eq!(answer.status, 422, "{url}: {}", answer.text);
+        assert_eq!(answer.problem(), "invalid-request", "{url}");
+        assert_eq!(answer.body["errors"][0]["field"], "url", "{url}");
+    }
+    let answer = put_endpoint(&node, merchant.key(Role::Admin), "http://2130706433/hook").await;
+    assert!(
+        answer.text.contains("127.0.0.1"),
+        "the reason names the address: {}",
+        answer.text
+    );
+    let none = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(none.status, 404, "nothing was stored: {}", none.text);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_stored_url_leading_to_loopback_is_not_called_unless_allowed() {
+    let node = node().await;
+    let trap = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let port = trap.local_addr().expect("an address").port();
+    let urls = [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+        format!("http://2130706433:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+    ];
+    let mut merchants = Vec::new();
+    for url in &urls {
+        let merchant = node.merchant("1000000").await;
+        // Written around the API's check, as if the allow-list had changed since.
+        node.db
+            .client()
+            .await
+            .execute(
+                "UPDATE merchants SET webhook_url = $2, webhook_secret = $3 WHERE id = $1",
+                &[&merchant.id, url, &"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"],
+            )
+            .await
+            .expect("a stored URL");
+        batch_event(&node, &merchant).await;
+        merchants.push(merchant);
+    }
+    let deliverer = deliverer(
+        &node,
+        &WebhookConfig {
+            allow: Vec::new(),
+            retry_schedule_seconds: vec![0],
+        },
+    );
+    for (merchant, url) in merchants.iter().zip(&urls) {
+        let events = events_in(&node, merchant, "failed").await;
+        assert_eq!(events[0]["attempts"], 2, "{url}");
+        let error = events[0]["last_error"].as_str().unwrap_or_default();
+        assert!(error.contains("loopback"), "{url}: {error}");
+    }
+    deliverer.stop().await;
+    let connection = tokio::time::timeout(Duration::from_millis(200), trap.accept()).await;
+    assert!(connection.is_err(), "the listener on loopback was called");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn the_endpoint_is_set_by_an_admin_read_and_removed() {
+    let node = node().await;
+    let merchant = node.merchant("1000000").await;
+    let url = "http://127.0.0.1:9/first";
+    let none = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(none.status, 404);
+
+    let secret = set_endpoint(&node, &merchant, url).await;
+    let read = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(read.body, json!({ "url": url, "secret": secret }));
+    let moved = put_endpoint(
+        &node,
+        merchant.key(Role::Admin),
+        "http://127.0.0.1:9/second",
+    )
+    .await;
+    assert_eq!(moved.body["secret"], secret.as_str(), "the secret stays");
+
+    let viewer = put_endpoint(&node, merchant.key(Role::Viewer), url).await;
+    assert_eq!(viewer.status, 403);
+    let maker = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Maker))
+        .await;
+    assert_eq!(maker.status, 403);
+    let anonymous = node
+        .call(
+            Method::PUT,
+            "/v1/webhook-endpoint",
+            None,
+            &[("content-type", "application/json")],
+            Some(json!({ "url": url }).to_string().into()),
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
+    let unknown_field = node
+        .call(
+            Method::PUT,
+            "/v1/webhook-endpoint",
+            Some(merchant.key(Role::Admin)),
+            &[("content-type", "application/json")],
+            Some(json!({ "url": url, "events": ["*"] }).to_string().into()),
+        )
+        .await;
+    assert_eq!(unknown_field.status, 422);
+
+    let removed = node
+        .call(
+            Method::DELETE,
+            "/v1/webhook-endpoint",
+            Some(merchant.key(Role::Admin)),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204);
+    let gone = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(gone.status, 404);
+    batch_event(&node, &merchant).await;
+    let listed = node.get("/v1/webhooks", merchant.key(Role::Viewer)).await;
+    assert_eq!(listed.body["data"], json!([]), "no endpoint, no event");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn events_are_listed_in_pages_kept_to_their_merchant_and_resent_with_the_same_id() {
+    let node = node().await;
+    let owner = node.merchant("1000000").await;
+    let other = node.merchant("1000000").await;
+    set_endpoint(&node, &owner, "http://127.0.0.1:9/hook").await;
+    set_endpoint(&node, &other, "http://127.0.0.1:9/hook").await;
+    let first = batch_event(&node, &owner).await;
+    let second = batch_event(&node, &owner).await;
+
+    let page = node
+        .get("/v1/webhooks?limit=1", owner.key(Role::Viewer))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(
+        page.body["data"][0]["payload"]["data"]["id"],
+        first.to_string()
+    );
+    let cursor = page.body["next_cursor"].as_str().expect("another page");
+    let next = node
+        .get(
+            &format!("/v1/webhooks?limit=1&cursor={cursor}"),
+            owner.key(Role::Viewer),
+        )
+        .await;
+    assert_eq!(
+        next.body["data"][0]["payload"]["data"]["id"],
+        second.to_string()
+    );
+    assert_eq!(next.body["next_cursor"], Value::Null);
+    let pending = node
+        .get("/v1/webhooks?state=pending", owner.key(Role::Viewer))
+        .await;
+    assert_eq!(pending.body["data"].as_array().map(Vec::len), Some(2));
+    let delivered = node
+        .get("/v1/webhooks?state=delivered", owner.key(Role::Viewer))
+        .await;
+    assert_eq!(delivered.body["data"], json!([]));
+    for bad in [
+        "/v1/webhooks?state=lost",
+        "/v1/webhooks?cursor=forged",
+        "/v1/webhooks?limit=0",
+    ] {
+        assert_eq!(
+            node.get(bad, owner.key(Role::Viewer)).await.status,
+            422,
+            "{bad}"
+        );
+    }
+    let others = node.get("/v1/webhooks", other.key(Role::Viewer)).await;
+    assert_eq!(others.body["data"], json!([]));
+
+    let event = &page.body["data"][0];
+    let id = event["id"].as_str().expect("an id");
+    let path = format!("/v1/webhooks/{id}");
+    let shown = node.get(&path, owner.key(Role::Viewer)).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(&shown.body, event);
+    assert_eq!(node.get(&path, other.key(Role::Viewer)).await.status, 404);
+    let by_webhook_id = node
+        .get(
+            &format!(
+                "/v1/webhooks/{}",
+                event["webhook_id"].as_str().expect("an id")
+            ),
+            owner.key(Role::Viewer),
+        )
+        .await;
+    assert_eq!(by_webhook_id.status, 200);
+    assert_eq!(
+        node.get("/v1/webhooks/not-an-id", owner.key(Role::Viewer))
+            .await
+            .status,
+        404
+    );
+
+    let resend = format!("{path}/resend");
+    let stolen = node
+        .post_json(&resend, other.key(Role::Maker), &json!(null))
+        .await;
+    assert_eq!(stolen.status, 404, "{}", stolen.text);
+    let viewer = node
+        .post_json(&resend, owner.key(Role::Viewer), &json!(null))
+        .await;
+    assert_eq!(viewer.status, 403);
+    let anonymous = node.call(Method::POST, &resend, None, &[], None).await;
+    assert_eq!(anonymous.status, 401);
+
+    node.db
+        .client()
+        .await
+        .execute(
+            "UPDATE webhook_events SET state = 'failed', attempts = 4, last_status = 500 WHERE id = $1",
+            &[&Uuid::parse_str(id).expect("a uuid")],
+        )
+        .await
+        .expect("a failed event");
+    let resent = node
+        .post_json_with(&resend, owner.key(Role::Maker), "resend-1", &json!(null))
+        .await;
+    assert_eq!(resent.status, 202, "{}", resent.text);
+    assert_eq!(resent.body["state"], "pending");
+    assert_eq!(resent.body["webhook_id"], event["webhook_id"]);
+    assert_eq!(resent.body["attempts"], 4, "the tries made are kept");
+    let replayed = node
+        .post_json_with(&resend, owner.key(Role::Maker), "resend-1", &json!(null))
+        .await;
+    assert_eq!(replayed.status, 202);
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    let without_key = node
+        .call(
+            Method::POST,
+            &resend,
+            Some(owner.key(Role::Maker)),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(without_key.status, 202, "{}", without_key.text);
+
+    let removed = node
+        .call(
+            Method::DELETE,
+            "/v1/webhook-endpoint",
+            Some(owner.key(Role::Admin)),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204);
+    let nowhere = node
+        .call(
+            Method::POST,
+            &resend,
+            Some(owner.key(Role::Maker)),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(nowhere.status, 409, "{}", nowhere.text);
+    assert_eq!(nowhere.problem(), "no-webhook-endpoint");
+    node.stop().await;
+}

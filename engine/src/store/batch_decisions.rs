@@ -1,0 +1,149 @@
+//! What people decide about a batch: refusing it as `invalid` with its report, approving
+//! it (four eyes: never by the key that created it), and cancelling it, which stops the
+//! lines not yet sent and returns their reserved funds in the same transaction.
+
+use deadpool_postgres::Transaction;
+
+use super::StoreError;
+use super::batches::{self, Batch};
+use super::line_errors::{self, LineError};
+use crate::ids::{ApiKeyId, BatchId, MerchantId, PayoutId};
+use crate::ledger::{self, Release};
+use crate::money::Amount;
+use crate::state::batch::{BatchEvent, BatchState};
+
+const LOCK: &str =
+    "SELECT state, created_by FROM batches WHERE id = $1 AND merchant_id = $2 FOR UPDATE";
+
+async fn lock(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    batch: BatchId,
+) -> Result<(BatchState, Option<ApiKeyId>), StoreError> {
+    let row = tx
+        .query_opt(LOCK, &[&batch, &merchant])
+        .await?
+        .ok_or(StoreError::NotFound { what: "batch" })?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+const RECORD_INVALID: &str = "
+    UPDATE batches SET line_count = $3, error_count = $4, total_amount = 0, total_fee = 0
+     WHERE id = $1 AND merchant_id = $2";
+
+/// Refuses a batch being validated: `invalid`, with how many lines it had and its report
+/// (`errors` may be the first of `error_count`). Nothing is reserved or sent.
+pub async fn invalidate(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    batch: BatchId,
+    line_count: i32,
+    error_count: i32,
+    errors: &[LineError],
+) -> Result<(), StoreError> {
+    batches::transition(
+        tx,
+        merchant,
+        batch,
+        BatchState::Validating,
+        BatchEvent::Invalidate,
+    )
+    .await?;
+    tx.execute(
+        RECORD_INVALID,
+        &[&batch, &merchant, &line_count, &error_count],
+    )
+    .await?;
+    line_errors::insert(tx, merchant, batch, errors).await
+}
+
+/// Why a batch could not be approved.
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalError {
+    #[error("the key that created a batch may not approve it; a second person must")]
+    OwnBatch,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Approves a batch awaiting approval (`scheduled` next) and records who did.
+pub async fn approve(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    batch: BatchId,
+    by: ApiKeyId,
+) -> Result<Batch, ApprovalError> {
+    let (state, created_by) = lock(tx, merchant, batch).await?;
+    if created_by == Some(by) {
+        return Err(ApprovalError::OwnBatch);
+    }
+    if state != BatchState::AwaitingApproval {
+        return Err(StoreError::StaleState {
+            what: "batch",
+            expected: BatchState::AwaitingApproval.as_str(),
+        }
+        .into());
+    }
+    batches::transition(tx, merchant, batch, state, BatchEvent::Approve).await?;
+    batches::record_approval(tx, merchant, batch, by).await?;
+    Ok(batches::get(tx, merchant, batch).await?)
+}
+
+const CANCEL_UNSENT: &str = "
+    UPDATE payout_lines SET state = 'cancelled', updated_at = now()
+     WHERE batch_id = $1 AND merchant_id = $2 AND state IN ('validated', 'queued')
+    RETURNING id, amount, fee";
+
+const RESERVED: &str = "SELECT 1 FROM journal_entries WHERE batch_id = $1 AND kind = 'reservation'";
+
+/// What cancelling did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cancelled {
+    pub batch: Batch,
+    /// Lines stopped before they were sent.
+    pub lines: usize,
+    /// Funds returned to the available balance (amounts and fees of those lines).
+    pub released: Amount,
+}
+
+/// Cancels a batch not yet finished: lines not yet sent are cancelled and, when the batch
+/// had reserved its total, their amounts and fees are released; lines already sent still
+/// resolve. Records who cancelled it.
+pub async fn cancel(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    batch: BatchId,
+    by: ApiKeyId,
+) -> Result<Cancelled, StoreError> {
+    let (state, _) = lock(tx, merchant, batch).await?;
+    state.apply(&BatchEvent::Cancel)?;
+    let rows = tx.query(CANCEL_UNSENT, &[&batch, &merchant]).await?;
+    let mut releases = Vec::with_capacity(rows.len());
+    let mut released = Amount::ZERO;
+    for row in &rows {
+        let (amount, fee): (Amount, Amount) = (row.try_get(1)?, row.try_get(2)?);
+        let amount_with_fee = amount
+            .checked_add(fee)
+            .ok_or_else(|| StoreError::Corrupt("a line's amount and fee overflow".into()))?;
+        released = released
+            .checked_add(amount_with_fee)
+            .ok_or_else(|| StoreError::Corrupt("the released total overflows".into()))?;
+        let payout: PayoutId = row.try_get(0)?;
+        releases.push(Release {
+            payout,
+            amount_with_fee,
+        });
+    }
+    if tx.query_opt(RESERVED, &[&batch]).await?.is_some() {
+        ledger::release(tx, merchant, &releases).await?;
+    } else {
+        released = Amount::ZERO;
+    }
+    batches::transition(tx, merchant, batch, state, BatchEvent::Cancel).await?;
+    batches::record_cancellation(tx, merchant, batch, by).await?;
+    Ok(Cancelled {
+        batch: batches::get(tx, merchant, batch).await?,
+        lines: rows.len(),
+        released,
+    })
+}
