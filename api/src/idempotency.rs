@@ -112,8 +112,12 @@ pub async fn claim(pool: &Pool, merchant: MerchantId, key: &str) -> Result<Looku
         .await
         .map_err(ApiError::internal)?;
     let unset = [0_u8; 32].to_vec();
+    let insert = client
+        .prepare_cached(CLAIM)
+        .await
+        .map_err(ApiError::internal)?;
     let claimed = client
-        .query_opt(CLAIM, &[&merchant, &key, &unset])
+        .query_opt(&insert, &[&merchant, &key, &unset])
         .await
         .map_err(ApiError::internal)?;
     if claimed.is_some() {
@@ -210,8 +214,12 @@ async fn record(
 ) -> Result<(), ApiError> {
     let hash = request_sha256.as_slice();
     let status = i32::from(status.as_u16());
+    let statement = client
+        .prepare_cached(FINISH)
+        .await
+        .map_err(ApiError::internal)?;
     client
-        .execute(FINISH, &[&merchant, &key, &hash, &status, body])
+        .execute(&statement, &[&merchant, &key, &hash, &status, body])
         .await
         .map_err(ApiError::internal)?;
     Ok(())

@@ -135,28 +135,24 @@ async fn create(
     let written = async {
         let mut client = state.pool.get().await.map_err(ApiError::internal)?;
         let tx = client.transaction().await.map_err(ApiError::internal)?;
-        let prepared =
+        let (prepared, payout) =
             single_payouts::prepare(&tx, merchant.id, merchant.currency, caller.key, &line)
                 .await
                 .map_err(ApiError::internal)?;
-        let payout = payouts::get(&tx, merchant.id, prepared.payout)
-            .await
-            .map_err(ApiError::internal)?;
         let (status, body) = answer(&payout)?;
         claim.finish(&tx, &fingerprint, status, &body).await?;
         // Last before commit: it locks the merchant's balance until the commit.
-        let funded = single_payouts::fund(&tx, &prepared)
+        let unfunded = single_payouts::fund(&tx, &prepared)
             .await
             .map_err(ApiError::internal)?;
-        let payout = if funded {
-            payout
-        } else {
-            let payout = payouts::get(&tx, merchant.id, prepared.payout)
-                .await
-                .map_err(ApiError::internal)?;
-            let (status, body) = answer(&payout)?;
-            claim.finish(&tx, &fingerprint, status, &body).await?;
-            payout
+        let funded = unfunded.is_none();
+        let payout = match unfunded {
+            None => payout,
+            Some(failed) => {
+                let (status, body) = answer(&failed)?;
+                claim.finish(&tx, &fingerprint, status, &body).await?;
+                failed
+            }
         };
         tx.commit().await.map_err(ApiError::internal)?;
         Ok::<_, ApiError>((prepared, funded, payout))

@@ -145,8 +145,9 @@ pub async fn set_approval_threshold(
 /// Reads one merchant.
 pub async fn get(client: &impl GenericClient, id: MerchantId) -> Result<Merchant, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM merchants WHERE id = $1");
+    let statement = client.prepare_cached(&sql).await?;
     let row = client
-        .query_opt(&sql, &[&id])
+        .query_opt(&statement, &[&id])
         .await?
         .ok_or(StoreError::NotFound { what: "merchant" })?;
     from_row(&row)
