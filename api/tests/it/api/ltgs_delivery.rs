@@ -2,39 +2,16 @@
 //! shape, to the `Callback_URL` it named: through the outbox and the webhook deliverer,
 //! to a listener on loopback (allow-listed for the test).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use payrail_api::config::{ApiConfig, WebhookConfig};
 use payrail_api::webhooks::{Deliverer, UrlPolicy};
-use payrail_api::{ApiSettings, AppState};
 use payrail_engine::api_key::Role;
-use payrail_engine::msisdn::Region;
-use payrail_engine::route::RouteTable;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::harness::{Node, NodeOptions};
-
-fn loopback_allowed() -> WebhookConfig {
-    WebhookConfig {
-        allow: vec!["127.0.0.0/8".into()],
-        retry_schedule_seconds: vec![0, 0, 0],
-    }
-}
-
-fn allow_loopback(mut state: AppState) -> AppState {
-    let settings = ApiSettings::new(
-        Region::RW,
-        RouteTable::rwanda(),
-        &ApiConfig::default(),
-        &loopback_allowed(),
-    )
-    .expect("valid settings");
-    state.settings = Arc::new(settings);
-    state
-}
+use super::webhooks::{allow_loopback, loopback_allowed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ltgs_collection_ends_with_its_ltgs_callback_delivered() {

@@ -21,14 +21,15 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use super::harness::{Node, NodeOptions, TestMerchant};
 
 /// `[webhooks]` for tests: loopback allowed, three quick retries.
-fn loopback_allowed() -> WebhookConfig {
+pub(super) fn loopback_allowed() -> WebhookConfig {
     WebhookConfig {
         allow: vec!["127.0.0.0/8".into()],
         retry_schedule_seconds: vec![0, 0, 0],
     }
 }
 
-fn allow_loopback(mut state: AppState) -> AppState {
+/// The node's settings with `loopback_allowed`.
+pub(super) fn allow_loopback(mut state: AppState) -> AppState {
     let settings = ApiSettings::new(
         Region::RW,
         RouteTable::rwanda(),
