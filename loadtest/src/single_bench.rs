@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
 use jiff::Timestamp;
+use payrail_engine::ids::MerchantId;
 use serde_json::json;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -28,6 +29,10 @@ pub struct Args {
     /// Seconds to offer them for.
     #[arg(long, default_value_t = 30)]
     duration: u32,
+    /// Merchants the payouts are spread over, in turn (each merchant's balance is one row
+    /// that its payouts queue on).
+    #[arg(long, default_value_t = 1)]
+    merchants: u32,
     /// A PostgreSQL to use; without one, a private server runs in a temporary directory.
     #[arg(long)]
     database_url: Option<String>,
@@ -60,7 +65,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let database = BenchDatabase::open(args.database_url.as_deref(), 2).await?;
     let node = SpawnedNode::start(&database.url, NODE_CONFIG).await?;
     let total = args.rate * args.duration;
-    let merchant = api_merchant::create(&database.pool, i64::from(total) * 1_000, false).await?;
+    let mut merchants = Vec::new();
+    for _ in 0..args.merchants.max(1) {
+        merchants
+            .push(api_merchant::create(&database.pool, i64::from(total) * 1_000, false).await?);
+    }
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
@@ -70,6 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for i in 0..total {
         let intended = interval * i;
         tokio::time::sleep_until(start + intended).await;
+        let merchant = &merchants[i as usize % merchants.len()];
         let (client, base, key) = (client.clone(), node.base.clone(), merchant.maker.clone());
         tasks.spawn(async move {
             let body = json!({
@@ -108,8 +118,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     while let Some(done) = tasks.join_next().await {
         sent.push(done.context("a request task")?);
     }
-    wait_until_final(&database, &merchant.id).await?;
-    let finals = final_times(&database, &merchant.id).await?;
+    let ids: Vec<MerchantId> = merchants.iter().map(|merchant| merchant.id).collect();
+    wait_until_final(&database, &ids).await?;
+    let finals = final_times(&database, &ids).await?;
     let mut accept = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
     let mut to_final = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
     let mut statuses: HashMap<u16, u32> = HashMap::new();
@@ -134,12 +145,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         histogram.value_at_quantile(quantile) as f64 / 1_000.0
     };
     let report = format!(
-        "single: {total} payouts offered at {} /s for {} s (offered over {:.1} s), all accepted, {} reached a final state\n\
+        "single: {total} payouts for {} merchant(s) offered at {} /s for {} s (offered over {:.1} s), all accepted, {} reached a final state\n\
          accept latency (ms):          p50 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}\n\
          accept-to-final latency (ms): p50 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}\n\
-         command: payrail-loadtest single --rate {} --duration {}\n\
+         command: payrail-loadtest single --rate {} --duration {} --merchants {}\n\
          machine: {}\n\
          database: {}\n",
+        merchants.len(),
         args.rate,
         args.duration,
         offered_for.as_secs_f64(),
@@ -154,6 +166,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         to_final.max() as f64 / 1_000.0,
         args.rate,
         args.duration,
+        merchants.len(),
         machine::describe(),
         database.describe().await?,
     );
@@ -172,15 +185,15 @@ fn micros(duration: Duration) -> u64 {
 
 const OPEN: &str = "
     SELECT count(*) FROM payout_lines
-     WHERE merchant_id = $1 AND state NOT IN ('succeeded', 'failed', 'cancelled')";
+     WHERE merchant_id = ANY($1) AND state NOT IN ('succeeded', 'failed', 'cancelled')";
 
 async fn wait_until_final(
     database: &BenchDatabase,
-    merchant: &payrail_engine::ids::MerchantId,
+    merchants: &[MerchantId],
 ) -> anyhow::Result<()> {
     let client = database.pool.get().await?;
     for _ in 0..1_200 {
-        let open: i64 = client.query_one(OPEN, &[merchant]).await?.get(0);
+        let open: i64 = client.query_one(OPEN, &[&merchants]).await?.get(0);
         if open == 0 {
             return Ok(());
         }
@@ -192,13 +205,13 @@ async fn wait_until_final(
 /// When each payout's final state was written (the journal's transaction time).
 async fn final_times(
     database: &BenchDatabase,
-    merchant: &payrail_engine::ids::MerchantId,
+    merchants: &[MerchantId],
 ) -> anyhow::Result<HashMap<Uuid, Timestamp>> {
     let client = database.pool.get().await?;
     let rows = client
         .query(
-            "SELECT id, updated_at FROM payout_lines WHERE merchant_id = $1",
-            &[merchant],
+            "SELECT id, updated_at FROM payout_lines WHERE merchant_id = ANY($1)",
+            &[&merchants],
         )
         .await?;
     rows.iter()
