@@ -2,7 +2,10 @@
 //! merchant. The key is claimed before the work starts (a second request while the first
 //! runs gets 409), and the response is stored in the same transaction as what the request
 //! created, for 24 hours: a replay gets the first status and body, and the same key with
-//! another body gets 422. A request that fails before it commits releases its key.
+//! another body gets 422. A request that fails before it commits releases its key, and a
+//! node sweeps keys past their 24 hours away (`Sweeper`).
+
+use std::time::Duration;
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -278,5 +281,56 @@ pub async fn once(
             }
             Err(error)
         }
+    }
+}
+
+/// How often a node deletes expired keys, and at most how many per statement.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+const SWEEP_ROWS: i64 = 10_000;
+
+const SWEEP: &str = "
+    DELETE FROM idempotency_keys
+     WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT $1)";
+
+/// Deletes every key past its 24 hours, a slice at a time; returns how many went.
+pub async fn sweep_expired(pool: &Pool) -> Result<u64, ApiError> {
+    let client = pool.get().await.map_err(ApiError::internal)?;
+    let mut deleted = 0;
+    loop {
+        let slice = client
+            .execute(SWEEP, &[&SWEEP_ROWS])
+            .await
+            .map_err(ApiError::internal)?;
+        deleted += slice;
+        if slice < SWEEP_ROWS.unsigned_abs() {
+            return Ok(deleted);
+        }
+    }
+}
+
+/// Sweeps expired keys every ten minutes while the node runs.
+#[derive(Debug)]
+pub struct Sweeper(tokio::task::JoinHandle<()>);
+
+impl Sweeper {
+    pub fn start(pool: Pool) -> Sweeper {
+        Sweeper(tokio::spawn(async move {
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                match sweep_expired(&pool).await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "expired idempotency keys swept"),
+                    Err(error) => {
+                        tracing::warn!(%error, "sweeping idempotency keys failed; next time")
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Stops sweeping; a sweep under way is abandoned (its statement rolls back).
+    pub fn stop(self) {
+        self.0.abort();
     }
 }

@@ -1,7 +1,8 @@
 //! `payrail serve`: the node. Opens the database, starts the actor engine (each route on
-//! its configured operator, else the in-process simulator) and the webhook deliverer,
-//! serves HTTP until SIGINT or SIGTERM, drains in-flight requests, stops the deliverer and
-//! the engine, then the private PostgreSQL server if it started one.
+//! its configured operator, else the in-process simulator), the webhook deliverer and the
+//! sweep of expired idempotency keys, serves HTTP until SIGINT or SIGTERM, drains in-flight
+//! requests, stops the deliverer and the engine, then the private PostgreSQL server if it
+//! started one.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::collections::{CollectionsSetup, PaymentChannels};
 use crate::config::{Config, OperatorConfig, RouteOperator};
 use crate::database::{Database, Migrate};
 use crate::webhooks::Deliverer;
-use crate::{ApiSettings, AppState, app, shutdown};
+use crate::{ApiSettings, AppState, app, idempotency, shutdown};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let settings = ApiSettings::new(
@@ -39,6 +40,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         &config.webhooks.retry_schedule_seconds,
     )
     .context("starting the webhook deliverer")?;
+    let sweeper = idempotency::Sweeper::start(database.pool.clone());
     let state = AppState {
         pool: database.pool.clone(),
         callbacks: Some(operator_callbacks(&config, &engine)),
@@ -54,6 +56,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("serving HTTP");
     tracing::info!("draining done; stopping");
+    sweeper.stop();
     deliverer.stop().await;
     engine.stop().await;
     database.close().await?;

@@ -4,6 +4,7 @@ mod batches;
 mod collections;
 mod conventions;
 mod harness;
+mod idempotency_sweep;
 mod ltgs_delivery;
 mod openapi;
 mod payouts;
