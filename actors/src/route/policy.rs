@@ -96,7 +96,15 @@ mod tests {
     #[test]
     fn a_limiter_never_passes_more_than_its_quota_in_a_second() {
         let limiter = limiter(NonZeroU32::new(200).expect("positive"));
+        let started = std::time::Instant::now();
         let passed = (0..10_000).filter(|_| limiter.check().is_ok()).count();
-        assert!(passed <= 2, "only the burst passes at once: {passed}");
+        // The burst, plus one cell for every 5 ms the loop took (a busy machine is slow).
+        let refilled = started.elapsed().as_millis() / 5;
+        assert!(
+            passed as u128 <= 2 + refilled,
+            "only the burst and what refilled pass: {passed} in {:?}",
+            started.elapsed()
+        );
+        assert!(passed < 10_000, "the limiter held nothing back");
     }
 }
