@@ -75,7 +75,7 @@ pub enum Lookup {
 }
 
 /// A key held by the running request.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Claim {
     merchant: MerchantId,
     key: String,
@@ -205,6 +205,49 @@ impl Claim {
             tracing::warn!(%error, "an idempotency key could not be released; it frees itself in minutes");
         }
     }
+}
+
+const FINISH_ALL: &str = "
+    UPDATE idempotency_keys AS k
+       SET request_sha256 = a.request_sha256, response_status = a.status, response_body = a.body
+      FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::int[], $5::jsonb[])
+           AS a (merchant_id, key, request_sha256, status, body)
+     WHERE k.merchant_id = a.merchant_id AND k.key = a.key";
+
+/// One request's answer, to store under its claim.
+#[derive(Debug)]
+pub struct Answer<'a> {
+    pub claim: &'a Claim,
+    pub request_sha256: &'a [u8; 32],
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+/// Stores the answers of requests written together, in the transaction that made what
+/// they describe: `Claim::finish` for many at once.
+pub async fn finish_all(tx: &Transaction<'_>, answers: &[Answer<'_>]) -> Result<(), ApiError> {
+    let merchants: Vec<MerchantId> = answers.iter().map(|a| a.claim.merchant).collect();
+    let keys: Vec<&str> = answers.iter().map(|a| a.claim.key.as_str()).collect();
+    let hashes: Vec<&[u8]> = answers
+        .iter()
+        .map(|a| a.request_sha256.as_slice())
+        .collect();
+    let statuses: Vec<i32> = answers
+        .iter()
+        .map(|a| i32::from(a.status.as_u16()))
+        .collect();
+    let bodies: Vec<&Value> = answers.iter().map(|a| &a.body).collect();
+    let statement = tx
+        .prepare_cached(FINISH_ALL)
+        .await
+        .map_err(ApiError::internal)?;
+    tx.execute(
+        &statement,
+        &[&merchants, &keys, &hashes, &statuses, &bodies],
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(())
 }
 
 async fn record(

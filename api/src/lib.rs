@@ -52,7 +52,7 @@ mod views;
 pub mod webhooks;
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -83,6 +83,8 @@ pub struct AppState {
     /// The engine's collector and each route's payment channel.
     pub collections: collections::CollectionsSetup,
     pub settings: Arc<ApiSettings>,
+    /// Writes single payouts in groups; started by the first one, with the engine's runner.
+    pub group_writer: Arc<OnceLock<payouts::GroupWriter>>,
 }
 
 /// How the API reads and limits requests.
@@ -117,6 +119,12 @@ impl ApiSettings {
 }
 
 impl AppState {
+    /// The node's single-payout writer, started on first use.
+    pub fn group_writer(&self) -> &payouts::GroupWriter {
+        self.group_writer
+            .get_or_init(|| payouts::GroupWriter::start(self.pool.clone(), self.runner.clone()))
+    }
+
     /// An API on `pool` with the default settings (Rwanda's routes), no engine and no
     /// operator callbacks: what tests and tools start from.
     pub fn new(pool: Pool) -> AppState {
@@ -125,6 +133,7 @@ impl AppState {
             callbacks: None,
             runner: None,
             collections: collections::CollectionsSetup::default(),
+            group_writer: Arc::default(),
             settings: Arc::new(
                 ApiSettings::new(
                     Region::RW,

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use payrail_engine::api_key::Role;
 use payrail_engine::ids::{MerchantId, PayoutId};
 use payrail_engine::store::payouts::{self, Payout};
-use payrail_engine::store::single_payouts;
 use payrail_engine::store::{StoreError, merchants};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,6 +24,11 @@ use crate::json::ApiJson;
 use crate::lines::{LineChecker, LineRules, RawLine};
 use crate::problem::ApiError;
 use crate::views::PayoutView;
+
+mod group_writer;
+
+pub use group_writer::GroupWriter;
+use group_writer::SinglePayout;
 
 /// The longest a request may wait for its payout to end.
 const MAX_WAIT_SECONDS: u64 = 10;
@@ -132,49 +136,25 @@ async fn create(
         Lookup::Done(stored) => return stored.replay(&fingerprint),
         Lookup::Claimed(claim) => claim,
     };
-    let written = async {
-        let mut client = state.pool.get().await.map_err(ApiError::internal)?;
-        let tx = client.transaction().await.map_err(ApiError::internal)?;
-        let (prepared, payout) =
-            single_payouts::prepare(&tx, merchant.id, merchant.currency, caller.key, &line)
-                .await
-                .map_err(ApiError::internal)?;
-        let (status, body) = answer(&payout)?;
-        claim.finish(&tx, &fingerprint, status, &body).await?;
-        // Last before commit: it locks the merchant's balance until the commit.
-        let unfunded = single_payouts::fund(&tx, &prepared)
-            .await
-            .map_err(ApiError::internal)?;
-        let funded = unfunded.is_none();
-        let payout = match unfunded {
-            None => payout,
-            Some(failed) => {
-                let (status, body) = answer(&failed)?;
-                claim.finish(&tx, &fingerprint, status, &body).await?;
-                failed
-            }
-        };
-        tx.commit().await.map_err(ApiError::internal)?;
-        Ok::<_, ApiError>((prepared, funded, payout))
+    let single = SinglePayout {
+        merchant: merchant.id,
+        currency: merchant.currency,
+        created_by: caller.key,
+        line,
+        claim: claim.clone(),
+        request_sha256: fingerprint,
     };
-    let (prepared, funded, payout) = match written.await {
-        Ok(written) => written,
+    let payout = match state.group_writer().write(single).await {
+        Ok(payout) => payout,
         Err(error) => {
             claim.release(&state.pool).await;
             return Err(error);
         }
     };
-    if funded
-        && let Some(runner) = &state.runner
-        && let Err(error) = runner.run_batch(merchant.id, prepared.batch)
-    {
-        // The engine's sweep runs it within a second anyway.
-        tracing::warn!(%error, batch_id = %prepared.batch, "the engine did not take the payout at once");
-    }
     if wait.is_zero() || payout.state.is_final() {
         return respond(&payout);
     }
-    let payout = wait_for_end(&state, merchant.id, prepared.payout, wait).await?;
+    let payout = wait_for_end(&state, merchant.id, payout.id, wait).await?;
     let (status, body) = answer(&payout)?;
     if status == StatusCode::OK {
         let client = state.pool.get().await.map_err(ApiError::internal)?;
@@ -215,7 +195,7 @@ async fn read(
 }
 
 /// 200 with a final payout, 202 with one still on its way.
-fn answer(payout: &Payout) -> Result<(StatusCode, serde_json::Value), ApiError> {
+pub(crate) fn answer(payout: &Payout) -> Result<(StatusCode, serde_json::Value), ApiError> {
     let status = if payout.state.is_final() {
         StatusCode::OK
     } else {

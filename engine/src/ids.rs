@@ -95,7 +95,7 @@ uuid_id!(
     now_v7
 );
 uuid_id!(
-    /// A batch of payouts (a payroll, or the batch of one behind a single payout).
+    /// A batch of payouts (a payroll, or the single payouts one key sent together).
     BatchId,
     now_v7
 );

@@ -50,6 +50,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             channels: PaymentChannels::from_operators(&config.operators),
         },
         settings: Arc::new(settings),
+        group_writer: Arc::default(),
     };
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown::signal())

@@ -6,4 +6,5 @@ mod ledger;
 mod ledger_properties;
 mod merchants;
 mod payout_lines;
+mod single_payouts;
 mod support;

@@ -86,6 +86,43 @@ async fn a_payout_the_balance_does_not_cover_fails_at_once_and_moves_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payouts_sent_at_once_are_funded_exactly_as_far_as_the_balance_goes() {
+    let node = Node::with(super::harness::NodeOptions {
+        engine: false,
+        ..Default::default()
+    })
+    .await;
+    // 900 and a 100 fee each: the balance covers ten of thirty.
+    let merchant = node.merchant("10000").await;
+    let maker = merchant.key(Role::Maker);
+    let body = payout("0788123456", "900");
+    let answers = futures_util::future::join_all(
+        (0..30).map(|_| node.post_json("/v1/payouts", maker, &body)),
+    )
+    .await;
+    let accepted: Vec<&Value> = answers
+        .iter()
+        .filter(|a| a.status == 202)
+        .map(|a| &a.body)
+        .collect();
+    let refused = answers
+        .iter()
+        .filter(|a| a.status == 200 && a.body["failure_reason"] == "insufficient_balance")
+        .count();
+    assert_eq!((accepted.len(), refused), (10, 20), "{answers:?}");
+    assert!(accepted.iter().all(|p| p["state"] == "validated"));
+    let balance = node.get("/v1/balance", maker).await;
+    assert_eq!(balance.body["available"]["minor"], 0);
+    assert_eq!(balance.body["reserved"]["minor"], 10_000);
+    for answer in &answers {
+        let id = answer.body["id"].as_str().expect("an id");
+        let stored = node.get(&format!("/v1/payouts/{id}"), maker).await;
+        assert_eq!(stored.body["state"], answer.body["state"], "{id}");
+    }
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_payout_requests_get_problems_with_reasons_and_store_nothing() {
     let node = Node::with(super::harness::NodeOptions {
         engine: false,
