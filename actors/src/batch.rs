@@ -6,6 +6,8 @@
 //!
 //! Parent: the merchant actor. Children: none.
 
+mod telemetry;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +26,7 @@ use crate::job::{Call, Job};
 use crate::journal::{Finish, JournalMsg, Outcome};
 use crate::merchant::MerchantBudget;
 use crate::route::RouteMsg;
+use telemetry::BatchMetrics;
 
 /// How a batch paces itself.
 #[derive(Clone, Copy, Debug)]
@@ -54,7 +57,8 @@ pub enum BatchMsg {
     Check,
     /// Lines of the batch not final yet (and whether any failed), from the database.
     Counted(Result<(i64, bool), StoreError>),
-    Completed(Result<(), StoreError>),
+    /// The batch was written complete; whether any of its lines failed.
+    Completed(Result<bool, StoreError>),
     /// A route restarted and lost the lines it held: ask again about every line in flight.
     Resync,
     Resynced(Result<Vec<ClaimedLine>, StoreError>),
@@ -92,6 +96,7 @@ pub struct BatchState {
     completing: bool,
     /// A retry is scheduled for when the merchant's budget may have room.
     budget_retry: bool,
+    metrics: BatchMetrics,
 }
 
 /// The batch actor (its state is `BatchState`).
@@ -117,6 +122,7 @@ impl Actor for BatchActor {
             exhausted: false,
             completing: false,
             budget_retry: false,
+            metrics: BatchMetrics::start(),
         })
     }
 
@@ -145,6 +151,7 @@ impl Actor for BatchActor {
     ) -> Result<(), ActorProcessingErr> {
         // Lines still out belong to no batch actor now; a restarted one takes them again.
         state.args.budget.give_back(state.outstanding);
+        state.metrics.stop();
         Ok(())
     }
 
@@ -184,7 +191,7 @@ impl Actor for BatchActor {
                         tracing::info!(batch_id = %state.args.batch, "batch ended by another hand");
                     }
                     done => {
-                        done?;
+                        BatchMetrics::completed(done?);
                         tracing::info!(batch_id = %state.args.batch, "batch completed");
                     }
                 }
@@ -193,6 +200,7 @@ impl Actor for BatchActor {
             }
         }
         state.claim(&myself);
+        state.metrics.outstanding(state.outstanding);
         Ok(())
     }
 }
@@ -358,7 +366,7 @@ impl BatchState {
                 let client = pool.get().await?;
                 batches::complete(&client, merchant, batch, failed)
                     .await
-                    .map(|_| ())
+                    .map(|_| failed)
             };
             let _ = myself.send_message(BatchMsg::Completed(completed.await));
         });

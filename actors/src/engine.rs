@@ -94,6 +94,8 @@ impl Engine {
         routes: Vec<(RouteConfig, Arc<dyn Operator>)>,
         settings: EngineSettings,
     ) -> Result<Engine, EngineError> {
+        // Before any actor takes its metric handles.
+        payrail_engine::metrics::install();
         let args = SupervisorArgs {
             pool,
             routes,

@@ -33,6 +33,8 @@ pub struct Job {
     pub queries: u32,
     /// When the outcome first became uncertain (pending or unknown), for the review deadline.
     pub uncertain_since: Option<Instant>,
+    /// When the engine took the line, for `payrail_payout_duration_seconds`.
+    pub taken_at: Instant,
 }
 
 impl Job {
@@ -52,6 +54,7 @@ impl Job {
             not_sent: 0,
             queries: 0,
             uncertain_since: None,
+            taken_at: Instant::now(),
         }
     }
 }

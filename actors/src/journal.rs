@@ -6,6 +6,7 @@
 //! Parent: the supervisor. Children: none; flushes run in tasks and report back.
 
 mod flush;
+mod telemetry;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use crate::batch::BatchMsg;
 use crate::job::Job;
 use flush::MerchantFlush;
+use telemetry::JournalMetrics;
 
 /// How long a flush that failed waits before its outcomes are written again.
 const RETRY_DELAY_MS: u64 = 200;
@@ -54,6 +56,7 @@ pub struct JournalState {
     pool: Pool,
     waiting: Vec<Outcome>,
     flushing: bool,
+    metrics: JournalMetrics,
 }
 
 /// The journal writer actor (dependencies only; its state is `JournalState`).
@@ -74,6 +77,7 @@ impl Actor for JournalWriter {
             pool,
             waiting: Vec::new(),
             flushing: false,
+            metrics: JournalMetrics::new(),
         })
     }
 
@@ -94,6 +98,7 @@ impl Actor for JournalWriter {
         if !state.flushing && !state.waiting.is_empty() {
             start_flush(&myself, state);
         }
+        state.metrics.waiting(state.waiting.len());
         Ok(())
     }
 }
@@ -102,8 +107,11 @@ fn start_flush(myself: &ActorRef<JournalMsg>, state: &mut JournalState) {
     state.flushing = true;
     let outcomes = std::mem::take(&mut state.waiting);
     let (pool, myself) = (state.pool.clone(), myself.clone());
+    let (rows, duration) = state.metrics.flush_handles();
     tokio::spawn(async move {
+        let (count, started) = (outcomes.len(), tokio::time::Instant::now());
         let results = flush::flush(&pool, outcomes).await;
+        telemetry::flushed(&rows, &duration, count, started.elapsed());
         let _ = myself.send_message(JournalMsg::Flushed(results));
     });
 }
@@ -116,6 +124,7 @@ fn written(myself: &ActorRef<JournalMsg>, state: &mut JournalState, results: Vec
         match result {
             MerchantFlush::Written { moved } => {
                 for outcome in moved {
+                    state.metrics.ended(&outcome);
                     let entry = finished
                         .entry(outcome.job.batch)
                         .or_insert((outcome.job.batch_actor.clone(), 0));

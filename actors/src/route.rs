@@ -10,6 +10,7 @@ mod circuit;
 mod fair_queue;
 mod policy;
 mod query_pace;
+mod telemetry;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::journal::{Finish, JournalMsg, Outcome};
 use circuit::Breaker;
 use fair_queue::FairQueue;
 use query_pace::QueryPace;
+use telemetry::{CallStatus, RetryReason, RouteMetrics};
 
 #[derive(Debug)]
 pub enum RouteMsg {
@@ -79,6 +81,12 @@ pub struct RouteState {
     /// Lines waiting for their next status query, each with the ticket of its timer.
     parked: HashMap<Reference, (Job, u64)>,
     next_ticket: u64,
+    metrics: RouteMetrics,
+    /// Payouts this actor holds, and of them those uncertain, and calls queued: what its
+    /// gauges get back when it stops.
+    held: u32,
+    uncertain: u32,
+    queued: u32,
 }
 
 /// The route actor (its state is `RouteState`).
@@ -96,6 +104,7 @@ impl Actor for RouteActor {
         args: RouteArgs,
     ) -> Result<RouteState, ActorProcessingErr> {
         Ok(RouteState {
+            metrics: RouteMetrics::new(args.config.name.as_str(), args.start_open),
             send_quota: policy::limiter(args.config.sends_per_second),
             query_pace: QueryPace::new(args.config.queries_per_second),
             breaker: Breaker::new(
@@ -113,7 +122,22 @@ impl Actor for RouteActor {
             pump_scheduled: false,
             parked: HashMap::new(),
             next_ticket: 0,
+            held: 0,
+            uncertain: 0,
+            queued: 0,
         })
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<RouteMsg>,
+        state: &mut RouteState,
+    ) -> Result<(), ActorProcessingErr> {
+        // What it held goes to the recovery sweep; its replacement counts it again.
+        state.metrics.holding(-f64::from(state.held));
+        state.metrics.uncertain(-f64::from(state.uncertain));
+        state.metrics.queued(-f64::from(state.queued));
+        Ok(())
     }
 
     async fn handle(
@@ -123,9 +147,13 @@ impl Actor for RouteActor {
         state: &mut RouteState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            RouteMsg::Submit(jobs) => jobs
-                .into_iter()
-                .for_each(|(job, call)| state.enqueue(job, call)),
+            RouteMsg::Submit(jobs) => {
+                let taken = u32::try_from(jobs.len()).unwrap_or(u32::MAX);
+                state.held += taken;
+                state.metrics.holding(f64::from(taken));
+                jobs.into_iter()
+                    .for_each(|(job, call)| state.enqueue(job, call));
+            }
             RouteMsg::Pump => state.pump_scheduled = false,
             RouteMsg::Answered(job, answer) => {
                 state.in_flight -= 1;
@@ -142,10 +170,23 @@ impl Actor for RouteActor {
 
 impl RouteState {
     fn enqueue(&mut self, job: Job, call: Call) {
+        self.queued += 1;
+        self.metrics.queued(1.0);
         match call {
             Call::Send => self.sends.push(job.merchant, job),
             Call::Query => self.queries.push(job.merchant, job),
         }
+    }
+
+    /// The next job of a queue that has one.
+    fn dequeue(&mut self, call: Call) -> Job {
+        self.queued -= 1;
+        self.metrics.queued(-1.0);
+        match call {
+            Call::Send => self.sends.pop(),
+            Call::Query => self.queries.pop(),
+        }
+        .expect("not empty")
     }
 
     /// Starts calls while the cap and the quotas allow; otherwise wakes up when they will.
@@ -154,7 +195,7 @@ impl RouteState {
         while self.in_flight < self.config.max_in_flight {
             let query_ready = !self.queries.is_empty() && self.query_pace.allow(&mut wait);
             if query_ready {
-                let job = self.queries.pop().expect("not empty");
+                let job = self.dequeue(Call::Query);
                 self.call(myself, job, Call::Query);
                 continue;
             }
@@ -162,7 +203,7 @@ impl RouteState {
                 && self.circuit_allows(&mut wait)
                 && self.send_allowed(&mut wait);
             if send_ready {
-                let job = self.sends.pop().expect("not empty");
+                let job = self.dequeue(Call::Send);
                 self.call(myself, job, Call::Send);
                 continue;
             }
@@ -170,6 +211,9 @@ impl RouteState {
         }
         if let Some(wait) = wait.filter(|_| !self.pump_scheduled) {
             tracing::trace!(route = %self.config.name, ?wait, "quota or circuit holds sends back");
+            if !self.sends.is_empty() {
+                self.metrics.held_back(wait);
+            }
             self.pump_scheduled = true;
             myself.send_after(wait, || RouteMsg::Pump);
         }
@@ -203,7 +247,9 @@ impl RouteState {
         let operator = Arc::clone(&self.operator);
         let myself = myself.clone();
         let (request, reference) = (request(&job), job.line.reference);
+        let duration = self.metrics.duration(call);
         tokio::spawn(async move {
+            let started = Instant::now();
             // The call runs in a task of its own: if the operator code panics, the line is
             // not lost but becomes uncertain, and is asked about like any other.
             let answer = match call {
@@ -222,13 +268,18 @@ impl RouteState {
                 tracing::error!(payout_id = %job.line.id, "the operator call panicked; the outcome is unknown");
                 Answer::Sent(Err(OperatorError::OutcomeUnknown { elapsed_ms: 0 }))
             });
+            duration.record(started.elapsed());
             let _ = myself.send_message(RouteMsg::Answered(Box::new(job), answer));
         });
     }
 
     fn answered(&mut self, myself: &ActorRef<RouteMsg>, mut job: Job, answer: Answer) {
-        if let Answer::Sent(result) = &answer {
-            self.watch_circuit(result);
+        match &answer {
+            Answer::Sent(result) => {
+                self.metrics.answered(Call::Send, CallStatus::of(result));
+                self.watch_circuit(result);
+            }
+            Answer::Queried(result) => self.metrics.answered(Call::Query, CallStatus::of(result)),
         }
         let status = match answer {
             Answer::Sent(Ok(status)) | Answer::Queried(Ok(Some(status))) => status,
@@ -249,10 +300,14 @@ impl RouteState {
                     || self.policy.backoff(job.not_sent),
                     std::time::Duration::from_millis,
                 );
+                self.metrics.retried(RetryReason::NotSent);
                 return self.later(myself, job, Call::Send, delay);
             }
             // The operator never created it: a resend with the same reference is safe.
-            Answer::Queried(Ok(None)) => return self.enqueue(job, Call::Send),
+            Answer::Queried(Ok(None)) => {
+                self.metrics.retried(RetryReason::NotSent);
+                return self.enqueue(job, Call::Send);
+            }
             // Over the operator's status-query quota: every query waits as long as it asks,
             // and this one goes back in the queue without counting as an attempt.
             Answer::Queried(Err(OperatorError::NotSent {
@@ -264,9 +319,11 @@ impl RouteState {
                     std::time::Duration::from_millis(retry_after_ms).min(self.policy.backoff_max);
                 let pace = self.query_pace.refused(hold);
                 tracing::debug!(route = %self.config.name, retry_after_ms, %pace, "the operator asks for fewer status queries");
+                self.metrics.retried(RetryReason::NotSent);
                 return self.enqueue(job, Call::Query);
             }
             Answer::Sent(Err(OperatorError::OutcomeUnknown { .. })) | Answer::Queried(Err(_)) => {
+                self.metrics.retried(RetryReason::Unknown);
                 return self.ask_later(myself, job);
             }
         };
@@ -295,11 +352,13 @@ impl RouteState {
         match result {
             Ok(_) | Err(OperatorError::Rejected { .. }) => {
                 if self.breaker.answered() {
+                    self.metrics.circuit(false);
                     tracing::info!(%route, "the operator answers again; circuit closed");
                 }
             }
             Err(OperatorError::NotSent { .. }) => {
                 if self.breaker.failed() {
+                    self.metrics.circuit(true);
                     tracing::warn!(%route, "sends are not getting through; circuit open");
                 }
             }
@@ -309,6 +368,10 @@ impl RouteState {
 
     /// Queries an uncertain line after a backoff, or sends it to review past its deadline.
     fn ask_later(&mut self, myself: &ActorRef<RouteMsg>, mut job: Job) {
+        if job.uncertain_since.is_none() {
+            self.uncertain += 1;
+            self.metrics.uncertain(1.0);
+        }
         let since = *job.uncertain_since.get_or_insert_with(Instant::now);
         if since.elapsed() >= self.policy.review_after {
             return self.finish(job, Finish::RequiresReview);
@@ -338,7 +401,13 @@ impl RouteState {
         myself.send_after(delay, move || RouteMsg::Again(Box::new(job), call));
     }
 
-    fn finish(&self, job: Job, finish: Finish) {
+    fn finish(&mut self, job: Job, finish: Finish) {
+        self.held = self.held.saturating_sub(1);
+        self.metrics.holding(-1.0);
+        if job.uncertain_since.is_some() {
+            self.uncertain = self.uncertain.saturating_sub(1);
+            self.metrics.uncertain(-1.0);
+        }
         if let Err(error) = self
             .journal
             .send_message(JournalMsg::Record(Box::new(Outcome { job, finish })))

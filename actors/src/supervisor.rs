@@ -174,6 +174,7 @@ impl Actor for Supervisor {
         event: SupervisionEvent,
         state: &mut SupervisorState,
     ) -> Result<(), ActorProcessingErr> {
+        let failed = matches!(event, SupervisionEvent::ActorFailed(..));
         let (SupervisionEvent::ActorTerminated(cell, ..) | SupervisionEvent::ActorFailed(cell, ..)) =
             event
         else {
@@ -187,17 +188,27 @@ impl Actor for Supervisor {
         {
             // A new merchant actor starts with the merchant's next batch (the sweep finds it).
             state.merchants.remove(&merchant);
+            if failed {
+                count_restart("merchant");
+            }
         } else if let Some(route) = state.routes.route_of(cell.get_id()) {
             state.restart_route(&myself, &route).await?;
+            count_restart("route");
         } else if cell.get_id() == state.collector.get_id() {
             // The new collector picks up every pending collection from the store.
             tracing::warn!("the collector stopped; restarting it");
             state.collector = spawn_collector(&myself, state.collector_args.clone()).await?;
+            count_restart("collector");
         } else if cell.get_id() == state.journal.get_id() {
             tracing::error!("the journal writer stopped; outcomes wait until the node restarts");
         }
         Ok(())
     }
+}
+
+/// Supervision events are rare: the counter is looked up when one happens.
+fn count_restart(actor: &'static str) {
+    metrics::counter!(payrail_engine::metrics::ACTOR_RESTARTS, "actor" => actor).increment(1);
 }
 
 impl SupervisorState {

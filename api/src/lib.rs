@@ -37,6 +37,7 @@ pub mod config;
 pub mod database;
 pub mod extract;
 mod health;
+mod http_metrics;
 pub mod idempotency;
 pub mod json;
 pub mod lines;
@@ -165,6 +166,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
+    payrail_engine::metrics::install();
     let request_id = HeaderName::from_static(REQUEST_ID);
     let traced = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
         let id = request
@@ -180,7 +182,9 @@ pub fn app(state: AppState) -> Router {
         .merge(callbacks::router())
         .merge(api)
         .merge(openapi::router(document))
+        .merge(http_metrics::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint") })
+        .layer(axum::middleware::from_fn(http_metrics::record))
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
         .with_state(state)
         .layer(

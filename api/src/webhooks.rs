@@ -6,6 +6,7 @@
 
 mod addresses;
 mod deliverer;
+mod delivery_metrics;
 mod endpoint;
 mod events;
 pub mod signing;

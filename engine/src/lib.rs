@@ -20,6 +20,7 @@ pub mod api_key;
 pub mod fee;
 pub mod ids;
 pub mod ledger;
+pub mod metrics;
 pub mod money;
 pub mod msisdn;
 pub mod operator;

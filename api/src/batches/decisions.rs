@@ -90,6 +90,7 @@ async fn cancel(
             .await
             .map_err(|error| decision_error(error, "cancelled"))?;
         tracing::info!(batch_id = %id, lines = cancelled.lines, released = cancelled.released.minor(), "batch cancelled");
+        metrics::counter!(payrail_engine::metrics::BATCHES, "outcome" => "cancelled").increment(1);
         answer(tx, id).await
     })
     .await

@@ -130,6 +130,7 @@ impl Closed<'_> {
         )
         .await
         .map_err(ApiError::internal)?;
+        metrics::counter!(payrail_engine::metrics::BATCHES, "outcome" => "invalid").increment(1);
         let batch = batches::get(tx, upload.merchant, upload.batch)
             .await
             .map_err(ApiError::internal)?;

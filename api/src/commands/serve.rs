@@ -1,8 +1,8 @@
-//! `payrail serve`: the node. Opens the database, starts the actor engine (each route on
-//! its configured operator, else the in-process simulator), the webhook deliverer and the
-//! sweep of expired idempotency keys, serves HTTP until SIGINT or SIGTERM, drains in-flight
-//! requests, stops the deliverer and the engine, then the private PostgreSQL server if it
-//! started one.
+//! `payrail serve`: the node. Opens the database, starts the metrics' upkeep, the actor
+//! engine (each route on its configured operator, else the in-process simulator), the
+//! webhook deliverer and the sweep of expired idempotency keys, serves HTTP (and
+//! `/metrics`) until SIGINT or SIGTERM, drains in-flight requests, stops the deliverer and
+//! the engine, then the private PostgreSQL server if it started one.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -28,6 +28,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         &config.webhooks,
     )?;
     let database = Database::open(&config, Migrate::Always).await?;
+    let upkeep = payrail_engine::metrics::start_upkeep(database.pool.clone());
     let engine = start_engine(&config, &database).await?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -58,6 +59,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("serving HTTP");
     tracing::info!("draining done; stopping");
     sweeper.stop();
+    upkeep.abort();
     deliverer.stop().await;
     engine.stop().await;
     database.close().await?;

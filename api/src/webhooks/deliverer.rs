@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::UrlPolicy;
+use super::delivery_metrics::DeliveryMetrics;
 use super::signing::{self, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// Events claimed at once, and how many of them are sent at the same time.
@@ -124,8 +125,12 @@ enum Outcome {
 impl Worker {
     async fn run(self, mut stop: oneshot::Receiver<()>) {
         tracing::info!("webhook deliverer started");
+        let mut metrics = DeliveryMetrics::new();
         loop {
-            let claimed = match self.deliver_due().await {
+            if let Err(error) = metrics.count_backlog(&self.pool).await {
+                tracing::warn!(%error, "the webhook backlog could not be counted");
+            }
+            let claimed = match self.deliver_due(&metrics).await {
                 Ok(claimed) => claimed,
                 Err(error) => {
                     tracing::warn!(%error, "webhook delivery could not use the database");
@@ -145,7 +150,7 @@ impl Worker {
     }
 
     /// Sends one batch of due events; returns how many there were.
-    async fn deliver_due(&self) -> anyhow::Result<i64> {
+    async fn deliver_due(&self, metrics: &DeliveryMetrics) -> anyhow::Result<i64> {
         let client = self.pool.get().await?;
         let rows = client.query(CLAIM, &[&BATCH]).await?;
         let due: Vec<Due> = rows
@@ -166,7 +171,7 @@ impl Worker {
             })
             .buffer_unordered(CONCURRENCY);
         while let Some((event, outcome)) = sent.next().await {
-            self.record(&client, &event, outcome).await?;
+            self.record(&client, &event, outcome, metrics).await?;
         }
         Ok(claimed)
     }
@@ -219,6 +224,7 @@ impl Worker {
         client: &deadpool_postgres::Object,
         event: &Due,
         outcome: Outcome,
+        metrics: &DeliveryMetrics,
     ) -> Result<(), tokio_postgres::Error> {
         let status = |status: StatusCode| i32::from(status.as_u16());
         match outcome {
@@ -226,6 +232,7 @@ impl Worker {
                 client
                     .execute(DELIVERED, &[&event.id, &status(code)])
                     .await?;
+                metrics.delivered.increment(1);
             }
             Outcome::Gone => {
                 let reason = "the endpoint answered 410 Gone: not sent again";
@@ -234,6 +241,7 @@ impl Worker {
                     .execute(STOPPED, &[&event.id, &1_i32, &code, &reason])
                     .await?;
                 tracing::info!(event = %event.id, "a webhook endpoint answered 410 Gone");
+                metrics.gone.increment(1);
             }
             Outcome::NoEndpoint => {
                 let reason = "the merchant has no webhook endpoint";
@@ -253,6 +261,10 @@ impl Worker {
                 client
                     .execute(FAILED, &[&event.id, &code, &error, &retry_in])
                     .await?;
+                match retry_in {
+                    Some(_) => metrics.failed.increment(1),
+                    None => metrics.exhausted.increment(1),
+                }
             }
         }
         Ok(())

@@ -3,9 +3,11 @@
 mod batches;
 mod collections;
 mod conventions;
+mod dashboard;
 mod harness;
 mod idempotency_sweep;
 mod ltgs_delivery;
+mod metrics;
 mod openapi;
 mod payouts;
 mod settings;

@@ -1,0 +1,189 @@
+//! The metric catalogue (docs/metrics.md): every name, its help text and its histogram
+//! buckets, and the process-wide Prometheus recorder. Names are an interface: the Grafana
+//! dashboard and the alert rules use exactly these. The recorder is installed before the
+//! engine starts, because a handle taken earlier records nothing.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use metrics::{Unit, describe_counter, describe_gauge, describe_histogram, gauge};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const PAYOUTS: &str = "payrail_payouts_total";
+pub const PAYOUT_DURATION: &str = "payrail_payout_duration_seconds";
+pub const PAYOUTS_IN_FLIGHT: &str = "payrail_payouts_in_flight";
+pub const BATCHES: &str = "payrail_batches_total";
+pub const BATCH_LINES_PENDING: &str = "payrail_batch_lines_pending";
+pub const RUNNING_BATCHES: &str = "payrail_running_batches";
+pub const OPERATOR_REQUESTS: &str = "payrail_operator_requests_total";
+pub const OPERATOR_REQUEST_DURATION: &str = "payrail_operator_request_duration_seconds";
+pub const OPERATOR_RETRIES: &str = "payrail_operator_retries_total";
+pub const ROUTE_RATE_LIMITED: &str = "payrail_route_rate_limited_seconds_total";
+pub const ROUTE_CIRCUIT_OPEN: &str = "payrail_route_circuit_open";
+pub const PAYOUTS_UNKNOWN: &str = "payrail_payouts_unknown";
+pub const JOURNAL_FLUSH_ROWS: &str = "payrail_journal_flush_rows";
+pub const JOURNAL_FLUSH_DURATION: &str = "payrail_journal_flush_duration_seconds";
+pub const DB_POOL_CONNECTIONS: &str = "payrail_db_pool_connections";
+pub const ACTOR_RESTARTS: &str = "payrail_actor_restarts_total";
+pub const MAILBOX_DEPTH: &str = "payrail_mailbox_depth";
+pub const WEBHOOK_DELIVERIES: &str = "payrail_webhook_deliveries_total";
+pub const WEBHOOK_BACKLOG: &str = "payrail_webhook_backlog";
+pub const HTTP_REQUESTS: &str = "payrail_http_requests_total";
+pub const HTTP_REQUEST_DURATION: &str = "payrail_http_request_duration_seconds";
+pub const BUILD_INFO: &str = "payrail_build_info";
+
+/// Seconds from a few milliseconds (a fast operator) to a quarter of an hour (a payout
+/// waiting on status queries).
+const PAYOUT_SECONDS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
+];
+/// Seconds for one call or one answer: a millisecond to half a minute.
+const CALL_SECONDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+const FLUSH_SECONDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+const FLUSH_ROWS: &[f64] = &[
+    1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
+];
+
+/// Each histogram with its buckets.
+const HISTOGRAMS: &[(&str, &[f64])] = &[
+    (PAYOUT_DURATION, PAYOUT_SECONDS),
+    (OPERATOR_REQUEST_DURATION, CALL_SECONDS),
+    (JOURNAL_FLUSH_ROWS, FLUSH_ROWS),
+    (JOURNAL_FLUSH_DURATION, FLUSH_SECONDS),
+    (HTTP_REQUEST_DURATION, CALL_SECONDS),
+];
+
+/// How often histograms are folded and the pool is looked at.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the Prometheus recorder for this process (once; later calls return the same
+/// handle) and describes every metric. Call before the engine starts.
+pub fn install() -> &'static PrometheusHandle {
+    RECORDER.get_or_init(|| {
+        let mut builder = PrometheusBuilder::new();
+        for (name, buckets) in HISTOGRAMS {
+            builder = builder
+                .set_buckets_for_metric(Matcher::Full((*name).to_owned()), buckets)
+                .expect("the bucket lists are not empty");
+        }
+        let handle = builder
+            .install_recorder()
+            .expect("no other metrics recorder is installed in this process");
+        describe();
+        gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        handle
+    })
+}
+
+/// The metrics as Prometheus's text format (what `/metrics` serves).
+pub fn render() -> String {
+    install().render()
+}
+
+/// Folds histograms now and then and reports `pool`'s connections, until the runtime
+/// stops. One per node.
+pub fn start_upkeep(pool: Pool) -> tokio::task::JoinHandle<()> {
+    let handle = install();
+    let in_use = gauge!(DB_POOL_CONNECTIONS, "state" => "in_use");
+    let idle = gauge!(DB_POOL_CONNECTIONS, "state" => "idle");
+    let waiting = gauge!(DB_POOL_CONNECTIONS, "state" => "waiting");
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            handle.run_upkeep();
+            let status = pool.status();
+            in_use.set(status.size.saturating_sub(status.available) as f64);
+            idle.set(status.available as f64);
+            waiting.set(status.waiting as f64);
+        }
+    })
+}
+
+fn describe() {
+    describe_counter!(
+        PAYOUTS,
+        "Payouts that reached a final state, by route and outcome."
+    );
+    describe_histogram!(
+        PAYOUT_DURATION,
+        Unit::Seconds,
+        "From the engine taking a payout to its final state being written."
+    );
+    describe_gauge!(
+        PAYOUTS_IN_FLIGHT,
+        "Payouts a route holds: queued, being sent, or awaiting a status query."
+    );
+    describe_counter!(BATCHES, "Batches that ended, by outcome.");
+    describe_gauge!(
+        BATCH_LINES_PENDING,
+        "Lines the engine took from running batches and has not yet written final."
+    );
+    describe_gauge!(RUNNING_BATCHES, "Batches the engine is running.");
+    describe_counter!(
+        OPERATOR_REQUESTS,
+        "Calls to an operator, by route, operation (send, query) and status (ok, rejected, not_sent, unknown)."
+    );
+    describe_histogram!(
+        OPERATOR_REQUEST_DURATION,
+        Unit::Seconds,
+        "How long an operator call took."
+    );
+    describe_counter!(
+        OPERATOR_RETRIES,
+        "Operator calls made again, by route and reason (not_sent, unknown)."
+    );
+    describe_counter!(
+        ROUTE_RATE_LIMITED,
+        Unit::Seconds,
+        "Time sends waited for the route's quota or its open circuit."
+    );
+    describe_gauge!(ROUTE_CIRCUIT_OPEN, "1 while the route's circuit is open.");
+    describe_gauge!(
+        PAYOUTS_UNKNOWN,
+        "Payouts whose outcome is uncertain: sent, no final answer yet."
+    );
+    describe_histogram!(JOURNAL_FLUSH_ROWS, "Outcomes written per journal flush.");
+    describe_histogram!(
+        JOURNAL_FLUSH_DURATION,
+        Unit::Seconds,
+        "How long a journal flush took, commit included."
+    );
+    describe_gauge!(
+        DB_POOL_CONNECTIONS,
+        "The node's database connections: in_use, idle, and requests waiting for one."
+    );
+    describe_counter!(
+        ACTOR_RESTARTS,
+        "Actors restarted by their supervisor, by kind."
+    );
+    describe_gauge!(
+        MAILBOX_DEPTH,
+        "Work waiting in actors, by kind: outcomes for the journal, calls for the routes."
+    );
+    describe_counter!(
+        WEBHOOK_DELIVERIES,
+        "Webhook delivery attempts, by outcome (delivered, failed, gone, exhausted)."
+    );
+    describe_gauge!(WEBHOOK_BACKLOG, "Webhook events waiting to be delivered.");
+    describe_counter!(
+        HTTP_REQUESTS,
+        "Answered HTTP requests, by matched route and status code."
+    );
+    describe_histogram!(
+        HTTP_REQUEST_DURATION,
+        Unit::Seconds,
+        "Time to answer an HTTP request, by matched route."
+    );
+    describe_gauge!(
+        BUILD_INFO,
+        "Always 1; the version label says which build runs."
+    );
+}
