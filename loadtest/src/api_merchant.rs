@@ -1,5 +1,6 @@
 //! A merchant for benchmarks that go through the HTTP API: created in the database,
-//! funded, and optionally needing approval for every batch; the maker key is what they use.
+//! funded, and optionally needing approval for every batch; its maker key uploads and pays,
+//! its checker key approves.
 
 use anyhow::Context;
 use deadpool_postgres::Pool;
@@ -12,11 +13,12 @@ use payrail_engine::store::merchants::{self, NewMerchant};
 
 use crate::payroll::PAYOUT_FEE;
 
-/// A merchant and its maker key.
-#[derive(Debug)]
+/// A merchant and its maker and checker keys.
+#[derive(Clone, Debug)]
 pub struct ApiMerchant {
     pub id: MerchantId,
     pub maker: String,
+    pub checker: String,
 }
 
 /// Creates a merchant funded with `funds` minor units; with `approval`, every batch waits
@@ -33,13 +35,15 @@ pub async fn create(pool: &Pool, funds: i64, approval: bool) -> anyhow::Result<A
     let (merchant, keys) = merchants::create(&tx, &new).await?;
     ledger::fund(&tx, merchant.id, Amount::from_minor(funds)?).await?;
     tx.commit().await?;
-    let maker = keys
-        .iter()
-        .find(|key| key.role == Role::Maker)
-        .map(|key| key.secret.clone())
-        .context("a maker key")?;
+    let key = |role: Role| {
+        keys.iter()
+            .find(|key| key.role == role)
+            .map(|key| key.secret.clone())
+            .with_context(|| format!("a {} key", role.as_str()))
+    };
     Ok(ApiMerchant {
         id: merchant.id,
-        maker,
+        maker: key(Role::Maker)?,
+        checker: key(Role::Checker)?,
     })
 }

@@ -42,7 +42,7 @@ pub async fn run(pool: &Pool, executions: &Executed) -> anyhow::Result<Audit> {
     let row = client.query_one(LINES, &[]).await?;
     let (lines, succeeded, not_final, reserved): (i64, i64, i64, i64) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
-    let (executed, paid_twice) = (executions.payouts, executions.paid_twice);
+    let (executed, paid_twice) = (executions.payouts, executions.paid_twice.len());
     let ledger = ledger::audit(&client).await?;
     let ok = not_final == 0
         && paid_twice == 0

@@ -66,7 +66,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for _ in 0..args.merchants {
         merchants.push(payroll::funded_merchant(&database.pool, &lines).await?);
     }
-    let operators = BenchOperators::start(args.operators, args.latency).await?;
+    let operators = BenchOperators::start(args.operators, args.latency, None).await?;
     let (mode, elapsed) = match args.baseline {
         Some(_) => {
             let simulators = operators

@@ -5,6 +5,7 @@
 //! - `bulk_insert`: how fast a batch's lines are written to PostgreSQL
 //! - `upload_bench`: a payroll file through the HTTP API, seconds and the node's memory
 //! - `single_bench`: single payouts at an open-model rate, accept and final latency
+//! - `run`: scenarios through the HTTP API with an audit and reports (`report`)
 //! - `node`: a `payrail serve` node a benchmark starts; `api_merchant`: its merchant
 //! - `engine_bench`: how fast the actor engine pays, and the naive baseline (`naive`)
 //! - `operators`: the simulated operators a benchmark pays through, in-process or over HTTP
@@ -23,6 +24,8 @@ mod naive;
 mod node;
 mod operators;
 mod payroll;
+mod report;
+mod run;
 mod single_bench;
 mod upload_bench;
 
@@ -52,6 +55,10 @@ enum Command {
     Upload(upload_bench::Args),
     /// Sends single payouts to a node it starts at R per second (open model) for D seconds.
     Single(single_bench::Args),
+    /// Runs a scenario through the HTTP API, audits it and reports (terminal, JSON, HTML).
+    Run(run::Args),
+    /// Audits a run's database (and its operator record) again.
+    Audit(run::AuditArgs),
 }
 
 #[tokio::main]
@@ -67,6 +74,8 @@ async fn main() -> ExitCode {
         Command::Engine(args) => engine_bench::run(args).await,
         Command::Upload(args) => upload_bench::run(args).await,
         Command::Single(args) => single_bench::run(args).await,
+        Command::Run(args) => run::run(args).await,
+        Command::Audit(args) => run::audit_again(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

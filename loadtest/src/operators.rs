@@ -43,11 +43,12 @@ impl Delay {
     }
 }
 
-/// What the operators executed: payouts that moved money, and any that moved it twice.
+/// What the operators executed: payouts that moved money, and every reference that moved
+/// money twice.
 #[derive(Debug)]
 pub struct Executed {
     pub payouts: usize,
-    pub paid_twice: usize,
+    pub paid_twice: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -60,7 +61,13 @@ pub enum BenchOperators {
 }
 
 impl BenchOperators {
-    pub async fn start(kind: Kind, delay: Delay) -> anyhow::Result<BenchOperators> {
+    /// The operators of every Rwandan route; over HTTP, the simulator server runs `profile`
+    /// when one is given (its own latency and faults), else the defaults with `delay`.
+    pub async fn start(
+        kind: Kind,
+        delay: Delay,
+        profile: Option<SimServerProfile>,
+    ) -> anyhow::Result<BenchOperators> {
         let routes = RouteTable::rwanda();
         let names = routes.routes().map(|route| route.as_str().to_owned());
         Ok(match kind {
@@ -76,12 +83,12 @@ impl BenchOperators {
                     .collect::<anyhow::Result<_>>()?,
             ),
             Kind::HttpSim => {
-                let profile = SimServerProfile {
+                let profile = profile.unwrap_or_else(|| SimServerProfile {
                     latency: delay.latency(),
                     // Measured here is Payrail, not MTN's cap of about 10 queries a second.
                     status_queries_per_second: 0,
                     ..SimServerProfile::default()
-                };
+                });
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let server = simserver::spawn(listener, profile).await?;
                 let routes = names
@@ -127,7 +134,10 @@ impl BenchOperators {
                 let executions: Vec<_> = simulators.iter().map(|(_, s)| s.executions()).collect();
                 Executed {
                     payouts: executions.iter().map(|e| e.payouts).sum(),
-                    paid_twice: executions.iter().map(|e| e.paid_twice.len()).sum(),
+                    paid_twice: executions
+                        .iter()
+                        .flat_map(|e| e.paid_twice.iter().map(ToString::to_string))
+                        .collect(),
                 }
             }
             BenchOperators::OverHttp { server, .. } => {
@@ -136,9 +146,9 @@ impl BenchOperators {
                     payouts: report
                         .transfers
                         .iter()
-                        .filter(|transfer| transfer.executions > 0)
+                        .filter(|t| t.kind == simserver::Kind::Transfer && t.executions > 0)
                         .count(),
-                    paid_twice: report.executed_twice.len(),
+                    paid_twice: report.executed_twice,
                 }
             }
         }

@@ -47,7 +47,8 @@ const AUDIT: &str = "
                       JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'merchant_reserved'
                      GROUP BY p.entry_id) AS r
                 ON r.entry_id = e.id
-        WHERE e.kind IN ('settlement', 'release') AND o.total IS DISTINCT FROM r.total)";
+        WHERE e.kind IN ('settlement', 'release')
+          AND (o.total IS NULL OR o.total IS DISTINCT FROM r.total))";
 
 /// Checks every invariant of the ledger in one query.
 pub async fn audit(client: &impl GenericClient) -> Result<AuditReport, LedgerError> {

@@ -236,7 +236,7 @@ async fn an_unbalanced_entry_is_refused_and_entries_are_immutable() {
 }
 
 #[tokio::test]
-async fn the_audit_sees_payout_outcomes_that_do_not_match_their_entry() {
+async fn the_audit_sees_payout_outcomes_that_do_not_match_their_entry_or_are_missing() {
     let db = TestDb::new().await;
     let merchant = merchant(&db, 0, 10_000).await;
     let mut client = db.client().await;
@@ -264,4 +264,23 @@ async fn the_audit_sees_payout_outcomes_that_do_not_match_their_entry() {
         .expect("a stray outcome row");
     let report = ledger::audit(&client).await.expect("audit");
     assert_eq!(report.outcomes_off_entries, 1, "{report:?}");
+
+    // A settlement with no payout behind it, paid from the available balance: balanced,
+    // nothing negative, but money left for no payout.
+    client
+        .execute(
+            "WITH entry AS (INSERT INTO journal_entries (merchant_id, kind)
+                            VALUES ($1, 'settlement') RETURNING id)
+             INSERT INTO postings (entry_id, merchant_id, account_id, amount)
+             SELECT entry.id, $1, a.id,
+                    CASE a.kind WHEN 'merchant_available' THEN -100 ELSE 100 END
+               FROM entry, ledger_accounts a
+              WHERE a.merchant_id = $1
+                AND (a.kind = 'merchant_available' OR a.kind = 'route_clearing')",
+            &[&merchant],
+        )
+        .await
+        .expect("a settlement without outcomes");
+    let report = ledger::audit(&client).await.expect("audit");
+    assert_eq!(report.outcomes_off_entries, 2, "{report:?}");
 }

@@ -1,5 +1,7 @@
 //! `payrail-loadtest` run as a person sizing a deployment runs it, on a small scale.
 
+mod run;
+
 use std::process::Command;
 
 use payrail_engine::testing::TestDb;

@@ -1,0 +1,114 @@
+//! The terminal summary of a run: its figures, latencies, outcomes, errors and audit,
+//! then the command, machine and database that produced them.
+
+use std::fmt::Write;
+
+use hdrhistogram::Histogram;
+
+use super::{PERCENTILES, RunReport, counts_text, max_ms, quantile_ms};
+
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_summary(&mut out, report);
+    out
+}
+
+fn write_summary(out: &mut String, report: &RunReport) -> std::fmt::Result {
+    writeln!(
+        out,
+        "{}: {} offered ({:.1} /s), {} finished in {:.1} s: {:.1} payouts/s",
+        report.scenario,
+        report.offered,
+        report.offered_per_second,
+        report.finished,
+        report.duration.as_secs_f64(),
+        report.payouts_per_second,
+    )?;
+    writeln!(
+        out,
+        "accept latency (ms):          {}",
+        latency(&report.accept)
+    )?;
+    writeln!(
+        out,
+        "accept-to-final latency (ms): {}",
+        latency(&report.accept_to_final)
+    )?;
+    writeln!(out, "outcomes: {}", counts_text(&report.outcomes))?;
+    writeln!(out, "errors: {}", counts_text(&report.errors))?;
+    let verdict = if report.audit.passed() {
+        "passed"
+    } else {
+        "FAILED"
+    };
+    writeln!(out, "audit: {verdict}")?;
+    for check in &report.audit.checks {
+        let mark = if check.ok { '✓' } else { '✗' };
+        writeln!(out, "  {mark} {}: {}", check.name, check.detail)?;
+    }
+    writeln!(out, "command: {}", report.command)?;
+    writeln!(out, "machine: {}", report.machine)?;
+    writeln!(out, "database: {}", report.database)
+}
+
+/// "p50 1.2  p99 3.4  p99.9 5.6  max 7.8", or "none measured".
+fn latency(histogram: &Histogram<u64>) -> String {
+    let Some(max) = max_ms(histogram) else {
+        return "none measured".to_owned();
+    };
+    let mut parts: Vec<String> = PERCENTILES
+        .iter()
+        .map(|&(label, quantile)| {
+            let value = quantile_ms(histogram, quantile).unwrap_or_default();
+            format!("{label} {value:.1}")
+        })
+        .collect();
+    parts.push(format!("max {max:.1}"));
+    parts.join("  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{SAMPLE_COMMAND, histogram_of, sample_report};
+    use super::*;
+
+    #[test]
+    fn shows_the_throughput_the_p99s_and_every_audit_check() {
+        let report = sample_report();
+        let summary = report.summary();
+        assert!(summary.starts_with("payroll: 600 offered (100.0 /s), 598 finished in 9.5 s"));
+        assert!(summary.contains("62.9 payouts/s"), "{summary}");
+        let accept_p99 = quantile_ms(&report.accept, 0.99).expect("accept measured");
+        let final_p99 = quantile_ms(&report.accept_to_final, 0.99).expect("final measured");
+        assert!(
+            summary.contains(&format!("p99 {accept_p99:.1}")),
+            "{summary}"
+        );
+        assert!(
+            summary.contains(&format!("p99 {final_p99:.1}")),
+            "{summary}"
+        );
+        for check in &report.audit.checks {
+            assert!(summary.contains(&check.name), "{summary}");
+        }
+        assert!(summary.contains("✗ every payout final: 2 of 600 not final"));
+        assert!(summary.contains("✓ paid at most once: 0 paid twice"));
+        assert!(summary.contains("audit: FAILED"));
+        assert!(summary.contains("outcomes: failed 8, succeeded 590"));
+        assert!(summary.contains("errors: http_429 2"));
+        assert!(summary.contains(&format!("command: {SAMPLE_COMMAND}\n")));
+        assert!(summary.contains("machine: 2 cores"));
+        assert!(summary.contains("database: PostgreSQL 15.18"));
+    }
+
+    #[test]
+    fn says_none_when_nothing_was_measured_or_went_wrong() {
+        let mut report = sample_report();
+        report.errors.clear();
+        report.accept = histogram_of([]);
+        let summary = report.summary();
+        assert!(summary.contains("errors: none"), "{summary}");
+        assert!(summary.contains("accept latency (ms):          none measured"));
+    }
+}

@@ -1,0 +1,80 @@
+//! The node `run --spawn` starts in its own process: the HTTP API and the actor engine on
+//! the run's database, each route on a simulated operator (in-process, or the simulator
+//! server over HTTP) whose sends are logged for the audit.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use anyhow::Context;
+use deadpool_postgres::Pool;
+use payrail_actors::route::RouteConfig;
+use payrail_actors::{Engine, EngineSettings};
+use payrail_api::{AppState, app};
+use payrail_engine::route::RouteName;
+
+use super::send_log::{LoggedOperator, SendLog};
+use crate::operators::BenchOperators;
+
+/// The pace of the spawned node's routes.
+#[derive(Clone, Copy, Debug)]
+pub struct Pace {
+    pub sends_per_second: NonZeroU32,
+    pub queries_per_second: NonZeroU32,
+    pub max_in_flight: u32,
+}
+
+/// A node serving on loopback.
+#[derive(Debug)]
+pub struct InProcessNode {
+    pub base: String,
+    /// Each route's send log.
+    pub sends: Vec<(String, Arc<SendLog>)>,
+    engine: Engine,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl InProcessNode {
+    pub async fn start(
+        pool: Pool,
+        operators: &BenchOperators,
+        pace: Pace,
+    ) -> anyhow::Result<InProcessNode> {
+        let mut sends = Vec::new();
+        let mut routes = Vec::new();
+        for (name, operator) in operators.routes() {
+            let (operator, log) = LoggedOperator::wrap(operator);
+            let config = RouteConfig {
+                name: RouteName::new(name.clone())?,
+                sends_per_second: pace.sends_per_second,
+                queries_per_second: pace.queries_per_second,
+                max_in_flight: pace.max_in_flight,
+            };
+            routes.push((config, operator));
+            sends.push((name, log));
+        }
+        let engine = Engine::start(pool.clone(), routes, EngineSettings::default())
+            .await
+            .context("starting the engine")?;
+        let mut state = AppState::new(pool);
+        state.runner = Some(engine.runner());
+        state.collections.collector = Some(engine.collector());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let server = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app(state)).await {
+                tracing::error!(%error, "the spawned node stopped serving");
+            }
+        });
+        Ok(InProcessNode {
+            base,
+            sends,
+            engine,
+            server,
+        })
+    }
+
+    pub async fn stop(self) {
+        self.server.abort();
+        self.engine.stop().await;
+    }
+}

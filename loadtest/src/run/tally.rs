@@ -1,0 +1,143 @@
+//! Turns what a run offered and how it ended into its report: throughput, accept and
+//! accept-to-final latency (from each request's intended send time), outcomes, errors by
+//! kind, and a per-second timeline.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::Scenario;
+use super::finals::Ended;
+use super::traffic::{Offered, Work};
+use crate::report::{AuditSummary, RunReport, Second};
+
+/// Everything a report is made of.
+#[derive(Debug)]
+pub struct Run<'a> {
+    pub scenario: Scenario,
+    pub database: String,
+    pub started_at: Timestamp,
+    pub offered: &'a [Offered],
+    pub ended: &'a [Ended],
+    pub audit: AuditSummary,
+}
+
+/// Payout lines and collections the accepted requests created.
+pub fn expected(offered: &[Offered]) -> u64 {
+    offered
+        .iter()
+        .filter(|o| o.created.is_some())
+        .map(|o| match o.work {
+            Work::Payroll { lines } => lines,
+            Work::Single | Work::Collection => 1,
+        })
+        .sum()
+}
+
+pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
+    let mut accept = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
+    let mut to_final = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    // What each created id was meant to leave at: a batch, a payout or a collection.
+    let mut intended: HashMap<Uuid, Duration> = HashMap::new();
+    let mut offered_at: Vec<(Duration, u64)> = Vec::new();
+    for request in run.offered {
+        accept.saturating_record(micros(request.accept));
+        if let Some(error) = &request.error {
+            *errors.entry(error.clone()).or_default() += 1;
+        }
+        if let Some(id) = request.created {
+            intended.insert(id, request.intended);
+        }
+        let count = match request.work {
+            Work::Payroll { lines } => lines,
+            Work::Single | Work::Collection => 1,
+        };
+        offered_at.push((request.intended, count));
+    }
+    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut finished_at: Vec<Duration> = Vec::new();
+    for end in run.ended {
+        let Some(sent) = intended
+            .get(&end.id)
+            .or_else(|| end.batch.and_then(|batch| intended.get(&batch)))
+        else {
+            continue;
+        };
+        let kind = if end.batch.is_some() {
+            "payout"
+        } else {
+            "collection"
+        };
+        *outcomes.entry(format!("{kind} {}", end.state)).or_default() += 1;
+        let since_start = end.at.duration_since(run.started_at).unsigned_abs();
+        finished_at.push(since_start);
+        to_final.saturating_record(micros(since_start.saturating_sub(*sent)));
+    }
+    let offered: u64 = offered_at.iter().map(|(_, count)| count).sum();
+    let finished = u64::try_from(finished_at.len())?;
+    let last = finished_at
+        .iter()
+        .chain(offered_at.iter().map(|(at, _)| at))
+        .max()
+        .copied()
+        .unwrap_or_default()
+        .max(Duration::from_millis(1));
+    let offering = offered_at
+        .iter()
+        .map(|(at, _)| *at)
+        .max()
+        .unwrap_or_default()
+        .max(Duration::from_secs(1));
+    Ok(RunReport {
+        scenario: format!("{:?}", run.scenario).to_lowercase(),
+        command: command_line(),
+        machine: crate::machine::describe(),
+        database: run.database,
+        started_at: run.started_at,
+        duration: last,
+        offered,
+        offered_per_second: offered as f64 / offering.as_secs_f64(),
+        finished,
+        payouts_per_second: finished as f64 / last.as_secs_f64(),
+        outcomes,
+        errors,
+        accept,
+        accept_to_final: to_final,
+        timeline: timeline(last, &offered_at, &finished_at),
+        audit: run.audit,
+    })
+}
+
+fn timeline(last: Duration, offered: &[(Duration, u64)], finished: &[Duration]) -> Vec<Second> {
+    let seconds = usize::try_from(last.as_secs()).unwrap_or(usize::MAX) + 1;
+    let mut timeline = vec![Second::default(); seconds];
+    let slot = |at: Duration| {
+        usize::try_from(at.as_secs())
+            .unwrap_or(usize::MAX)
+            .min(seconds - 1)
+    };
+    for (at, count) in offered {
+        timeline[slot(*at)].offered += count;
+    }
+    for at in finished {
+        timeline[slot(*at)].finished += 1;
+    }
+    timeline
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// The command as typed, under the program's own name.
+fn command_line() -> String {
+    let mut words: Vec<String> = std::env::args().skip(1).collect();
+    words.insert(0, "payrail-loadtest".into());
+    words.join(" ")
+}
