@@ -63,10 +63,16 @@ impl RetryPolicy {
 }
 
 /// A limiter that never lets more than `per_second` through in any one-second window: a
-/// burst of about 10 ms worth (timers are no finer) and a rate lowered by that burst.
+/// burst of about 10 ms worth (timers are no finer) and a rate lowered by that burst. The
+/// rate is lowered by another 2 %, so that calls the limiter let through but whose tasks
+/// started a few milliseconds late still reach the operator within its quota.
 pub fn limiter(per_second: NonZeroU32) -> DefaultDirectRateLimiter {
     let burst = (per_second.get() / 100).max(1);
-    let rate = per_second.get().saturating_sub(burst).max(1);
+    let jitter_margin = per_second.get() / 50;
+    let rate = per_second
+        .get()
+        .saturating_sub(burst + jitter_margin)
+        .max(1);
     let quota = Quota::with_period(Duration::from_secs(1) / rate).expect("a positive period");
     let burst = NonZeroU32::new(burst).expect("at least one");
     RateLimiter::direct(quota.allow_burst(burst))

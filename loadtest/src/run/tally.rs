@@ -86,12 +86,14 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
         .copied()
         .unwrap_or_default()
         .max(Duration::from_millis(1));
-    let offering = offered_at
+    // Offering lasts until the last request was answered (a payroll's upload and approval).
+    let offering = run
+        .offered
         .iter()
-        .map(|(at, _)| *at)
+        .map(|o| o.intended + o.accept)
         .max()
         .unwrap_or_default()
-        .max(Duration::from_secs(1));
+        .max(Duration::from_millis(1));
     Ok(RunReport {
         scenario: format!("{:?}", run.scenario).to_lowercase(),
         command: command_line(),

@@ -147,7 +147,7 @@ async fn a_payroll_run_passes_its_audit_and_writes_its_reports_and_a_tampered_on
     assert!(!failed.status.success());
     assert!(
         text(&failed).contains("FAIL ledger balanced")
-            && text(&failed).contains("unbalanced_entries: 1"),
+            && text(&failed).contains("unbalanced entries 1"),
         "{}",
         text(&failed)
     );
