@@ -164,6 +164,16 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(collections::router())
 }
 
+/// Routes outside the OpenAPI document.
+const UNDOCUMENTED_ROUTES: [&str; 6] = [
+    "/healthz",
+    "/readyz",
+    "/callbacks/mtn",
+    "/callbacks/airtel",
+    "/openapi.json",
+    "/metrics",
+];
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     payrail_engine::metrics::install();
@@ -177,6 +187,14 @@ pub fn app(state: AppState) -> Router {
         tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
     });
     let (api, document) = api_routes().split_for_parts();
+    let metrics = http_metrics::HttpMetrics::for_routes(
+        document
+            .paths
+            .paths
+            .keys()
+            .map(String::as_str)
+            .chain(UNDOCUMENTED_ROUTES),
+    );
     Router::new()
         .merge(health::router())
         .merge(callbacks::router())
@@ -184,7 +202,10 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router(document))
         .merge(http_metrics::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint") })
-        .layer(axum::middleware::from_fn(http_metrics::record))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            http_metrics::record,
+        ))
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
         .with_state(state)
         .layer(

@@ -79,6 +79,10 @@ pub struct Args {
     /// With --spawn: each route's sends per second.
     #[arg(long, default_value_t = 1_000)]
     sends_per_second: u32,
+    /// With --spawn: each route's status queries per second (a --faults profile's own
+    /// limit, if lower, wins).
+    #[arg(long, default_value_t = 1_000)]
+    queries_per_second: u32,
     /// Seconds to wait for everything to end after the last request.
     #[arg(long, default_value_t = 900)]
     patience: u64,

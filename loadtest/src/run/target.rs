@@ -64,17 +64,20 @@ impl Target {
             )?),
             None => None,
         };
-        // The operators' own status-query limit, if they have one, is the routes' pace.
+        // The operators' own status-query limit, if they have a lower one, is the pace.
         let queries = profile
             .as_ref()
             .map(|p| p.status_queries_per_second)
             .filter(|limit| *limit > 0)
-            .unwrap_or(1_000);
+            .map_or(args.queries_per_second, |limit| {
+                limit.min(args.queries_per_second)
+            });
         let operators = BenchOperators::start(args.operators, args.latency, profile).await?;
         let pace = Pace {
             sends_per_second: NonZeroU32::new(args.sends_per_second)
                 .context("--sends-per-second must be positive")?,
-            queries_per_second: NonZeroU32::new(queries).context("a positive query pace")?,
+            queries_per_second: NonZeroU32::new(queries)
+                .context("--queries-per-second must be positive")?,
             max_in_flight: 256,
         };
         let node = InProcessNode::start(database.pool.clone(), &operators, pace).await?;
