@@ -137,9 +137,55 @@ fn micros(duration: Duration) -> u64 {
         .max(1)
 }
 
-/// The command as typed, under the program's own name.
+/// The flags whose values are API keys: a report shows only their public prefix.
+const SECRET_FLAGS: [&str; 2] = ["--maker-key", "--checker-key"];
+
+/// The command as typed, under the program's own name, with API keys cut to their prefix.
 fn command_line() -> String {
-    let mut words: Vec<String> = std::env::args().skip(1).collect();
-    words.insert(0, "payrail-loadtest".into());
+    redact(std::env::args().skip(1))
+}
+
+fn redact(args: impl Iterator<Item = String>) -> String {
+    let mut words = vec!["payrail-loadtest".to_owned()];
+    let mut secret_next = false;
+    for word in args {
+        let word = match word.split_once('=') {
+            Some((flag, key)) if SECRET_FLAGS.contains(&flag) => format!("{flag}={}", prefix(key)),
+            _ if secret_next => prefix(&word),
+            _ => word,
+        };
+        secret_next = SECRET_FLAGS.contains(&word.as_str());
+        words.push(word);
+    }
     words.join(" ")
+}
+
+fn prefix(key: &str) -> String {
+    match payrail_engine::api_key::prefix_of(key) {
+        Some(prefix) => format!("{prefix}_…"),
+        None => "…".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_keys_are_cut_to_their_prefix_in_the_command() {
+        let args = [
+            "run",
+            "--target",
+            "http://node:8080",
+            "--maker-key",
+            "pr_auTmVQdpY4F2_ntTP9F6djpVZP2WoPb7WKnF3Nxjsbve3",
+            "--checker-key=pr_Nubs3gWHffzd_b7YdDlti53iP8rTnA3yue2PBIjflyUjA",
+        ]
+        .map(str::to_owned);
+        assert_eq!(
+            redact(args.into_iter()),
+            "payrail-loadtest run --target http://node:8080 --maker-key pr_auTmVQdpY4F2_… \
+             --checker-key=pr_Nubs3gWHffzd_…"
+        );
+    }
 }
