@@ -153,10 +153,6 @@ pub async fn claim(pool: &Pool, merchant: MerchantId, key: &str) -> Result<Looku
     }))
 }
 
-const FINISH: &str = "
-    UPDATE idempotency_keys SET request_sha256 = $3, response_status = $4, response_body = $5
-     WHERE merchant_id = $1 AND key = $2";
-
 const RELEASE: &str = "
     DELETE FROM idempotency_keys
      WHERE merchant_id = $1 AND key = $2 AND response_status IS NULL";
@@ -170,7 +166,7 @@ impl Claim {
         status: StatusCode,
         body: &Value,
     ) -> Result<(), ApiError> {
-        record(tx, self.merchant, &self.key, request_sha256, status, body).await
+        self.update(tx, request_sha256, status, body).await
     }
 
     /// Replaces the stored answer with the one actually given (a `?wait` that saw the end).
@@ -181,15 +177,13 @@ impl Claim {
         status: StatusCode,
         body: &Value,
     ) -> Result<(), ApiError> {
-        record(
-            client,
-            self.merchant,
-            &self.key,
+        let answer = Answer {
+            claim: self,
             request_sha256,
             status,
-            body,
-        )
-        .await
+            body: body.clone(),
+        };
+        finish_all(client, &[answer]).await
     }
 
     /// Gives the key back after a failure, so a retry runs afresh.
@@ -225,7 +219,10 @@ pub struct Answer<'a> {
 
 /// Stores the answers of requests written together, in the transaction that made what
 /// they describe: `Claim::finish` for many at once.
-pub async fn finish_all(tx: &Transaction<'_>, answers: &[Answer<'_>]) -> Result<(), ApiError> {
+pub async fn finish_all(
+    client: &impl GenericClient,
+    answers: &[Answer<'_>],
+) -> Result<(), ApiError> {
     let merchants: Vec<MerchantId> = answers.iter().map(|a| a.claim.merchant).collect();
     let keys: Vec<&str> = answers.iter().map(|a| a.claim.key.as_str()).collect();
     let hashes: Vec<&[u8]> = answers
@@ -237,35 +234,15 @@ pub async fn finish_all(tx: &Transaction<'_>, answers: &[Answer<'_>]) -> Result<
         .map(|a| i32::from(a.status.as_u16()))
         .collect();
     let bodies: Vec<&Value> = answers.iter().map(|a| &a.body).collect();
-    let statement = tx
+    let statement = client
         .prepare_cached(FINISH_ALL)
         .await
         .map_err(ApiError::internal)?;
-    tx.execute(
-        &statement,
-        &[&merchants, &keys, &hashes, &statuses, &bodies],
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    Ok(())
-}
-
-async fn record(
-    client: &impl GenericClient,
-    merchant: MerchantId,
-    key: &str,
-    request_sha256: &[u8; 32],
-    status: StatusCode,
-    body: &Value,
-) -> Result<(), ApiError> {
-    let hash = request_sha256.as_slice();
-    let status = i32::from(status.as_u16());
-    let statement = client
-        .prepare_cached(FINISH)
-        .await
-        .map_err(ApiError::internal)?;
     client
-        .execute(&statement, &[&merchant, &key, &hash, &status, body])
+        .execute(
+            &statement,
+            &[&merchants, &keys, &hashes, &statuses, &bodies],
+        )
         .await
         .map_err(ApiError::internal)?;
     Ok(())

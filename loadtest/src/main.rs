@@ -9,7 +9,7 @@
 //! - `node`: a `payrail serve` node a benchmark starts; `api_merchant`: its merchant
 //! - `engine_bench`: how fast the actor engine pays, and the naive baseline (`naive`)
 //! - `operators`: the simulated operators a benchmark pays through, in-process or over HTTP
-//! - `audit`: the correctness audit after every run
+//! - `audit`: the correctness audit after every benchmark and run (`payrail-loadtest audit`)
 //! - `payroll`: the lines and funded merchants every benchmark uses
 //! - `bench_database`: the database a benchmark runs on (a URL, or a private server)
 //! - `machine`: the description of the machine printed with every figure
@@ -58,7 +58,7 @@ enum Command {
     /// Runs a scenario through the HTTP API, audits it and reports (terminal, JSON, HTML).
     Run(run::Args),
     /// Audits a run's database (and its operator record) again.
-    Audit(run::AuditArgs),
+    Audit(audit::AuditArgs),
 }
 
 #[tokio::main]
@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
         Command::Upload(args) => upload_bench::run(args).await,
         Command::Single(args) => single_bench::run(args).await,
         Command::Run(args) => run::run(args).await,
-        Command::Audit(args) => run::audit_again(args).await,
+        Command::Audit(args) => audit::audit_again(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

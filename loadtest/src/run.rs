@@ -3,7 +3,6 @@
 //! It waits until everything offered is final, audits the run, prints a summary and
 //! writes the JSON and HTML reports; the exit status is non-zero when the audit fails.
 
-mod audit;
 mod finals;
 mod node;
 mod send_log;
@@ -18,7 +17,6 @@ use anyhow::bail;
 use jiff::Timestamp;
 
 use crate::operators::{Delay, Kind};
-pub use audit::{AuditArgs, audit_again};
 use target::Target;
 use traffic::{Api, Work};
 
@@ -120,7 +118,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let (Some(path), Some(record)) = (&args.operator_record, &record) {
         std::fs::write(path, serde_json::to_vec_pretty(record)?)?;
     }
-    let audit = audit::audit(&target.database.pool, &ids, record.as_ref()).await?;
+    let audit = crate::audit::audit(&target.database.pool, &ids, record.as_ref()).await?;
     let report = tally::report(tally::Run {
         scenario: args.scenario,
         database: target.database.describe().await?,

@@ -199,22 +199,25 @@ impl Group {
         let (mut ids, mut states, mut counts, mut amounts, mut fees) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (batch, state) in [(self.batch, running), (self.refused, invalid)] {
-            let lines = || {
-                self.lines
-                    .iter()
-                    .zip(placed)
-                    .filter(move |(_, placed)| placed.batch == batch)
-            };
-            let count = lines().count();
-            if count == 0 {
-                continue;
+            let (count, amount, fee) = self
+                .lines
+                .iter()
+                .zip(placed)
+                .filter(|(_, placed)| placed.batch == batch)
+                .fold((0_i32, 0_i64, 0_i64), |(count, amount, fee), (line, _)| {
+                    (
+                        count + 1,
+                        amount + line.amount.minor(),
+                        fee + line.fee.minor(),
+                    )
+                });
+            if count > 0 {
+                ids.push(batch);
+                states.push(state);
+                counts.push(count);
+                amounts.push(amount);
+                fees.push(fee);
             }
-            ids.push(batch);
-            states.push(state);
-            counts
-                .push(i32::try_from(count).map_err(|_| StoreError::Corrupt("group size".into()))?);
-            amounts.push(lines().map(|(line, _)| line.amount.minor()).sum::<i64>());
-            fees.push(lines().map(|(line, _)| line.fee.minor()).sum::<i64>());
         }
         let statement = tx.prepare_cached(WRITE_BATCHES).await?;
         tx.execute(

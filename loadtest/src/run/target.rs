@@ -10,9 +10,9 @@ use payrail_engine::api_key;
 use payrail_engine::ids::MerchantId;
 
 use super::Args;
-use super::audit::{OperatorRecord, RouteSends};
 use super::node::{InProcessNode, Pace};
 use crate::api_merchant::{self, ApiMerchant};
+use crate::audit::{OperatorRecord, RouteSends};
 use crate::bench_database::BenchDatabase;
 use crate::operators::BenchOperators;
 
@@ -105,21 +105,17 @@ impl Target {
     /// operators can be asked.
     pub fn operator_record(&self) -> Option<OperatorRecord> {
         let spawned = self.spawned.as_ref()?;
-        let executed = spawned.operators.executed();
-        Some(OperatorRecord {
-            executed_payouts: u64::try_from(executed.payouts).unwrap_or(u64::MAX),
-            executed_twice: executed.paid_twice,
-            routes: spawned
-                .node
-                .sends
-                .iter()
-                .map(|(route, log)| RouteSends {
-                    route: route.clone(),
-                    sends_per_second: spawned.sends_per_second,
-                    busiest_second: u64::try_from(log.busiest_second()).unwrap_or(u64::MAX),
-                })
-                .collect(),
-        })
+        let routes = spawned
+            .node
+            .sends
+            .iter()
+            .map(|(route, log)| RouteSends {
+                route: route.clone(),
+                sends_per_second: spawned.sends_per_second,
+                busiest_second: u64::try_from(log.busiest_second()).unwrap_or(u64::MAX),
+            })
+            .collect();
+        Some(OperatorRecord::new(spawned.operators.executed(), routes))
     }
 
     pub async fn stop(self) -> anyhow::Result<()> {
