@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The merchant's balance: what it may pay out now and what is set aside.
-#[utoipa::path(get, path = "/v1/balance", tag = "balance",
+#[utoipa::path(get, path = "/v1/balance", operation_id = "get_balance", tag = "balance",
     responses((status = 200, description = "Available and reserved funds, in minor units and as text")))]
 async fn balance(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;

@@ -11,10 +11,10 @@ mod upload;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use deadpool_postgres::GenericClient;
 use payrail_engine::api_key::Role;
 use payrail_engine::ids::{BatchId, MerchantId};
@@ -37,6 +37,7 @@ use crate::idempotency::{self, Claim, KeyRule, Lookup};
 use crate::lines::{LineChecker, LineRules};
 use crate::pagination::{Key, Page, PageQuery};
 use crate::problem::ApiError;
+use crate::query::ApiQuery;
 use crate::views::BatchView;
 
 pub use self::json_body::JsonBatch;
@@ -82,6 +83,7 @@ impl Format {
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// Accept a file already uploaded in the last 30 days (it is refused otherwise).
     #[serde(default)]
@@ -97,7 +99,7 @@ pub struct UploadQuery {
 /// A good batch waits for approval when the merchant's setting asks for it, and is
 /// scheduled otherwise. The same file uploaded again within 30 days is refused (409)
 /// unless `?allow_duplicate=true`.
-#[utoipa::path(post, path = "/v1/batches", tag = "batches", params(UploadQuery),
+#[utoipa::path(post, path = "/v1/batches", operation_id = "upload_batch", tag = "batches", params(UploadQuery, ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "A key of yours, unique per request (a UUID is a good one): a retry with the same key and body gets the first answer, never a second payment")),
     request_body(content(
         (String = "text/csv", example = "msisdn,amount,name,reference\n0788123456,1500,Alice,jan-001\n"),
         (JsonBatch = "application/json"))),
@@ -111,7 +113,7 @@ pub struct UploadQuery {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<UploadQuery>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -136,7 +138,7 @@ async fn create(
             if let Some(batch) = scheduled {
                 run(&state, merchant.id, batch);
             }
-            Ok((status, Json(answer)).into_response())
+            Ok(crate::problem::stored_answer(status, answer))
         }
         Err(error) => {
             claim.release(&state.pool).await;
@@ -167,7 +169,7 @@ async fn upload(
     claim: &Claim,
 ) -> Result<(StatusCode, Value, Option<BatchId>), ApiError> {
     let mut client = state.pool.get().await.map_err(ApiError::internal)?;
-    let mut tx = client.transaction().await.map_err(ApiError::internal)?;
+    let tx = client.transaction().await.map_err(ApiError::internal)?;
     let new = NewBatch {
         kind: BatchKind::Batch,
         created_by: Some(caller.key),
@@ -182,13 +184,19 @@ async fn upload(
         currency: merchant.currency,
         fee: merchant.fees.payout_fee(),
     };
-    let lines = tx.savepoint("lines").await.map_err(ApiError::internal)?;
-    let mut upload = Upload::start(&lines, merchant.id, new.id, LineChecker::new(rules)).await?;
-    let file_sha256 = match format {
-        Format::Csv => csv_body::read(body, &mut upload).await?,
-        Format::Json => json_body::read(body, &mut upload).await?,
+    let mut upload = Upload::start(&tx, merchant.id, new.id, LineChecker::new(rules)).await?;
+    let read = match format {
+        Format::Csv => csv_body::read(body, &mut upload).await,
+        Format::Json => json_body::read(body, &mut upload).await,
     };
-    let closed = upload.close(lines).await?;
+    let file_sha256 = match read {
+        Ok(sha) => sha,
+        Err(refused) => {
+            upload.abandon().await;
+            return Err(refused);
+        }
+    };
+    let uploaded = upload.finish().await?;
     if !query.allow_duplicate
         && let Some(first) = batches::same_file(&tx, merchant.id, &file_sha256, new.id)
             .await
@@ -205,7 +213,7 @@ async fn upload(
     batches::record_file(&tx, merchant.id, new.id, &file_sha256)
         .await
         .map_err(ApiError::internal)?;
-    let (status, answer, scheduled) = match closed.record(&tx).await? {
+    let (status, answer, scheduled) = match uploaded {
         Uploaded::Valid(batch) => {
             let event = if needs_approval(merchant, &batch) {
                 BatchEvent::RequireApproval
@@ -302,19 +310,20 @@ fn batch_id(text: &str) -> Result<BatchId, ApiError> {
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only batches in this state.
     pub state: Option<String>,
 }
 
 /// Lists the merchant's payroll batches, oldest first.
-#[utoipa::path(get, path = "/v1/batches", tag = "batches", params(ListQuery, PageQuery),
+#[utoipa::path(get, path = "/v1/batches", operation_id = "list_batches", tag = "batches", params(ListQuery, PageQuery),
     responses((status = 200, description = "A page of batches (`data`, `next_cursor`)")))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<ListQuery>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<BatchView>>, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let bounds = page.bounds()?;
@@ -347,14 +356,14 @@ async fn list(
             .map_err(ApiError::internal)?;
         views.push(BatchView::new(batch, &counts));
     }
-    Ok(Json(Page::from_rows(views, bounds, |view| {
+    Ok(Json(Page::from_rows(views, &bounds, |view| {
         Key::Id(view.id)
     })))
 }
 
 /// Reads a batch: its state, who created, approved or cancelled it, and its lines' counts
 /// and totals per state.
-#[utoipa::path(get, path = "/v1/batches/{id}", tag = "batches",
+#[utoipa::path(get, path = "/v1/batches/{id}", operation_id = "get_batch", tag = "batches",
     params(("id" = String, Path, description = "The batch's id")),
     responses((status = 200, description = "The batch", body = BatchView), (status = 404, description = "No such batch")))]
 async fn show(

@@ -15,7 +15,7 @@ mod request;
 mod view;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use deadpool_postgres::Transaction;
@@ -26,6 +26,7 @@ use payrail_engine::ids::{CollectionId, MerchantId};
 use payrail_engine::store::collections::{self, CreateCollectionError, NewCollection};
 use payrail_engine::store::{StoreError, merchants};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -37,6 +38,7 @@ use crate::idempotency::{self, KeyRule};
 use crate::json::ApiJson;
 use crate::pagination::{Key, Page, PageQuery};
 use crate::problem::ApiError;
+use crate::query::ApiQuery;
 use request::{Checked, CollectionRequest, Rules};
 use view::CollectionView;
 
@@ -65,7 +67,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `Phone_Number`, `Total_Amount_to_Pay`, `Callback_URL`, …), told apart by
 /// `Sale_Reference_ID`. Answers 202: the collection is `pending` until the customer
 /// approves (`paid`), refuses (`failed`) or lets it lapse (`expired`).
-#[utoipa::path(post, path = "/v1/collections", tag = "collections",
+#[utoipa::path(post, path = "/v1/collections", operation_id = "create_collection", tag = "collections", params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "A key of yours, unique per request (a UUID is a good one): a retry with the same key and body gets the first answer, never a second payment")),
     request_body = CollectionRequest,
     responses(
         (status = 202, description = "Accepted: the request to pay is on its way", body = CollectionView),
@@ -76,11 +78,11 @@ async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Value>,
+    ApiJson(body): ApiJson<Box<RawValue>>,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Maker])?;
     let key = idempotency::key_of(&headers, KeyRule::Required)?;
-    let request = CollectionRequest::from_json(body)?;
+    let request = CollectionRequest::from_json(&body)?;
     let merchant = {
         let client = state.pool.get().await.map_err(ApiError::internal)?;
         merchants::get(&client, caller.merchant)
@@ -175,7 +177,7 @@ fn reference_in_use(reference: &str, existing: Option<CollectionId>) -> ApiError
 }
 
 /// Reads a collection.
-#[utoipa::path(get, path = "/v1/collections/{id}", tag = "collections",
+#[utoipa::path(get, path = "/v1/collections/{id}", operation_id = "get_collection", tag = "collections",
     params(("id" = String, Path, description = "The collection's id")),
     responses((status = 200, description = "The collection", body = CollectionView), (status = 404, description = "No such collection")))]
 async fn show(
@@ -206,14 +208,14 @@ async fn read(
 }
 
 /// Lists the merchant's collections, oldest first.
-#[utoipa::path(get, path = "/v1/collections", tag = "collections", params(PageQuery),
+#[utoipa::path(get, path = "/v1/collections", operation_id = "list_collections", tag = "collections", params(PageQuery),
     responses(
         (status = 200, description = "A page of collections (`data`, `next_cursor`)", body = Page<CollectionView>),
         (status = 422, description = "A bad limit or cursor")))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<CollectionView>>, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let bounds = page.bounds()?;
@@ -223,7 +225,7 @@ async fn list(
         .await
         .map_err(ApiError::internal)?;
     let views = rows.iter().map(CollectionView::from).collect();
-    Ok(Json(Page::from_rows(views, bounds, |view| {
+    Ok(Json(Page::from_rows(views, &bounds, |view| {
         Key::Id(view.id)
     })))
 }

@@ -48,8 +48,7 @@ impl FromRequestParts<AppState> for Caller {
             ))?
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .ok_or(ApiError::Unauthenticated(
                 "the Authorization header must be `Bearer pr_…`",
             ))?;
@@ -89,6 +88,15 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The token of `Bearer <token>`; the scheme's case does not matter (RFC 9110, 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +119,15 @@ mod tests {
             "a viewer key may not do this; it needs one of: maker"
         );
         assert!(caller(Role::Maker).require(&[Role::Maker]).is_ok());
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        assert_eq!(bearer_token("Bearer pr_a_b"), Some("pr_a_b"));
+        assert_eq!(bearer_token("bearer  pr_a_b "), Some("pr_a_b"));
+        assert_eq!(bearer_token("BEARER pr_a_b"), Some("pr_a_b"));
+        assert_eq!(bearer_token("Basic pr_a_b"), None);
+        assert_eq!(bearer_token("Bearer "), None);
     }
 
     #[test]

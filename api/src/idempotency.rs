@@ -7,9 +7,8 @@
 
 use std::time::Duration;
 
-use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 use payrail_engine::ids::MerchantId;
 use serde::Serialize;
@@ -25,6 +24,9 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// A claim left unfinished this long (its node died mid-request) may be taken over.
 const ABANDONED_AFTER: &str = "5 minutes";
 
+/// The longest key. The OpenAPI document states the rule as `^[!-~]{1,255}$`.
+pub const KEY_MAX_CHARS: usize = 255;
+
 /// Whether a money-moving endpoint insists on a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyRule {
@@ -32,7 +34,7 @@ pub enum KeyRule {
     Optional,
 }
 
-/// The key a request sent, checked: 1 to 255 printable ASCII characters.
+/// The key a request sent, checked: 1 to 255 visible ASCII characters (no spaces).
 pub fn key_of(headers: &HeaderMap, rule: KeyRule) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get(HEADER) else {
         return match rule {
@@ -46,11 +48,12 @@ pub fn key_of(headers: &HeaderMap, rule: KeyRule) -> Result<Option<String>, ApiE
     let key = value
         .to_str()
         .ok()
-        .filter(|key| (1..=255).contains(&key.len()))
+        .filter(|key| (1..=KEY_MAX_CHARS).contains(&key.len()))
+        .filter(|key| key.bytes().all(|byte| byte.is_ascii_graphic()))
         .ok_or_else(|| {
             ApiError::bad_request(
                 "idempotency-key-invalid",
-                "an `Idempotency-Key` is 1 to 255 printable ASCII characters",
+                "an `Idempotency-Key` is 1 to 255 visible ASCII characters, without spaces",
             )
         })?;
     Ok(Some(key.to_owned()))
@@ -258,7 +261,7 @@ impl Stored {
             });
         }
         let status = StatusCode::from_u16(self.status).map_err(ApiError::internal)?;
-        let mut response = (status, Json(self.body)).into_response();
+        let mut response = crate::problem::stored_answer(status, self.body);
         response
             .headers_mut()
             .insert(REPLAYED, HeaderValue::from_static("true"));
@@ -294,7 +297,7 @@ pub async fn once(
     }
     .await;
     match outcome {
-        Ok((status, body)) => Ok((status, Json(body)).into_response()),
+        Ok((status, body)) => Ok(crate::problem::stored_answer(status, body)),
         Err(error) => {
             if let Some(claim) = claim {
                 claim.release(pool).await;

@@ -11,6 +11,7 @@
 //! - `commands`: what each command does (`serve`, `simulate`, `migrate`, `merchant …`, `batch …`)
 //! - `database`: the configured database or the private PostgreSQL server
 //! - `extract`: the authenticated caller (a merchant's API key, its role and its rate limit)
+//! - `headers`: nosniff, no-store on secrets, the docs page's policy, plain request ids
 //! - `health`: `/healthz` and `/readyz`
 //! - `idempotency`: `Idempotency-Key`, stored with what the request created
 //! - `lines`: the checks every payout line passes, however it arrives
@@ -19,6 +20,7 @@
 //! - `pagination`: keyset pages with an opaque cursor
 //! - `payouts`: `POST /v1/payouts`, `GET /v1/payouts/{id}`
 //! - `problem`: every error answer, as problem+json
+//! - `query`: query strings whose every refusal is problem+json
 //! - `settings`: `GET /v1/settings`, `PUT /v1/settings/approval` (the four-eyes rule)
 //! - `shutdown`: the signals that start a graceful shutdown
 //! - `telemetry`: logging to stderr
@@ -36,6 +38,7 @@ pub mod commands;
 pub mod config;
 pub mod database;
 pub mod extract;
+mod headers;
 mod health;
 mod http_metrics;
 pub mod idempotency;
@@ -45,6 +48,7 @@ mod openapi;
 pub mod pagination;
 mod payouts;
 pub mod problem;
+mod query;
 mod settings;
 mod shutdown;
 pub mod telemetry;
@@ -187,6 +191,7 @@ pub fn app(state: AppState) -> Router {
         tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
     });
     let (api, document) = api_routes().split_for_parts();
+    let document = openapi::complete(document);
     let metrics = http_metrics::HttpMetrics::for_routes(
         document
             .paths
@@ -195,13 +200,15 @@ pub fn app(state: AppState) -> Router {
             .map(String::as_str)
             .chain(UNDOCUMENTED_ROUTES),
     );
+    let [csp, frames] = headers::docs_policy();
     Router::new()
         .merge(health::router())
         .merge(callbacks::router())
         .merge(api)
-        .merge(openapi::router(document))
+        .merge(openapi::router(document).layer(csp).layer(frames))
         .merge(http_metrics::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint") })
+        .layer(axum::middleware::from_fn(problem::every_refusal_a_problem))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             http_metrics::record,
@@ -210,6 +217,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                .layer(headers::nosniff())
+                .layer(axum::middleware::map_request(headers::plain_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(traced)
                 .layer(PropagateRequestIdLayer::new(request_id)),

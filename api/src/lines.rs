@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use payrail_engine::money::{Amount, Currency};
 use payrail_engine::msisdn::{Msisdn, Region};
+use payrail_engine::payroll_csv::Row;
 use payrail_engine::route::RouteTable;
 use payrail_engine::store::line_errors::LineError;
 use payrail_engine::store::payout_lines::NewPayoutLine;
@@ -24,6 +25,19 @@ pub struct RawLine<'a> {
     pub name: Option<&'a str>,
     pub reference: Option<&'a str>,
     pub note: Option<&'a str>,
+}
+
+impl<'a> RawLine<'a> {
+    /// A row of a payroll CSV, by its columns.
+    pub fn from_row(row: &'a Row<'_>) -> RawLine<'a> {
+        RawLine {
+            msisdn: row.msisdn(),
+            amount: row.amount(),
+            name: row.name(),
+            reference: row.reference(),
+            note: row.note(),
+        }
+    }
 }
 
 /// What lines are checked against.

@@ -9,6 +9,12 @@ use utoipa::{Modify, OpenApi as _};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
+use crate::problem::Problem;
+
+mod bodies;
+mod filters;
+mod links;
+mod refusals;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -17,6 +23,7 @@ use crate::AppState;
         description = "Payouts, payroll batches and collections over mobile money. Every error is problem+json (RFC 9457); every POST that creates or moves something takes an `Idempotency-Key`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
+    components(schemas(Problem)),
     modifiers(&BearerKeys),
     security(("api_key" = []))
 )]
@@ -44,6 +51,16 @@ impl Modify for BearerKeys {
 /// The document every endpoint's description is added to.
 pub fn base() -> OpenApi {
     Document::openapi()
+}
+
+/// The whole document, once every route's operation is in it: each filter gets the names
+/// it takes, each created object its links, and each operation the refusals it may answer.
+pub fn complete(mut document: OpenApi) -> OpenApi {
+    filters::enumerate(&mut document);
+    bodies::describe_csv(&mut document);
+    links::link(&mut document);
+    refusals::Refusals.modify(&mut document);
+    document
 }
 
 /// `/openapi.json` and `/docs`.

@@ -16,15 +16,18 @@ pub const MAX_LIMIT: i64 = 500;
 
 /// What a list endpoint reads from its query string, besides its own filters.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many objects to return (1 to 500; 50 by default).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,200}$")]
     pub cursor: Option<String>,
 }
 
 /// A page's bounds, checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageBounds {
     pub limit: i64,
     /// Only objects after this key (an id or a line number).
@@ -32,28 +35,39 @@ pub struct PageBounds {
 }
 
 /// The key a list is ordered by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Key {
     Id(Uuid),
     Number(i64),
+    /// A validation report's line and field.
+    LineField(i32, String),
 }
 
 impl PageBounds {
     /// The id to continue after, refusing a cursor made for a list ordered otherwise.
     pub fn after_id(&self) -> Result<Option<Uuid>, ApiError> {
-        match self.after {
+        match &self.after {
             None => Ok(None),
-            Some(Key::Id(id)) => Ok(Some(id)),
-            Some(Key::Number(_)) => Err(foreign_cursor()),
+            Some(Key::Id(id)) => Ok(Some(*id)),
+            Some(_) => Err(foreign_cursor()),
         }
     }
 
     /// The number to continue after, refusing a cursor made for a list ordered otherwise.
     pub fn after_number(&self) -> Result<Option<i64>, ApiError> {
-        match self.after {
+        match &self.after {
             None => Ok(None),
-            Some(Key::Number(number)) => Ok(Some(number)),
-            Some(Key::Id(_)) => Err(foreign_cursor()),
+            Some(Key::Number(number)) => Ok(Some(*number)),
+            Some(_) => Err(foreign_cursor()),
+        }
+    }
+
+    /// The line and field to continue after, refusing a cursor made for another list.
+    pub fn after_line_field(&self) -> Result<Option<(i32, &str)>, ApiError> {
+        match &self.after {
+            None => Ok(None),
+            Some(Key::LineField(line, field)) => Ok(Some((*line, field))),
+            Some(_) => Err(foreign_cursor()),
         }
     }
 }
@@ -82,7 +96,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows fetched in id order: the extra row only
     /// says that another page follows.
-    pub fn from_rows(mut rows: Vec<T>, bounds: PageBounds, key_of: impl Fn(&T) -> Key) -> Page<T> {
+    pub fn from_rows(mut rows: Vec<T>, bounds: &PageBounds, key_of: impl Fn(&T) -> Key) -> Page<T> {
         let limit = usize::try_from(bounds.limit).unwrap_or(usize::MAX);
         let more = rows.len() > limit;
         rows.truncate(limit);
@@ -98,22 +112,46 @@ impl<T> Page<T> {
     }
 }
 
+/// A cursor is a kind byte then the key's bytes, in URL-safe base64.
 fn encode(key: Key) -> String {
+    let mut bytes = Vec::with_capacity(24);
     match key {
-        Key::Id(id) => URL_SAFE_NO_PAD.encode(id.as_bytes()),
-        Key::Number(number) => URL_SAFE_NO_PAD.encode(number.to_be_bytes()),
+        Key::Id(id) => {
+            bytes.push(b'i');
+            bytes.extend_from_slice(id.as_bytes());
+        }
+        Key::Number(number) => {
+            bytes.push(b'n');
+            bytes.extend_from_slice(&number.to_be_bytes());
+        }
+        Key::LineField(line, field) => {
+            bytes.push(b'l');
+            bytes.extend_from_slice(&line.to_be_bytes());
+            bytes.extend_from_slice(field.as_bytes());
+        }
     }
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn decode(cursor: &str) -> Result<Key, ApiError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| foreign_cursor())?;
-    if let Ok(id) = Uuid::from_slice(&bytes) {
-        return Ok(Key::Id(id));
-    }
-    let number: [u8; 8] = bytes.try_into().map_err(|_| foreign_cursor())?;
-    Ok(Key::Number(i64::from_be_bytes(number)))
+    let key = match bytes.split_first() {
+        Some((b'i', id)) => Uuid::from_slice(id).ok().map(Key::Id),
+        Some((b'n', number)) => <[u8; 8]>::try_from(number)
+            .ok()
+            .map(|number| Key::Number(i64::from_be_bytes(number))),
+        Some((b'l', rest)) if rest.len() >= 4 => {
+            let (line, field) = rest.split_at(4);
+            let line = i32::from_be_bytes(line.try_into().map_err(|_| foreign_cursor())?);
+            String::from_utf8(field.to_vec())
+                .ok()
+                .map(|field| Key::LineField(line, field))
+        }
+        _ => None,
+    };
+    key.ok_or_else(foreign_cursor)
 }
 
 fn foreign_cursor() -> ApiError {
@@ -134,11 +172,11 @@ mod tests {
             limit: 2,
             after: None,
         };
-        let page = Page::from_rows(ids.clone(), bounds, |id| Key::Id(*id));
+        let page = Page::from_rows(ids.clone(), &bounds, |id| Key::Id(*id));
         assert_eq!(page.data, ids[..2]);
         let cursor = page.next_cursor.expect("another page follows");
         assert_eq!(decode(&cursor).expect("our own cursor"), Key::Id(ids[1]));
-        let last = Page::from_rows(ids[2..].to_vec(), bounds, |id| Key::Id(*id));
+        let last = Page::from_rows(ids[2..].to_vec(), &bounds, |id| Key::Id(*id));
         assert_eq!(last.next_cursor, None);
     }
 
@@ -152,6 +190,21 @@ mod tests {
         .expect("our own cursor");
         assert_eq!(bounds.after_number().expect("a number"), Some(42));
         assert!(bounds.after_id().is_err());
+    }
+
+    #[test]
+    fn a_report_cursor_keeps_its_line_and_field() {
+        let bounds = PageQuery {
+            limit: None,
+            cursor: Some(encode(Key::LineField(7, "amount".into()))),
+        }
+        .bounds()
+        .expect("our own cursor");
+        assert_eq!(
+            bounds.after_line_field().expect("a line and field"),
+            Some((7, "amount"))
+        );
+        assert!(bounds.after_number().is_err());
     }
 
     #[test]

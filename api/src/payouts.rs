@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use payrail_engine::api_key::Role;
@@ -23,6 +23,7 @@ use crate::idempotency::{self, KeyRule, Lookup};
 use crate::json::ApiJson;
 use crate::lines::{LineChecker, LineRules, RawLine};
 use crate::problem::ApiError;
+use crate::query::ApiQuery;
 use crate::views::PayoutView;
 
 mod group_writer;
@@ -58,8 +59,10 @@ pub struct NewPayout {
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
     /// Seconds (at most 10) to wait for the payout to end before answering.
+    #[param(minimum = 0, maximum = 10)]
     pub wait: Option<u64>,
 }
 
@@ -68,7 +71,7 @@ pub struct WaitQuery {
 /// Answers 202 while the payout is on its way, or 200 with its final state when it ended
 /// before answering: at once when the balance does not cover it (`failed`,
 /// `insufficient_balance`), or within `?wait=` seconds.
-#[utoipa::path(post, path = "/v1/payouts", tag = "payouts", params(WaitQuery),
+#[utoipa::path(post, path = "/v1/payouts", operation_id = "create_payout", tag = "payouts", params(WaitQuery, ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "A key of yours, unique per request (a UUID is a good one): a retry with the same key and body gets the first answer, never a second payment")),
     request_body = NewPayout,
     responses(
         (status = 202, description = "Accepted; on its way", body = PayoutView),
@@ -79,7 +82,7 @@ pub struct WaitQuery {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Query(wait): Query<WaitQuery>,
+    ApiQuery(wait): ApiQuery<WaitQuery>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<NewPayout>,
 ) -> Result<Response, ApiError> {
@@ -112,7 +115,7 @@ async fn create(
     };
     let raw = RawLine {
         msisdn: &request.msisdn,
-        amount: &request.amount.text(),
+        amount: request.amount.text(),
         name: request.name.as_deref(),
         reference: request.reference.as_deref(),
         note: request.note.as_deref(),
@@ -164,7 +167,7 @@ async fn create(
 }
 
 /// Reads a payout.
-#[utoipa::path(get, path = "/v1/payouts/{id}", tag = "payouts",
+#[utoipa::path(get, path = "/v1/payouts/{id}", operation_id = "get_payout", tag = "payouts",
     params(("id" = String, Path, description = "The payout's id")),
     responses((status = 200, description = "The payout", body = PayoutView), (status = 404, description = "No such payout")))]
 async fn show(

@@ -4,15 +4,46 @@
 
 use std::time::Duration;
 
-use axum::http::header::RETRY_AFTER;
+use axum::Json;
+use axum::extract::Request;
+use axum::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use payrail_engine::api_key::Role;
 use problem_details::ProblemDetails;
+use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 /// Where problem types live; each `type` is this plus the problem's name.
 pub const PROBLEM_BASE: &str = "https://payrail.dev/problems/";
+
+/// The media type of every error answer.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error answer, as the OpenAPI document describes it (RFC 9457).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `https://payrail.dev/problems/<name>`: stable, for programs to match on.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP status's name.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong and what to do, for people.
+    pub detail: String,
+    /// Each refused field and why (`invalid-request`), or each refused line
+    /// (`batch-invalid`: `line`, `field`, `reason`).
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub errors: Option<Vec<Value>>,
+    /// Where the object in question lives (a conflicting batch, a batch's whole report).
+    pub link: Option<String>,
+    /// An invalid batch's id (`batch-invalid`).
+    pub batch_id: Option<uuid::Uuid>,
+    /// How many lines of an invalid batch are bad (`batch-invalid`).
+    pub error_count: Option<i32>,
+}
 
 /// Why a request was refused, named for what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -145,4 +176,68 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// A stored answer (an idempotent replay, an invalid upload's report) with the media type
+/// its status calls for: JSON for a success, problem+json for a refusal.
+pub fn stored_answer(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if status.is_client_error() || status.is_server_error() {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    }
+    response
+}
+
+/// The largest body of a refusal from outside our handlers (axum's own) that is read
+/// into the problem's `detail`.
+const FOREIGN_DETAIL_MAX_BYTES: usize = 1024;
+
+/// Middleware: any refusal whose body is not JSON (axum's own: an empty 405, a plain-text
+/// rejection) becomes problem+json with the same status, so that every error answer has the
+/// same shape. JSON refusals are left alone: ours are problem+json already, and `/readyz`
+/// says in JSON why the node is not ready.
+pub async fn every_refusal_a_problem(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|media| media.starts_with("application/") && media.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let allow = response.headers().get(ALLOW).cloned();
+    let text = axum::body::to_bytes(response.into_body(), FOREIGN_DETAIL_MAX_BYTES)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let detail = match (status, &allow) {
+        (StatusCode::METHOD_NOT_ALLOWED, Some(allow)) => format!(
+            "this endpoint does not take {method}; it takes {}",
+            allow.to_str().unwrap_or("another method")
+        ),
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("refused").to_owned(),
+        _ => text,
+    };
+    let name = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::NOT_FOUND => "not-found",
+        status if status.is_server_error() => "internal",
+        _ => "bad-request",
+    };
+    let kind: Uri = format!("{PROBLEM_BASE}{name}")
+        .parse()
+        .expect("a problem name is a URI path segment");
+    let mut problem = ProblemDetails::from_status_code(status)
+        .with_type(kind)
+        .with_detail(detail)
+        .into_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(ALLOW, allow);
+    }
+    problem
 }

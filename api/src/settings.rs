@@ -80,7 +80,7 @@ fn settings(merchant: &Merchant) -> Settings {
 }
 
 /// The merchant's settings.
-#[utoipa::path(get, path = "/v1/settings", tag = "settings",
+#[utoipa::path(get, path = "/v1/settings", operation_id = "get_settings", tag = "settings",
     responses((status = 200, description = "The settings", body = Settings)))]
 async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Settings>, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
@@ -92,7 +92,7 @@ async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Sett
 }
 
 /// Sets when payroll batches need a second person's approval (admin keys only).
-#[utoipa::path(put, path = "/v1/settings/approval", tag = "settings", request_body = Approval,
+#[utoipa::path(put, path = "/v1/settings/approval", operation_id = "set_approval_rule", tag = "settings", request_body = Approval,
     responses((status = 200, description = "The settings", body = Settings), (status = 422, description = "An amount is missing or not acceptable")))]
 async fn set_approval(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ async fn set_approval(
         (Required::Never, None) => None,
         (Required::Always, None) => Some(Amount::ZERO),
         (Required::Above, Some(above)) => {
-            let amount = Amount::parse(&above.text(), merchant.currency)
+            let amount = Amount::parse(above.text(), merchant.currency)
                 .map_err(|error| ApiError::invalid_field("above", error.to_string()))?;
             if amount.is_zero() {
                 return Err(ApiError::invalid_field(

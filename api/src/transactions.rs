@@ -2,7 +2,7 @@
 //! by time (`from`, `until`: RFC 3339 times or dates, UTC), `type` and `state`.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use payrail_engine::api_key::Role;
@@ -19,12 +19,14 @@ use crate::AppState;
 use crate::extract::Caller;
 use crate::pagination::{Key, Page, PageQuery};
 use crate::problem::ApiError;
+use crate::query::ApiQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list))
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TransactionQuery {
     /// From this time on (`2026-11-01` or `2026-11-01T08:00:00Z`).
     pub from: Option<String>,
@@ -81,7 +83,7 @@ impl From<&Transaction> for TransactionView {
 }
 
 /// Lists payouts and collections, oldest first.
-#[utoipa::path(get, path = "/v1/transactions", tag = "transactions",
+#[utoipa::path(get, path = "/v1/transactions", operation_id = "list_transactions", tag = "transactions",
     params(TransactionQuery, PageQuery),
     responses(
         (status = 200, description = "A page of transactions (`data`, `next_cursor`)"),
@@ -89,8 +91,8 @@ impl From<&Transaction> for TransactionView {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<TransactionQuery>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<TransactionQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<TransactionView>>, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let bounds = page.bounds()?;
@@ -108,7 +110,7 @@ async fn list(
     let views = rows.iter().map(TransactionView::from).collect();
     Ok(Json(Page::from_rows(
         views,
-        bounds,
+        &bounds,
         |view: &TransactionView| Key::Id(view.id),
     )))
 }

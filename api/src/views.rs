@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use payrail_engine::store::batches::Batch;
+use payrail_engine::store::line_errors::LineError;
 use payrail_engine::store::payout_lines::StateCount;
 use payrail_engine::store::payouts::Payout;
 use serde::Serialize;
@@ -137,6 +138,26 @@ impl BatchView {
             cancelled_at: batch.cancelled_at,
             created_at: batch.created_at,
             updated_at: batch.updated_at,
+        }
+    }
+}
+
+/// One refusal in a batch's validation report.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LineErrorView {
+    /// The line's number in the file (the header is line 1), or in the JSON list.
+    pub line: i32,
+    /// The column at fault, or `line` for a line that could not be split into columns.
+    pub field: String,
+    pub reason: String,
+}
+
+impl From<LineError> for LineErrorView {
+    fn from(error: LineError) -> LineErrorView {
+        LineErrorView {
+            line: error.line,
+            field: error.field,
+            reason: error.reason,
         }
     }
 }

@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use deliverer::Deliverer;
+pub use events::STATES as EVENT_STATES;
 pub use url_guard::{InvalidNetwork, Refusal, UrlPolicy};
 
 use crate::AppState;

@@ -10,6 +10,7 @@
 //! - `api_key`: API key generation, hashing and roles
 //! - `operator`: the port to a mobile-money operator, implemented in `payrail-adapters`
 //! - `ledger`: the double-entry ledger and its operations
+//! - `payroll_csv`: payroll files in CSV, read strictly as a stream
 //! - `store`: the PostgreSQL pool, migrations and tables
 //! - `postgres`: the private PostgreSQL server used when no database is configured
 //! - `testing`: a fresh database per test (feature `testing`)
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod money;
 pub mod msisdn;
 pub mod operator;
+pub mod payroll_csv;
 pub mod postgres;
 pub mod route;
 pub mod state;

@@ -72,6 +72,15 @@ impl TestDb {
     }
 }
 
+/// Everything the test process's PostgreSQL server has logged so far (nothing before the
+/// first `TestDb`).
+pub fn server_log() -> String {
+    SERVER
+        .get()
+        .and_then(|test| std::fs::read_to_string(test.server.log_path()).ok())
+        .unwrap_or_default()
+}
+
 async fn start_server() -> TestServer {
     let root = server_root();
     let server = LocalPostgres::start(&root, Durability::Fast)

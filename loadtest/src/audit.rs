@@ -142,10 +142,13 @@ pub async fn audit(
         ),
         check(
             "settled exactly once",
-            unsettled == 0 && settled_not_succeeded == 0 && ledger.outcomes_off_entries == 0,
+            unsettled == 0
+                && settled_not_succeeded == 0
+                && ledger.outcomes_off_entries == 0
+                && ledger.outcomes_without_entry == 0,
             format!(
-                "{succeeded} succeeded; {unsettled} without a settlement, {settled_not_succeeded} settled without succeeding, {} settlement or release entries off their payouts",
-                ledger.outcomes_off_entries
+                "{succeeded} succeeded; {unsettled} without a settlement, {settled_not_succeeded} settled without succeeding, {} settlement or release entries off their payouts, {} outcomes without their entry",
+                ledger.outcomes_off_entries, ledger.outcomes_without_entry
             ),
         ),
         check("ledger balanced", ledger.is_sound(), ledger_detail(&ledger)),

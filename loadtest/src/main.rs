@@ -4,7 +4,9 @@
 //! # Layout
 //! - `bulk_insert`: how fast a batch's lines are written to PostgreSQL
 //! - `upload_bench`: a payroll file through the HTTP API, seconds and the node's memory
+//! - `cancel_bench`: cancelling batches of growing size through the HTTP API
 //! - `single_bench`: single payouts at an open-model rate, accept and final latency
+//! - `transactions_bench`: a small merchant's transactions among millions of other lines
 //! - `run`: scenarios through the HTTP API with an audit and reports (`report`)
 //! - `node`: a `payrail serve` node a benchmark starts; `api_merchant`: its merchant
 //! - `engine_bench`: how fast the actor engine pays, and the naive baseline (`naive`)
@@ -18,6 +20,7 @@ mod api_merchant;
 mod audit;
 mod bench_database;
 mod bulk_insert;
+mod cancel_bench;
 mod engine_bench;
 mod machine;
 mod naive;
@@ -27,6 +30,7 @@ mod payroll;
 mod report;
 mod run;
 mod single_bench;
+mod transactions_bench;
 mod upload_bench;
 
 use std::process::ExitCode;
@@ -55,6 +59,10 @@ enum Command {
     Upload(upload_bench::Args),
     /// Sends single payouts to a node it starts at R per second (open model) for D seconds.
     Single(single_bench::Args),
+    /// Cancels batches of each size through the HTTP API of a node it starts; seconds each.
+    Cancel(cancel_bench::Args),
+    /// Times GET /v1/transactions for a small merchant among millions of others' lines.
+    Transactions(transactions_bench::Args),
     /// Runs a scenario through the HTTP API, audits it and reports (terminal, JSON, HTML).
     Run(run::Args),
     /// Audits a run's database (and its operator record) again.
@@ -74,6 +82,8 @@ async fn main() -> ExitCode {
         Command::Engine(args) => engine_bench::run(args).await,
         Command::Upload(args) => upload_bench::run(args).await,
         Command::Single(args) => single_bench::run(args).await,
+        Command::Cancel(args) => cancel_bench::run(args).await,
+        Command::Transactions(args) => transactions_bench::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Audit(args) => audit::audit_again(args).await,
     };

@@ -29,8 +29,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Approves a batch awaiting approval; it is then scheduled.
 ///
 /// Needs a `checker` key other than the one that created the batch.
-#[utoipa::path(post, path = "/v1/batches/{id}/approve", tag = "batches",
-    params(("id" = String, Path, description = "The batch's id")),
+#[utoipa::path(post, path = "/v1/batches/{id}/approve", operation_id = "approve_batch", tag = "batches",
+    params(("id" = String, Path, description = "The batch's id"), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "A key of yours, unique per request: a retry with the same key gets the first answer")),
     responses(
         (status = 200, description = "Approved and scheduled", body = BatchView),
         (status = 403, description = "Not a checker key, or the key that created the batch"),
@@ -68,8 +68,8 @@ async fn approve(
 
 /// Cancels a batch: lines not yet sent are cancelled and their funds released; lines
 /// already sent still end as the operator decides.
-#[utoipa::path(post, path = "/v1/batches/{id}/cancel", tag = "batches",
-    params(("id" = String, Path, description = "The batch's id")),
+#[utoipa::path(post, path = "/v1/batches/{id}/cancel", operation_id = "cancel_batch", tag = "batches",
+    params(("id" = String, Path, description = "The batch's id"), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "A key of yours, unique per request: a retry with the same key gets the first answer")),
     responses(
         (status = 200, description = "Cancelled", body = BatchView),
         (status = 404, description = "No such batch"),

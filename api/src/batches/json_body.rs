@@ -1,9 +1,19 @@
-//! A payroll as JSON: `{"lines": [{"msisdn", "amount", "name"?, "reference"?, "note"?}]}`.
-//! Each line's number in reports is its position in the list, from 1.
+//! A payroll as JSON: `{"lines": [{"msisdn", "amount", "name"?, "reference"?, "note"?}]}`,
+//! read as a stream. The parser runs on a blocking thread and hands each line over as soon
+//! as it is read, so memory holds a few lines, never the file; a single line longer than
+//! `JSON_LINE_MAX_BYTES` stops it. Each line's number in reports is its position in the
+//! list, from 1.
+
+use std::fmt;
+use std::io::{self, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;
-use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use tokio::sync::mpsc;
+use tokio_util::io::{StreamReader, SyncIoBridge};
 use utoipa::ToSchema;
 
 use super::body::{self, BodyHash};
@@ -11,6 +21,13 @@ use super::upload::Upload;
 use crate::amount_text::AmountText;
 use crate::lines::RawLine;
 use crate::problem::ApiError;
+
+/// The longest JSON text one line may take, spaces included.
+pub const JSON_LINE_MAX_BYTES: usize = 16 * 1024;
+/// How much the parser reads ahead of the line it is on.
+const READ_AHEAD_BYTES: usize = 64 * 1024;
+/// Lines parsed and not yet checked.
+const LINES_IN_HAND: usize = 256;
 
 /// A payroll batch written as JSON.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
@@ -31,36 +48,161 @@ pub struct JsonLine {
 }
 
 /// Reads the whole JSON body into `upload`; returns the body's SHA-256.
-pub async fn read(body: Body, upload: &mut Upload<'_>) -> Result<[u8; 32], ApiError> {
+pub async fn read(body: Body, upload: &mut Upload<'_, '_>) -> Result<[u8; 32], ApiError> {
     let hash = BodyHash::default();
-    let mut bytes = Vec::new();
-    let mut chunks = body::chunks(body, hash.clone());
-    while let Some(chunk) = chunks.next().await {
-        bytes.extend_from_slice(&chunk.map_err(body::read_error)?);
-    }
-    let batch: JsonBatch = serde_json::from_slice(&bytes).map_err(|error| {
-        if error.is_data() {
-            ApiError::Invalid {
-                detail: error.to_string(),
-                errors: Vec::new(),
-            }
-        } else {
-            ApiError::bad_request("malformed-json", error.to_string())
+    let since_last_line = Arc::new(AtomicUsize::new(0));
+    let source = Metered {
+        inner: SyncIoBridge::new(StreamReader::new(body::chunks(body, hash.clone()))),
+        since_last_line: since_last_line.clone(),
+    };
+    let (lines, mut parsed) = mpsc::channel(LINES_IN_HAND);
+    let parser = tokio::task::spawn_blocking(move || {
+        let mut json = serde_json::Deserializer::from_reader(BufReader::with_capacity(
+            READ_AHEAD_BYTES,
+            source,
+        ));
+        BatchSeed {
+            lines,
+            since_last_line,
         }
-    })?;
-    drop(bytes);
-    for (index, line) in batch.lines.iter().enumerate() {
-        let line_no = i32::try_from(index + 1)
-            .map_err(|_| ApiError::invalid_field("lines", "more lines than a batch may have"))?;
-        let amount = line.amount.text();
+        .deserialize(&mut json)?;
+        json.end()
+    });
+    let mut line_no = 0_i32;
+    while let Some(line) = parsed.recv().await {
+        line_no = line_no
+            .checked_add(1)
+            .ok_or_else(|| ApiError::invalid_field("lines", "more lines than a batch may have"))?;
+        let JsonLine {
+            msisdn,
+            amount,
+            name,
+            reference,
+            note,
+        } = &line;
         let raw = RawLine {
-            msisdn: &line.msisdn,
-            amount: &amount,
-            name: line.name.as_deref(),
-            reference: line.reference.as_deref(),
-            note: line.note.as_deref(),
+            msisdn,
+            amount: amount.text(),
+            name: name.as_deref(),
+            reference: reference.as_deref(),
+            note: note.as_deref(),
         };
         upload.line(line_no, raw).await?;
     }
+    parser
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| refusal(&error, line_no))?;
     Ok(hash.finish())
+}
+
+/// The problem for a body that is not a JSON batch; `lines_read` were whole.
+fn refusal(error: &serde_json::Error, lines_read: i32) -> ApiError {
+    if let Some(io) = error.io_error_kind() {
+        return match io {
+            io::ErrorKind::FileTooLarge => body::read_error(io::Error::from(io)),
+            io::ErrorKind::InvalidData => ApiError::invalid_field(
+                "lines",
+                format!(
+                    "line {} is longer than {JSON_LINE_MAX_BYTES} bytes of JSON",
+                    lines_read + 1
+                ),
+            ),
+            _ => ApiError::bad_request("unreadable-body", error.to_string()),
+        };
+    }
+    if error.is_data() || (error.is_eof() && lines_read > 0) {
+        ApiError::Invalid {
+            detail: error.to_string(),
+            errors: Vec::new(),
+        }
+    } else {
+        ApiError::bad_request("malformed-json", error.to_string())
+    }
+}
+
+/// The body's bytes, counted since the last whole line: past the limit a read fails, so
+/// no string of one line can grow without bound in the parser.
+struct Metered<R> {
+    inner: R,
+    since_last_line: Arc<AtomicUsize>,
+}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let pending = self.since_last_line.fetch_add(read, Ordering::Relaxed) + read;
+        if pending > JSON_LINE_MAX_BYTES + READ_AHEAD_BYTES {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+        }
+        Ok(read)
+    }
+}
+
+/// `{"lines": [...]}`, handing each line to the channel as it is read.
+struct BatchSeed {
+    lines: mpsc::Sender<JsonLine>,
+    since_last_line: Arc<AtomicUsize>,
+}
+
+impl<'de> DeserializeSeed<'de> for BatchSeed {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BatchSeed {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with `lines`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "lines" {
+                return Err(de::Error::unknown_field(&key, &["lines"]));
+            }
+            if seen {
+                return Err(de::Error::duplicate_field("lines"));
+            }
+            seen = true;
+            map.next_value_seed(LinesSeed(&self))?;
+        }
+        if !seen {
+            return Err(de::Error::missing_field("lines"));
+        }
+        Ok(())
+    }
+}
+
+struct LinesSeed<'s>(&'s BatchSeed);
+
+impl<'de> DeserializeSeed<'de> for LinesSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LinesSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of payout lines")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(line) = seq.next_element::<JsonLine>()? {
+            self.0.since_last_line.store(0, Ordering::Relaxed);
+            if self.0.lines.blocking_send(line).is_err() {
+                return Err(de::Error::custom("the upload stopped"));
+            }
+        }
+        Ok(())
+    }
 }

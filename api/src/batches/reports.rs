@@ -2,15 +2,19 @@
 //! as JSON pages or one CSV file) and `GET /v1/batches/{id}/payouts` (its lines, filtered).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt};
 use payrail_engine::api_key::Role;
+use payrail_engine::ids::BatchId;
 use payrail_engine::msisdn::Msisdn;
 use payrail_engine::state::payout::PayoutState;
+use payrail_engine::store::StoreError;
 use payrail_engine::store::batches;
-use payrail_engine::store::line_errors::{self, LineError};
+use payrail_engine::store::line_errors::{self, ErrorCursor, LineError};
 use payrail_engine::store::payouts::{self, LineFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -21,8 +25,9 @@ use super::{batch_id, not_found};
 use crate::AppState;
 use crate::extract::Caller;
 use crate::pagination::{Key, Page, PageQuery};
-use crate::problem::ApiError;
-use crate::views::PayoutView;
+use crate::problem::{ApiError, Problem};
+use crate::query::ApiQuery;
+use crate::views::{LineErrorView, PayoutView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,78 +36,112 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ErrorsQuery {
     /// `csv` for the whole report as one CSV file (also chosen by `Accept: text/csv`).
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<ReportFormat>,
+}
+
+/// How the report is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Json,
+    Csv,
 }
 
 /// The validation report of an invalid batch: each bad line's number in the file (the
-/// header is line 1), the field and the reason.
-#[utoipa::path(get, path = "/v1/batches/{id}/errors", tag = "batches",
+/// header is line 1), the field (`line` when the line could not be split into columns)
+/// and the reason. Every error is kept: the JSON pages and the CSV file hold all of them.
+#[utoipa::path(get, path = "/v1/batches/{id}/errors", tag = "batches", operation_id = "list_batch_errors",
     params(("id" = String, Path, description = "The batch's id"), ErrorsQuery, PageQuery),
     responses(
-        (status = 200, description = "A page of errors (`data`, `next_cursor`), or a CSV file"),
-        (status = 404, description = "No such batch")))]
+        (status = 200, description = "A page of errors (`data`, `next_cursor`), or the whole report as a CSV file",
+            content((Page<LineErrorView> = "application/json"), (String = "text/csv"))),
+        (status = 404, description = "No such batch", body = Problem, content_type = "application/problem+json")))]
 async fn errors(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<ErrorsQuery>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<ErrorsQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let id = batch_id(&id)?;
+    // Checked even for the CSV file, which has no pages, so that a bad value is never
+    // silently ignored.
+    let bounds = page.bounds()?;
+    let after = bounds
+        .after_line_field()?
+        .map(|(line, field)| ErrorCursor {
+            line,
+            field: field.to_owned(),
+        })
+        .unwrap_or_default();
     let client = state.pool.get().await.map_err(ApiError::internal)?;
     batches::get(&client, caller.merchant, id)
         .await
         .map_err(not_found)?;
-    let wants_csv = query.format.as_deref() == Some("csv")
-        || headers
-            .get("accept")
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/csv"));
+    let wants_csv = query.format == Some(ReportFormat::Csv)
+        || query.format.is_none()
+            && headers
+                .get(ACCEPT)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/csv"));
     if wants_csv {
-        let all = line_errors::list(&client, caller.merchant, id, 0, i64::MAX)
+        let report = line_errors::stream_all(&client, caller.merchant, id)
             .await
             .map_err(ApiError::internal)?;
-        return csv_report(id.to_string(), &all);
+        return Ok(csv_report(id, client, report));
     }
-    let bounds = page.bounds()?;
-    let after = i32::try_from(bounds.after_number()?.unwrap_or(0))
-        .map_err(|_| ApiError::invalid_field("cursor", "out of range"))?;
-    let rows = line_errors::list(&client, caller.merchant, id, after, bounds.limit + 1)
+    let rows = line_errors::page(&client, caller.merchant, id, &after, bounds.limit + 1)
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(Page::from_rows(rows, bounds, |error| {
-        Key::Number(i64::from(error.line))
-    }))
-    .into_response())
+    let views = rows.into_iter().map(LineErrorView::from).collect();
+    Ok(
+        Json(Page::from_rows(views, &bounds, |error: &LineErrorView| {
+            Key::LineField(error.line, error.field.clone())
+        }))
+        .into_response(),
+    )
 }
 
-fn csv_report(batch: String, errors: &[LineError]) -> Result<Response, ApiError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(["line", "field", "reason"])
-        .map_err(ApiError::internal)?;
-    for error in errors {
+/// The whole report as a CSV file, streamed from the database as it is read.
+fn csv_report(
+    batch: BatchId,
+    client: deadpool_postgres::Object,
+    report: impl Stream<Item = Result<LineError, StoreError>> + Send + 'static,
+) -> Response {
+    let header =
+        futures_util::stream::once(async { Ok(Bytes::from_static(b"line,field,reason\n")) });
+    let rows = report.map(move |error| {
+        // The pooled connection stays with the stream until the report is sent.
+        let _connection = &client;
+        let error = error.map_err(std::io::Error::other)?;
+        let mut writer = csv::Writer::from_writer(Vec::with_capacity(128));
         writer
             .write_record([error.line.to_string().as_str(), &error.field, &error.reason])
-            .map_err(ApiError::internal)?;
-    }
-    let bytes = writer.into_inner().map_err(ApiError::internal)?;
+            .map_err(std::io::Error::other)?;
+        writer
+            .into_inner()
+            .map(Bytes::from)
+            .map_err(|error| std::io::Error::other(error.to_string()))
+    });
     let disposition = format!("attachment; filename=\"batch-{batch}-errors.csv\"");
-    Ok((
+    (
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (CONTENT_DISPOSITION, disposition),
         ],
-        bytes,
+        Body::from_stream(header.chain(rows)),
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LinesQuery {
     /// Only lines in this state (`succeeded`, `failed`, `queued`, …).
     pub state: Option<String>,
@@ -113,7 +152,7 @@ pub struct LinesQuery {
 }
 
 /// A batch's payouts in line order, optionally filtered.
-#[utoipa::path(get, path = "/v1/batches/{id}/payouts", tag = "batches",
+#[utoipa::path(get, path = "/v1/batches/{id}/payouts", operation_id = "list_batch_payouts", tag = "batches",
     params(("id" = String, Path, description = "The batch's id"), LinesQuery, PageQuery),
     responses(
         (status = 200, description = "A page of payouts (`data`, `next_cursor`)"),
@@ -122,8 +161,8 @@ async fn lines(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<LinesQuery>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<LinesQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<PayoutView>>, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let id = batch_id(&id)?;
@@ -171,7 +210,9 @@ async fn lines(
     .await
     .map_err(ApiError::internal)?;
     let views = rows.iter().map(PayoutView::from).collect();
-    Ok(Json(Page::from_rows(views, bounds, |view: &PayoutView| {
-        Key::Number(i64::from(view.line))
-    })))
+    Ok(Json(Page::from_rows(
+        views,
+        &bounds,
+        |view: &PayoutView| Key::Number(i64::from(view.line)),
+    )))
 }

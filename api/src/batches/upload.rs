@@ -1,34 +1,50 @@
 //! Writing an upload as it is read: each line is checked, and good lines stream into one
 //! binary COPY inside a savepoint, so PostgreSQL stores lines while the next ones are read
-//! and checked. The first bad line aborts the COPY (the rest are still checked, for the
-//! report). At the end the batch is either valid (lines kept, counted and summed) or
-//! `invalid` (lines rolled back, report stored).
+//! and checked. At the first bad line the COPY is ended and the savepoint rolled back
+//! (quietly: nothing goes to the server's log), and from then on every error streams into
+//! the report instead, while the rest of the file is still checked. At the end the batch
+//! is either valid (lines kept, counted and summed) or `invalid` (no line kept, the whole
+//! report stored).
 
 use deadpool_postgres::Transaction;
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::state::payout::PayoutState;
 use payrail_engine::store::batch_decisions;
 use payrail_engine::store::batches::{self, Batch};
-use payrail_engine::store::line_errors::LineError;
+use payrail_engine::store::line_errors::{ErrorWriter, LineError};
 use payrail_engine::store::payout_lines::LineWriter;
 
 use crate::lines::{LineChecker, RawLine};
 use crate::problem::ApiError;
 
-/// Errors kept for the report; the count goes on past it.
-pub const REPORTED_ERRORS_MAX: usize = 10_000;
-/// Errors shown in the upload's own answer; the rest are at `/v1/batches/{id}/errors`.
+/// Errors shown in the upload's own answer; the whole report is at
+/// `/v1/batches/{id}/errors`.
 const INLINE_ERRORS_MAX: usize = 100;
+
+/// Where the upload's lines go while they are written.
+const SAVEPOINT: &str = "upload_lines";
+
+/// Where what is read goes now.
+#[derive(Debug)]
+enum Sink {
+    /// Nothing read yet: the COPY opens with the first good line.
+    Unopened,
+    /// Every line so far is good: lines go into the COPY.
+    Lines(LineWriter),
+    /// A line was bad: errors go into the report.
+    Errors(ErrorWriter),
+}
 
 /// An upload in progress, inside the request's transaction.
 #[derive(Debug)]
-pub struct Upload<'c> {
+pub struct Upload<'t, 'c> {
+    tx: &'t Transaction<'c>,
     merchant: MerchantId,
     batch: BatchId,
-    checker: LineChecker<'c>,
-    /// The COPY, while every line so far is good.
-    writer: Option<LineWriter>,
-    errors: Vec<LineError>,
+    checker: LineChecker<'t>,
+    sink: Sink,
+    /// The first errors, for the answer.
+    shown: Vec<LineError>,
     error_count: i32,
     line_count: i32,
 }
@@ -45,23 +61,24 @@ pub enum Uploaded {
     },
 }
 
-impl<'c> Upload<'c> {
-    /// Starts an upload whose lines are written in the savepoint `lines`.
+impl<'t, 'c> Upload<'t, 'c> {
+    /// Starts an upload of the batch `batch`, already inserted in `tx`.
     pub async fn start(
-        lines: &Transaction<'_>,
+        tx: &'t Transaction<'c>,
         merchant: MerchantId,
         batch: BatchId,
-        checker: LineChecker<'c>,
-    ) -> Result<Upload<'c>, ApiError> {
-        let writer = LineWriter::open(lines, merchant, batch, PayoutState::Validated)
+        checker: LineChecker<'t>,
+    ) -> Result<Upload<'t, 'c>, ApiError> {
+        tx.batch_execute(&format!("SAVEPOINT {SAVEPOINT}"))
             .await
             .map_err(ApiError::internal)?;
         Ok(Upload {
+            tx,
             merchant,
             batch,
             checker,
-            writer: Some(writer),
-            errors: Vec::new(),
+            sink: Sink::Unopened,
+            shown: Vec::new(),
             error_count: 0,
             line_count: 0,
         })
@@ -72,72 +89,121 @@ impl<'c> Upload<'c> {
         self.line_count += 1;
         match self.checker.check(line_no, raw) {
             Ok(line) => {
-                if let Some(writer) = &mut self.writer {
+                if let Sink::Unopened = self.sink {
+                    let writer = LineWriter::open(
+                        self.tx,
+                        self.merchant,
+                        self.batch,
+                        PayoutState::Validated,
+                    )
+                    .await
+                    .map_err(ApiError::internal)?;
+                    self.sink = Sink::Lines(writer);
+                }
+                if let Sink::Lines(writer) = &mut self.sink {
                     writer.write(&line).await.map_err(ApiError::internal)?;
                 }
+                Ok(())
             }
-            Err(errors) => {
-                self.error_count += 1;
-                // Dropping the COPY aborts it; the savepoint is rolled back in `close`.
-                self.writer = None;
-                let room = REPORTED_ERRORS_MAX.saturating_sub(self.errors.len());
-                self.errors.extend(errors.into_iter().take(room));
+            Err(errors) => self.refuse(errors).await,
+        }
+    }
+
+    /// Counts a line that could not even be split into its columns, with why.
+    pub async fn unreadable_line(&mut self, line_no: i32, reason: String) -> Result<(), ApiError> {
+        self.line_count += 1;
+        let error = LineError {
+            line: line_no,
+            field: "line".into(),
+            reason,
+        };
+        self.refuse(vec![error]).await
+    }
+
+    /// Records a bad line's errors, switching from lines to the report at the first.
+    async fn refuse(&mut self, errors: Vec<LineError>) -> Result<(), ApiError> {
+        self.error_count += 1;
+        if !matches!(self.sink, Sink::Errors(_)) {
+            if let Sink::Lines(writer) = std::mem::replace(&mut self.sink, Sink::Unopened) {
+                // Ending the COPY and rolling back to the savepoint drops the lines
+                // without the error that aborting a COPY writes into PostgreSQL's log.
+                writer.finish().await.map_err(ApiError::internal)?;
+                self.tx
+                    .batch_execute(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}"))
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            let report = ErrorWriter::open(self.tx, self.merchant, self.batch)
+                .await
+                .map_err(ApiError::internal)?;
+            self.sink = Sink::Errors(report);
+        }
+        if let Sink::Errors(report) = &mut self.sink {
+            for error in &errors {
+                report.write(error).await.map_err(ApiError::internal)?;
             }
         }
+        let room = INLINE_ERRORS_MAX.saturating_sub(self.shown.len());
+        self.shown.extend(errors.into_iter().take(room));
         Ok(())
     }
 
-    /// Closes the savepoint `lines` the lines were written in: committed when every line
-    /// is good, rolled back otherwise.
-    pub async fn close(mut self, lines: Transaction<'_>) -> Result<Closed<'c>, ApiError> {
+    /// Ends the upload: the lines are kept when every one is good; otherwise the batch is
+    /// `invalid` with its report. Either way the batch is counted and summed.
+    pub async fn finish(mut self) -> Result<Uploaded, ApiError> {
         if self.line_count == 0 {
             return Err(ApiError::invalid_field(
                 "lines",
                 "the upload has no payout lines",
             ));
         }
-        if let Some(writer) = self.writer.take() {
-            writer.finish().await.map_err(ApiError::internal)?;
-            lines.commit().await.map_err(ApiError::internal)?;
-        } else {
-            lines.rollback().await.map_err(ApiError::internal)?;
+        match std::mem::replace(&mut self.sink, Sink::Unopened) {
+            Sink::Lines(writer) => {
+                writer.finish().await.map_err(ApiError::internal)?;
+                self.tx
+                    .batch_execute(&format!("RELEASE SAVEPOINT {SAVEPOINT}"))
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            Sink::Errors(report) => {
+                report.finish().await.map_err(ApiError::internal)?;
+            }
+            Sink::Unopened => {}
         }
-        Ok(Closed(self))
+        self.record().await
     }
-}
 
-/// An upload whose lines are written (or rolled back), to be recorded on its batch.
-#[derive(Debug)]
-pub struct Closed<'c>(Upload<'c>);
+    /// Ends the COPY of a file refused as a whole, so that the transaction rolls back
+    /// without an aborted COPY in the server's log.
+    pub async fn abandon(mut self) {
+        let ended = match std::mem::replace(&mut self.sink, Sink::Unopened) {
+            Sink::Lines(writer) => writer.finish().await,
+            Sink::Errors(report) => report.finish().await,
+            Sink::Unopened => Ok(0),
+        };
+        if let Err(error) = ended {
+            tracing::debug!(%error, "ending the COPY of a refused upload");
+        }
+    }
 
-impl Closed<'_> {
-    /// Counts and sums the batch's lines, or refuses it as `invalid` with its report.
-    pub async fn record(self, tx: &Transaction<'_>) -> Result<Uploaded, ApiError> {
-        let Closed(mut upload) = self;
-        let batch = batches::finish_upload(tx, upload.merchant, upload.batch)
+    async fn record(self) -> Result<Uploaded, ApiError> {
+        let (tx, merchant, id) = (self.tx, self.merchant, self.batch);
+        let batch = batches::finish_upload(tx, merchant, id)
             .await
             .map_err(ApiError::internal)?;
-        if upload.error_count == 0 {
+        if self.error_count == 0 {
             return Ok(Uploaded::Valid(batch));
         }
-        batch_decisions::invalidate(
-            tx,
-            upload.merchant,
-            upload.batch,
-            upload.line_count,
-            upload.error_count,
-            &upload.errors,
-        )
-        .await
-        .map_err(ApiError::internal)?;
-        metrics::counter!(payrail_engine::metrics::BATCHES, "outcome" => "invalid").increment(1);
-        let batch = batches::get(tx, upload.merchant, upload.batch)
+        batch_decisions::invalidate(tx, merchant, id, self.line_count, self.error_count)
             .await
             .map_err(ApiError::internal)?;
-        upload.errors.truncate(INLINE_ERRORS_MAX);
+        metrics::counter!(payrail_engine::metrics::BATCHES, "outcome" => "invalid").increment(1);
+        let batch = batches::get(tx, merchant, id)
+            .await
+            .map_err(ApiError::internal)?;
         Ok(Uploaded::Invalid {
             batch,
-            errors: upload.errors,
+            errors: self.shown,
         })
     }
 }

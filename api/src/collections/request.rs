@@ -9,6 +9,7 @@ use payrail_engine::route::{RouteName, RouteTable};
 use payrail_engine::store::collections::{CLIENT_REFERENCE_MAX_CHARS, PAYER_MESSAGE_MAX_CHARS};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use super::ltgs::{self, LtgsRequest};
@@ -70,29 +71,30 @@ pub struct Checked {
 /// The fields every shape has, under the names that shape gives them.
 struct Common<'a> {
     msisdn: (&'static str, &'a str),
-    amount: (&'static str, String),
+    amount: (&'static str, &'a str),
     reference: (&'static str, Option<&'a str>),
     callback_url: (&'static str, Option<&'a str>),
 }
 
 impl CollectionRequest {
-    /// Reads a JSON body: the LTGS shape when it has `Sale_Reference_ID`, ours otherwise.
-    /// A missing, unknown or mistyped field is a 422 that names it.
-    pub fn from_json(body: Value) -> Result<CollectionRequest, ApiError> {
-        let Value::Object(fields) = &body else {
-            return Err(ApiError::Invalid {
+    /// Reads a JSON body (its text, so that amounts keep their exact digits): the LTGS
+    /// shape when it has `Sale_Reference_ID`, ours otherwise. A missing, unknown or
+    /// mistyped field is a 422 that names it.
+    pub fn from_json(body: &RawValue) -> Result<CollectionRequest, ApiError> {
+        let text = body.get();
+        let fields: serde_json::Map<String, Value> =
+            serde_json::from_str(text).map_err(|_| ApiError::Invalid {
                 detail: "the body must be a JSON object".into(),
                 errors: Vec::new(),
-            });
-        };
+            })?;
         let (read, shape) = if fields.contains_key(ltgs::MARKER) {
             (
-                serde_json::from_value(body).map(CollectionRequest::Ltgs),
+                serde_json::from_str(text).map(CollectionRequest::Ltgs),
                 "LTGS",
             )
         } else {
             (
-                serde_json::from_value(body).map(CollectionRequest::Own),
+                serde_json::from_str(text).map(CollectionRequest::Own),
                 "collection",
             )
         };
@@ -117,7 +119,7 @@ impl CollectionRequest {
             common.msisdn.0,
             routed(common.msisdn.1, rules),
         );
-        let amount = positive_amount(&common.amount.1, rules.currency);
+        let amount = positive_amount(common.amount.1, rules.currency);
         let amount = noted(&mut refusals, common.amount.0, amount);
         let client_reference = trimmed(common.reference.1);
         let callback_url = trimmed(common.callback_url.1);
@@ -130,6 +132,11 @@ impl CollectionRequest {
                     refusals.push((field, "must not be empty".into()));
                 }
             }
+        } else if common.callback_url.1.is_some() && callback_url.is_none() {
+            refusals.push((
+                common.callback_url.0,
+                "must not be empty: leave it out for no callback".into(),
+            ));
         }
         let payer_message = match self {
             CollectionRequest::Own(own) => trimmed(own.payer_message.as_deref()),

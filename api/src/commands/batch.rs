@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use deadpool_postgres::Pool;
 use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::payroll_csv::PayrollCsv;
 use payrail_engine::state::batch::{BatchEvent, BatchState};
 use payrail_engine::state::payout::PayoutState;
 use payrail_engine::store::batches::{self, NewBatch};
@@ -23,7 +24,7 @@ pub async fn run(command: BatchCommand, config: &Config, pool: &Pool) -> anyhow:
         BatchCommand::Submit { merchant, file } => {
             let merchant: MerchantId = merchant.parse().context("--merchant")?;
             let merchant = merchants::get(&pool.get().await?, merchant).await?;
-            let lines = match read_lines(&file, config, &merchant)? {
+            let lines = match read_lines(&file, config, &merchant).await? {
                 Ok(lines) => lines,
                 Err(errors) => {
                     print(&json!({ "valid": false, "errors": errors }))?;
@@ -49,8 +50,8 @@ pub async fn run(command: BatchCommand, config: &Config, pool: &Pool) -> anyhow:
 }
 
 /// Every line of the file, or every error with its line number (the header is line 1),
-/// checked as the API checks uploads.
-fn read_lines(
+/// read and checked as the API reads and checks uploads.
+async fn read_lines(
     file: &Path,
     config: &Config,
     merchant: &Merchant,
@@ -62,42 +63,35 @@ fn read_lines(
         fee: merchant.fees.payout_fee(),
     };
     let mut checker = LineChecker::new(rules);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(file)
+    let opened = tokio::fs::File::open(file)
+        .await
         .with_context(|| format!("opening {}", file.display()))?;
-    let headers = reader.headers().context("reading the header line")?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}') == name)
-    };
-    let (Some(msisdn_at), Some(amount_at)) = (column("msisdn"), column("amount")) else {
-        bail!(
-            "the header line must name the columns msisdn, amount and (optionally) name, reference, note"
-        );
-    };
-    let (name_at, reference_at, note_at) = (column("name"), column("reference"), column("note"));
+    let mut csv = PayrollCsv::open(tokio::io::BufReader::new(opened))
+        .await
+        .with_context(|| format!("reading {}", file.display()))?;
     let (mut lines, mut errors) = (Vec::new(), Vec::new());
-    for record in reader.records() {
-        let record = record.context("reading the file")?;
-        let line_no =
-            i32::try_from(record.position().map_or(0, |p| p.line())).context("line number")?;
-        let optional = |at: Option<usize>| at.and_then(|at| record.get(at));
-        let raw = RawLine {
-            msisdn: record.get(msisdn_at).unwrap_or(""),
-            amount: record.get(amount_at).unwrap_or(""),
-            name: optional(name_at),
-            reference: optional(reference_at),
-            note: optional(note_at),
+    let mut refuse = |line: i32, field: &str, reason: &str| {
+        errors.push(json!({ "line": line, "field": field, "reason": reason }));
+    };
+    while let Some(row) = csv
+        .next()
+        .await
+        .with_context(|| format!("reading {}", file.display()))?
+    {
+        let row = match row {
+            Ok(row) => row,
+            Err(fault) => {
+                refuse(fault.line, "line", &fault.reason);
+                continue;
+            }
         };
-        match checker.check(line_no, raw) {
+        match checker.check(row.line, RawLine::from_row(&row)) {
             Ok(line) => lines.push(line),
-            Err(refused) => errors.extend(
-                refused
-                    .iter()
-                    .map(|e| json!({ "line": e.line, "field": e.field, "reason": e.reason })),
-            ),
+            Err(refused) => {
+                for error in &refused {
+                    refuse(error.line, &error.field, &error.reason);
+                }
+            }
         }
     }
     if lines.is_empty() && errors.is_empty() {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::signing;
 use crate::AppState;
 use crate::extract::Caller;
+use crate::headers::NoStore;
 use crate::json::ApiJson;
 use crate::problem::ApiError;
 
@@ -45,7 +46,7 @@ const REMOVE: &str =
 const MAX_URL: usize = 2_000;
 
 /// Sets where the merchant's events are sent.
-#[utoipa::path(put, path = "/v1/webhook-endpoint", tag = "webhooks",
+#[utoipa::path(put, path = "/v1/webhook-endpoint", operation_id = "set_webhook_endpoint", tag = "webhooks",
     request_body = SetEndpoint,
     responses(
         (status = 200, description = "The endpoint and its signing secret", body = Endpoint),
@@ -54,7 +55,7 @@ pub async fn set_endpoint(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<SetEndpoint>,
-) -> Result<Json<Endpoint>, ApiError> {
+) -> Result<NoStore<Json<Endpoint>>, ApiError> {
     caller.require(&[Role::Admin])?;
     let url = state.settings.urls.check(&body.url).await?;
     if url.as_str().len() > MAX_URL {
@@ -71,21 +72,21 @@ pub async fn set_endpoint(
         )
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(Endpoint {
+    Ok(NoStore(Json(Endpoint {
         url: row.get(0),
         secret: row.get(1),
-    }))
+    })))
 }
 
 /// The merchant's endpoint and signing secret.
-#[utoipa::path(get, path = "/v1/webhook-endpoint", tag = "webhooks",
+#[utoipa::path(get, path = "/v1/webhook-endpoint", operation_id = "get_webhook_endpoint", tag = "webhooks",
     responses(
         (status = 200, description = "The endpoint and its signing secret", body = Endpoint),
         (status = 404, description = "No endpoint is set")))]
 pub async fn get_endpoint(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Endpoint>, ApiError> {
+) -> Result<NoStore<Json<Endpoint>>, ApiError> {
     caller.require(&[Role::Admin])?;
     let client = state.pool.get().await.map_err(ApiError::internal)?;
     let row = client
@@ -93,13 +94,13 @@ pub async fn get_endpoint(
         .await
         .map_err(ApiError::internal)?;
     match (row.get(0), row.get(1)) {
-        (Some(url), Some(secret)) => Ok(Json(Endpoint { url, secret })),
+        (Some(url), Some(secret)) => Ok(NoStore(Json(Endpoint { url, secret }))),
         _ => Err(ApiError::NotFound("no webhook endpoint is set")),
     }
 }
 
 /// Stops sending events: those not yet delivered are stopped when their turn comes.
-#[utoipa::path(delete, path = "/v1/webhook-endpoint", tag = "webhooks",
+#[utoipa::path(delete, path = "/v1/webhook-endpoint", operation_id = "remove_webhook_endpoint", tag = "webhooks",
     responses(
         (status = 204, description = "The endpoint is removed"),
         (status = 404, description = "No endpoint is set")))]

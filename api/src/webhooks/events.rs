@@ -2,7 +2,7 @@
 //! `resend` to send one again (with the same `webhook-id`).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine;
@@ -22,9 +22,11 @@ use crate::extract::Caller;
 use crate::idempotency::{self, KeyRule};
 use crate::pagination::{Page, PageQuery};
 use crate::problem::ApiError;
+use crate::query::ApiQuery;
 
 /// The states an event can be in.
-const STATES: [&str; 4] = ["pending", "delivered", "failed", "stopped"];
+/// The states an event can be in.
+pub const STATES: [&str; 4] = ["pending", "delivered", "failed", "stopped"];
 
 /// One event and what became of it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -83,6 +85,7 @@ impl WebhookEvent {
 
 /// A list's own filter.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventFilter {
     /// Only events in this state: `pending`, `delivered`, `failed` or `stopped`.
     pub state: Option<String>,
@@ -117,15 +120,15 @@ const RESEND: &str = "
            last_error, created_at, delivered_at";
 
 /// The merchant's webhook events, oldest first.
-#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(PageQuery, EventFilter),
+#[utoipa::path(get, path = "/v1/webhooks", operation_id = "list_webhook_events", tag = "webhooks", params(PageQuery, EventFilter),
     responses(
         (status = 200, description = "A page of events", body = Page<WebhookEvent>),
         (status = 422, description = "A bad limit, cursor or state")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(page): Query<PageQuery>,
-    Query(filter): Query<EventFilter>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(filter): ApiQuery<EventFilter>,
 ) -> Result<Json<Page<WebhookEvent>>, ApiError> {
     caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let limit = PageQuery {
@@ -169,7 +172,7 @@ pub async fn list(
 }
 
 /// One event.
-#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(get, path = "/v1/webhooks/{id}", operation_id = "get_webhook_event", tag = "webhooks",
     params(("id" = String, Path, description = "The event's id (or its `webhook-id`)")),
     responses(
         (status = 200, description = "The event and its delivery", body = WebhookEvent),
@@ -194,10 +197,10 @@ pub async fn show(
 ///
 /// Its `attempts` keep counting: a resend is one more try, and retries follow it only
 /// while the retry schedule has turns left for that many attempts.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/resend", tag = "webhooks",
+#[utoipa::path(post, path = "/v1/webhooks/{id}/resend", operation_id = "resend_webhook_event", tag = "webhooks",
     params(
         ("id" = String, Path, description = "The event's id (or its `webhook-id`)"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request resend once")),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a retried request resend once")),
     responses(
         (status = 202, description = "Queued to be sent now", body = WebhookEvent),
         (status = 404, description = "No such event"),

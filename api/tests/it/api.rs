@@ -1,8 +1,10 @@
 //! The `/v1` API over HTTP on a real database and engine.
 
+mod bad_input;
 mod batches;
 mod collections;
 mod conventions;
+mod csv_round_trip;
 mod dashboard;
 mod harness;
 mod idempotency_sweep;

@@ -21,6 +21,8 @@ pub struct AuditReport {
     /// Settlement and release entries whose payout outcomes do not add up to what the
     /// entry took from the reserved account (or that have no outcomes).
     pub outcomes_off_entries: i64,
+    /// Payout outcomes whose entry is not a settlement or release of their merchant.
+    pub outcomes_without_entry: i64,
 }
 
 impl AuditReport {
@@ -48,7 +50,11 @@ const AUDIT: &str = "
                      GROUP BY p.entry_id) AS r
                 ON r.entry_id = e.id
         WHERE e.kind IN ('settlement', 'release')
-          AND (o.total IS NULL OR o.total IS DISTINCT FROM r.total))";
+          AND (o.total IS NULL OR o.total IS DISTINCT FROM r.total)),
+      (SELECT count(*) FROM payout_outcomes o
+        WHERE NOT EXISTS (SELECT 1 FROM journal_entries e
+                           WHERE e.id = o.entry_id AND e.merchant_id = o.merchant_id
+                             AND e.kind = o.kind))";
 
 /// Checks every invariant of the ledger in one query.
 pub async fn audit(client: &impl GenericClient) -> Result<AuditReport, LedgerError> {
@@ -60,5 +66,6 @@ pub async fn audit(client: &impl GenericClient) -> Result<AuditReport, LedgerErr
         negative_balances: row.get(3),
         postings_sum: row.get(4),
         outcomes_off_entries: row.get(5),
+        outcomes_without_entry: row.get(6),
     })
 }

@@ -170,6 +170,11 @@ impl LocalPostgres {
         }
     }
 
+    /// Where the server writes its log.
+    pub fn log_path(&self) -> std::path::PathBuf {
+        log_file(&self.root)
+    }
+
     fn not_started(&self) -> LaunchError {
         let log = log_file(&self.root);
         let text = std::fs::read_to_string(&log).unwrap_or_default();

@@ -6,7 +6,6 @@ use deadpool_postgres::Transaction;
 
 use super::StoreError;
 use super::batches::{self, Batch};
-use super::line_errors::{self, LineError};
 use crate::ids::{ApiKeyId, BatchId, MerchantId, PayoutId};
 use crate::ledger::{self, Release};
 use crate::money::Amount;
@@ -31,15 +30,15 @@ const RECORD_INVALID: &str = "
     UPDATE batches SET line_count = $3, error_count = $4, total_amount = 0, total_fee = 0
      WHERE id = $1 AND merchant_id = $2";
 
-/// Refuses a batch being validated: `invalid`, with how many lines it had and its report
-/// (`errors` may be the first of `error_count`). Nothing is reserved or sent.
+/// Refuses a batch being validated: `invalid`, with how many lines it had and how many
+/// were bad (the report itself is written by `line_errors::ErrorWriter`). Nothing is
+/// reserved or sent.
 pub async fn invalidate(
     tx: &Transaction<'_>,
     merchant: MerchantId,
     batch: BatchId,
     line_count: i32,
     error_count: i32,
-    errors: &[LineError],
 ) -> Result<(), StoreError> {
     batches::transition(
         tx,
@@ -54,7 +53,7 @@ pub async fn invalidate(
         &[&batch, &merchant, &line_count, &error_count],
     )
     .await?;
-    line_errors::insert(tx, merchant, batch, errors).await
+    Ok(())
 }
 
 /// Why a batch could not be approved.
@@ -89,10 +88,15 @@ pub async fn approve(
     Ok(batches::get(tx, merchant, batch).await?)
 }
 
+// One row of two arrays rather than a row per line: a 200,000-line batch comes back as
+// two values.
 const CANCEL_UNSENT: &str = "
-    UPDATE payout_lines SET state = 'cancelled', updated_at = now()
-     WHERE batch_id = $1 AND merchant_id = $2 AND state IN ('validated', 'queued')
-    RETURNING id, amount, fee";
+    WITH cancelled AS (
+        UPDATE payout_lines SET state = 'cancelled', updated_at = now()
+         WHERE batch_id = $1 AND merchant_id = $2 AND state IN ('validated', 'queued')
+        RETURNING id, amount + fee AS amount_with_fee)
+    SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(amount_with_fee), '{}')
+      FROM cancelled";
 
 const RESERVED: &str = "SELECT 1 FROM journal_entries WHERE batch_id = $1 AND kind = 'reservation'";
 
@@ -117,18 +121,14 @@ pub async fn cancel(
 ) -> Result<Cancelled, StoreError> {
     let (state, _) = lock(tx, merchant, batch).await?;
     state.apply(&BatchEvent::Cancel)?;
-    let rows = tx.query(CANCEL_UNSENT, &[&batch, &merchant]).await?;
-    let mut releases = Vec::with_capacity(rows.len());
+    let row = tx.query_one(CANCEL_UNSENT, &[&batch, &merchant]).await?;
+    let (payouts, amounts): (Vec<PayoutId>, Vec<Amount>) = (row.try_get(0)?, row.try_get(1)?);
+    let mut releases = Vec::with_capacity(payouts.len());
     let mut released = Amount::ZERO;
-    for row in &rows {
-        let (amount, fee): (Amount, Amount) = (row.try_get(1)?, row.try_get(2)?);
-        let amount_with_fee = amount
-            .checked_add(fee)
-            .ok_or_else(|| StoreError::Corrupt("a line's amount and fee overflow".into()))?;
+    for (payout, amount_with_fee) in payouts.into_iter().zip(amounts) {
         released = released
             .checked_add(amount_with_fee)
             .ok_or_else(|| StoreError::Corrupt("the released total overflows".into()))?;
-        let payout: PayoutId = row.try_get(0)?;
         releases.push(Release {
             payout,
             amount_with_fee,
@@ -143,7 +143,7 @@ pub async fn cancel(
     batches::record_cancellation(tx, merchant, batch, by).await?;
     Ok(Cancelled {
         batch: batches::get(tx, merchant, batch).await?,
-        lines: rows.len(),
+        lines: releases.len(),
         released,
     })
 }

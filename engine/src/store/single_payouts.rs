@@ -62,9 +62,9 @@ const WRITE_BATCHES: &str = "
 
 const WRITE_LINES: &str = "
     INSERT INTO payout_lines (id, merchant_id, batch_id, line_no, msisdn, amount, fee, route,
-                              client_reference, name, note, state, failure_code)
+                              client_reference, name, note, state, failure_code, single)
     SELECT id, $1, batch_id, line_no, msisdn, amount, fee, route, client_reference, name,
-           note, state, failure_code
+           note, state, failure_code, true
       FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bigint[], $7::bigint[],
                   $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
            AS line (id, batch_id, line_no, msisdn, amount, fee, route, client_reference, name,

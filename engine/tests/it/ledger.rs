@@ -283,4 +283,16 @@ async fn the_audit_sees_payout_outcomes_that_do_not_match_their_entry_or_are_mis
         .expect("a settlement without outcomes");
     let report = ledger::audit(&client).await.expect("audit");
     assert_eq!(report.outcomes_off_entries, 2, "{report:?}");
+
+    // An outcome naming an entry that does not exist: no key refuses it, the audit sees it.
+    client
+        .execute(
+            "INSERT INTO payout_outcomes (payout_id, merchant_id, entry_id, kind, amount, fee)
+             VALUES ($1, $2, 999999, 'release', 1, 0)",
+            &[&PayoutId::new(), &merchant],
+        )
+        .await
+        .expect("an outcome without its entry");
+    let report = ledger::audit(&client).await.expect("audit");
+    assert_eq!(report.outcomes_without_entry, 1, "{report:?}");
 }

@@ -6,5 +6,7 @@ mod ledger;
 mod ledger_properties;
 mod merchants;
 mod payout_lines;
+mod payroll_csv;
 mod single_payouts;
 mod support;
+mod transactions;

@@ -261,3 +261,72 @@ async fn parts_written_at_once_are_all_counted_and_none_after_the_upload_ends() 
         "{late:?}"
     );
 }
+
+/// Events written for the merchant's payouts, by type.
+async fn payout_events(db: &TestDb, merchant: MerchantId) -> Vec<String> {
+    db.client()
+        .await
+        .query(
+            "SELECT event_type FROM webhook_events WHERE merchant_id = $1 AND event_type LIKE 'payout.%' ORDER BY created_at",
+            &[&merchant],
+        )
+        .await
+        .expect("events")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn only_single_payouts_write_payout_events_and_no_statement_keeps_its_lines() {
+    let db = TestDb::new().await;
+    let merchant = merchant(&db, 50, 0).await;
+    let client = db.client().await;
+    client
+        .execute(
+            "UPDATE merchants SET webhook_url = 'https://example.com/hooks' WHERE id = $1",
+            &[&merchant],
+        )
+        .await
+        .expect("a webhook URL");
+    let payroll = batch_with_lines(&db, merchant, 300).await;
+    client
+        .execute(
+            "UPDATE payout_lines SET state = 'cancelled' WHERE batch_id = $1",
+            &[&payroll],
+        )
+        .await
+        .expect("cancel the payroll's lines");
+    assert_eq!(payout_events(&db, merchant).await, Vec::<String>::new());
+    let single = batch_with_lines(&db, merchant, 2).await;
+    client
+        .execute(
+            "UPDATE payout_lines SET single = true WHERE batch_id = $1",
+            &[&single],
+        )
+        .await
+        .expect("mark them single");
+    client
+        .execute(
+            "UPDATE payout_lines SET state = CASE line_no WHEN 2 THEN 'succeeded' ELSE 'failed' END WHERE batch_id = $1",
+            &[&single],
+        )
+        .await
+        .expect("finish them");
+    assert_eq!(
+        payout_events(&db, merchant).await,
+        ["payout.succeeded", "payout.failed"]
+    );
+    // A statement-level trigger with transition tables keeps every line a statement
+    // changes; one planned once for a small statement made cancelling quadratic.
+    let kept: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'payout_lines'::regclass
+                AND (tgoldtable IS NOT NULL OR tgnewtable IS NOT NULL)",
+            &[],
+        )
+        .await
+        .expect("triggers")
+        .get(0);
+    assert_eq!(kept, 0);
+}

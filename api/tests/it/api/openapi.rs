@@ -77,6 +77,72 @@ async fn the_document_is_valid_openapi_3_1_and_lists_every_operation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_describes_the_api_that_runs() {
+    let node = node().await;
+    let document = node
+        .call(reqwest::Method::GET, "/openapi.json", None, &[], None)
+        .await
+        .body;
+    let mut ids = std::collections::HashSet::new();
+    for operation in OPERATIONS {
+        let (method, path) = operation.split_once(' ').expect("method and path");
+        let described = &document["paths"][path][method];
+        let id = described["operationId"].as_str().expect("an operationId");
+        assert!(ids.insert(id.to_owned()), "{id} is used twice");
+        let responses = described["responses"].as_object().expect("responses");
+        for status in ["401", "403", "429"] {
+            assert!(responses.contains_key(status), "{operation}: no {status}");
+        }
+        for (status, response) in responses {
+            if status.starts_with('4') {
+                assert!(
+                    response["content"]["application/problem+json"].is_object(),
+                    "{operation} {status} is not problem+json"
+                );
+            }
+        }
+        let parameters = described["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for parameter in &parameters {
+            let name = parameter["name"].as_str().expect("a name");
+            let place = parameter["in"].as_str().expect("a place");
+            let expected = match name {
+                "id" => "path",
+                "Idempotency-Key" => "header",
+                _ => "query",
+            };
+            assert_eq!(place, expected, "{operation} {name}");
+            if name == "limit" {
+                assert_eq!(parameter["schema"]["minimum"], 1, "{operation}");
+                assert_eq!(parameter["schema"]["maximum"], 500, "{operation}");
+            }
+            if name == "state" {
+                assert!(parameter["schema"]["enum"].is_array(), "{operation}: state");
+            }
+        }
+        let key = parameters.iter().find(|p| p["name"] == "Idempotency-Key");
+        if [
+            "post /v1/payouts",
+            "post /v1/batches",
+            "post /v1/collections",
+        ]
+        .contains(operation)
+        {
+            assert_eq!(
+                key.map(|k| &k["required"]),
+                Some(&Value::Bool(true)),
+                "{operation} must declare its Idempotency-Key"
+            );
+        }
+        if described.get("requestBody").is_some() {
+            assert!(responses.contains_key("415"), "{operation}: no 415");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_validator_refuses_a_broken_document() {
     let schema: Value = serde_json::from_str(include_str!("../../openapi/oas-3.1-schema.json"))
         .expect("the OpenAPI schema");
