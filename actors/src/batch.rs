@@ -15,16 +15,17 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::money::Currency;
+use payrail_engine::route::RouteName;
 use payrail_engine::state::payout::PayoutState;
 use payrail_engine::store::batches::{self, Started};
 use payrail_engine::store::payout_lines::{self, ClaimedLine};
 use payrail_engine::store::{StoreError, merchants};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
+use crate::budget::MerchantBudget;
 use crate::directory::RouteDirectory;
-use crate::job::{Call, Job};
+use crate::job::{Call, Job, LinesFinished};
 use crate::journal::{Finish, JournalMsg, Outcome};
-use crate::merchant::MerchantBudget;
 use crate::route::RouteMsg;
 use telemetry::BatchMetrics;
 
@@ -62,6 +63,25 @@ pub enum BatchMsg {
     /// A route restarted and lost the lines it held: ask again about every line in flight.
     Resync,
     Resynced(Result<Vec<ClaimedLine>, StoreError>),
+}
+
+impl From<LinesFinished> for BatchMsg {
+    fn from(finished: LinesFinished) -> BatchMsg {
+        BatchMsg::Finished {
+            lines: finished.lines,
+        }
+    }
+}
+
+impl TryFrom<BatchMsg> for LinesFinished {
+    type Error = BatchMsg;
+
+    fn try_from(message: BatchMsg) -> Result<LinesFinished, BatchMsg> {
+        match message {
+            BatchMsg::Finished { lines } => Ok(LinesFinished { lines }),
+            other => Err(other),
+        }
+    }
 }
 
 /// What starting found.
@@ -282,7 +302,8 @@ impl BatchState {
 
     /// Hands lines to their routes, grouped so each route gets one message.
     fn dispatch(&mut self, myself: &ActorRef<BatchMsg>, lines: Vec<ClaimedLine>, call: Call) {
-        let mut by_route: HashMap<String, Vec<(Job, Call)>> = HashMap::new();
+        let mut by_route: HashMap<RouteName, Vec<(Job, Call)>> = HashMap::new();
+        let reports_to = myself.get_derived::<LinesFinished>();
         for line in lines {
             self.outstanding += 1;
             self.args.budget.take(1);
@@ -291,7 +312,7 @@ impl BatchState {
                 self.args.batch,
                 self.currency,
                 line,
-                myself.clone(),
+                reports_to.clone(),
             );
             by_route
                 .entry(job.line.route.clone())

@@ -19,11 +19,10 @@ use deadpool_postgres::Pool;
 use jiff::Timestamp;
 use payrail_engine::ids::{CollectionId, MerchantId};
 use payrail_engine::operator::{Operator, OperatorError, PaymentStatus};
+use payrail_engine::route::RouteName;
 use payrail_engine::store::collections::{Collection, CollectionOutcome};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
-use crate::engine::EngineError;
-use crate::supervisor::SupervisorMsg;
 use plan::{Backoff, Plan, Step};
 
 /// How the collector waits.
@@ -44,28 +43,6 @@ impl Default for CollectionSettings {
             poll_max: Duration::from_secs(30),
             sweep_interval: Duration::from_secs(60),
         }
-    }
-}
-
-/// Hands collections to the engine from anywhere (the HTTP API). Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Collector(ActorRef<SupervisorMsg>);
-
-impl Collector {
-    pub(crate) fn new(supervisor: ActorRef<SupervisorMsg>) -> Collector {
-        Collector(supervisor)
-    }
-
-    /// Sends a new collection's request to pay and follows it to its end. Handing one over
-    /// twice is harmless; one never handed over is found by the next sweep.
-    pub fn collect(
-        &self,
-        merchant: MerchantId,
-        collection: CollectionId,
-    ) -> Result<(), EngineError> {
-        self.0
-            .send_message(SupervisorMsg::Collect(merchant, collection))
-            .map_err(|_| EngineError::Stopped)
     }
 }
 
@@ -100,7 +77,7 @@ pub enum CollectorMsg {
 pub struct CollectorArgs {
     pub pool: Pool,
     /// Each route's operator, by route name: the same as the route actors use.
-    pub operators: Arc<HashMap<String, Arc<dyn Operator>>>,
+    pub operators: Arc<HashMap<RouteName, Arc<dyn Operator>>>,
     pub settings: CollectionSettings,
 }
 
@@ -251,7 +228,7 @@ impl CollectorState {
         };
         following.waiting_for = action.clone();
         let collection = &following.collection;
-        let operator = self.args.operators.get(collection.route.as_str());
+        let operator = self.args.operators.get(&collection.route);
         match (action, operator) {
             (Action::Finish(outcome), _) => {
                 calls::finish(myself, &self.args.pool, collection, outcome);

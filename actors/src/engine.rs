@@ -1,16 +1,22 @@
-//! The engine handle: starts the supervision tree on a database and a set of routes, runs
-//! batches and collections, and stops.
+//! The engine: starts the supervision tree on a database and a set of routes, and stops it.
+//! `EngineHandle` is how the use cases reach it: `payrail_engine::app::EnginePort`, the
+//! port this crate implements.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::{BatchId, MerchantId, Reference};
+use payrail_engine::app::singles::SinglePayout;
+use payrail_engine::app::{AppError, EnginePort};
+use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
 use payrail_engine::operator::Operator;
+use payrail_engine::route::RouteName;
+use payrail_engine::store::payouts::Payout;
 use ractor::{Actor, ActorRef};
+use tokio::sync::Semaphore;
 
 use crate::batch::BatchSettings;
-use crate::collector::{CollectionSettings, Collector};
+use crate::collector::CollectionSettings;
 use crate::route::{RetryPolicy, RouteConfig};
 use crate::supervisor::{Supervisor, SupervisorArgs, SupervisorMsg};
 
@@ -42,40 +48,70 @@ impl Default for EngineSettings {
     }
 }
 
-/// Why the engine could not start or take work.
+/// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("starting the engine: {0}")]
     Spawn(#[from] ractor::SpawnErr),
-    #[error("the engine is stopped")]
-    Stopped,
 }
 
-/// Brings a line's status query forward when its operator calls back. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Nudger(ActorRef<SupervisorMsg>);
+/// Single payouts waiting to be written, at most: past this a request is refused with a
+/// "retry" rather than queued without bound (actor mailboxes have none).
+pub const SINGLES_WAITING_MAX: usize = 10_000;
 
-impl Nudger {
-    /// Asks `route` about `reference` now rather than when its backoff ends. Only the
-    /// query's answer settles anything; a reference the route is not waiting to ask about
-    /// (unknown to it, in flight, final) is left alone.
-    pub fn nudge(&self, route: &str, reference: Reference) -> Result<(), EngineError> {
-        self.0
-            .send_message(SupervisorMsg::Nudge(route.to_owned(), reference))
-            .map_err(|_| EngineError::Stopped)
-    }
+/// The running engine, as the use cases reach it (`EnginePort`). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    supervisor: ActorRef<SupervisorMsg>,
+    waiting: Arc<Semaphore>,
 }
 
-/// Hands batches to the engine from anywhere (the HTTP API). Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct BatchRunner(ActorRef<SupervisorMsg>);
-
-impl BatchRunner {
-    /// Runs a batch (validated, approved or waiting for funds); running it twice is harmless.
-    pub fn run_batch(&self, merchant: MerchantId, batch: BatchId) -> Result<(), EngineError> {
-        self.0
+#[async_trait::async_trait]
+impl EnginePort for EngineHandle {
+    fn run_batch(&self, merchant: MerchantId, batch: BatchId) {
+        if self
+            .supervisor
             .send_message(SupervisorMsg::RunBatch(merchant, batch))
-            .map_err(|_| EngineError::Stopped)
+            .is_err()
+        {
+            // The engine is stopping; the next node's sweep finds the batch.
+            tracing::warn!(batch_id = %batch, "the engine did not take the batch");
+        }
+    }
+
+    fn collect(&self, merchant: MerchantId, collection: CollectionId) {
+        if self
+            .supervisor
+            .send_message(SupervisorMsg::Collect(merchant, collection))
+            .is_err()
+        {
+            // The collector's sweep picks it up.
+            tracing::warn!(collection_id = %collection, "the engine did not take the collection");
+        }
+    }
+
+    fn nudge(&self, route: &RouteName, reference: Reference) -> Result<(), AppError> {
+        self.supervisor
+            .send_message(SupervisorMsg::Nudge(route.clone(), reference))
+            .map_err(|_| {
+                AppError::Unavailable(
+                    "the payout engine is stopping; send the callback again later",
+                )
+            })
+    }
+
+    async fn write_single(&self, single: SinglePayout) -> Result<Payout, AppError> {
+        let _waiting = Arc::clone(&self.waiting).try_acquire_owned().map_err(|_| {
+            AppError::Unavailable(
+                "too many single payouts are waiting to be written; retry in a moment",
+            )
+        })?;
+        ractor::call!(
+            self.supervisor,
+            SupervisorMsg::WriteSingle,
+            Box::new(single)
+        )
+        .map_err(|_| AppError::Unavailable("the payout engine is stopping; retry later"))?
     }
 }
 
@@ -83,6 +119,7 @@ impl BatchRunner {
 #[derive(Debug)]
 pub struct Engine {
     supervisor: ActorRef<SupervisorMsg>,
+    waiting: Arc<Semaphore>,
     done: tokio::task::JoinHandle<()>,
 }
 
@@ -105,34 +142,29 @@ impl Engine {
             collection: settings.collection,
         };
         let (supervisor, done) = Actor::spawn(None, Supervisor, args).await?;
-        Ok(Engine { supervisor, done })
+        Ok(Engine {
+            supervisor,
+            waiting: Arc::new(Semaphore::new(SINGLES_WAITING_MAX)),
+            done,
+        })
     }
 
-    /// Runs a batch (validated, approved or waiting for funds); running it twice is harmless.
-    pub fn run_batch(&self, merchant: MerchantId, batch: BatchId) -> Result<(), EngineError> {
-        self.supervisor
-            .send_message(SupervisorMsg::RunBatch(merchant, batch))
-            .map_err(|_| EngineError::Stopped)
+    /// Pays a batch now (scheduled, approved or awaiting funds); harmless twice.
+    pub fn run_batch(&self, merchant: MerchantId, batch: BatchId) {
+        self.handle().run_batch(merchant, batch);
     }
 
-    /// A handle that runs batches, for the HTTP API.
-    pub fn runner(&self) -> BatchRunner {
-        BatchRunner(self.supervisor.clone())
-    }
-
-    /// A handle that sends and follows collections, for the HTTP API.
-    pub fn collector(&self) -> Collector {
-        Collector::new(self.supervisor.clone())
-    }
-
-    /// A handle that brings status queries forward, for operator callbacks.
-    pub fn nudger(&self) -> Nudger {
-        Nudger(self.supervisor.clone())
+    /// The handle the use cases reach this engine by.
+    pub fn handle(&self) -> EngineHandle {
+        EngineHandle {
+            supervisor: self.supervisor.clone(),
+            waiting: Arc::clone(&self.waiting),
+        }
     }
 
     /// The root of the supervision tree, to look at it: its children are the journal
     /// writer, the route actors (named `route:<route>:<n>`), the collector (named
-    /// `collector:<n>`) and the merchant actors.
+    /// `collector:<n>`), the intake (`intake:<n>`) and the merchant actors.
     pub fn supervision_tree(&self) -> ractor::ActorCell {
         self.supervisor.get_cell()
     }

@@ -1,13 +1,17 @@
-//! One line on its way through a route: what to send, where its outcome goes, and how
-//! often it has been tried.
+//! One line on its way through a route: what to send, whom to tell when it is written
+//! final, and how often it has been tried.
 
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::money::Currency;
 use payrail_engine::store::payout_lines::ClaimedLine;
-use ractor::ActorRef;
+use ractor::DerivedActorRef;
 use tokio::time::Instant;
 
-use crate::batch::BatchMsg;
+/// What the journal tells a line's batch: this many of its lines are now written final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinesFinished {
+    pub lines: u32,
+}
 
 /// What the route must do next with a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,14 +29,20 @@ pub struct Job {
     pub batch: BatchId,
     pub currency: Currency,
     pub line: ClaimedLine,
-    /// Told how many of its lines the journal wrote final.
-    pub batch_actor: ActorRef<BatchMsg>,
+    /// Told how many of its lines the journal wrote final (the batch's actor, seen only
+    /// through this one message).
+    pub reports_to: DerivedActorRef<LinesFinished>,
     /// Sends that did not reach the operator, in a row.
     pub not_sent: u32,
     /// Status queries made since the outcome became uncertain.
     pub queries: u32,
     /// When the outcome first became uncertain (pending or unknown), for the review deadline.
     pub uncertain_since: Option<Instant>,
+    /// The operator said it has the payout (pending): once it has waited past a short
+    /// deadline it is written `submitted`.
+    pub accepted: bool,
+    /// It was handed to the journal to be written `submitted`.
+    pub marked_submitted: bool,
     /// When the engine took the line, for `payrail_payout_duration_seconds`.
     pub taken_at: Instant,
 }
@@ -43,17 +53,19 @@ impl Job {
         batch: BatchId,
         currency: Currency,
         line: ClaimedLine,
-        batch_actor: ActorRef<BatchMsg>,
+        reports_to: DerivedActorRef<LinesFinished>,
     ) -> Job {
         Job {
             merchant,
             batch,
             currency,
             line,
-            batch_actor,
+            reports_to,
             not_sent: 0,
             queries: 0,
             uncertain_since: None,
+            accepted: false,
+            marked_submitted: false,
             taken_at: Instant::now(),
         }
     }

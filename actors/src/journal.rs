@@ -1,5 +1,5 @@
 //! The journal writer: group-commits the outcomes of lines (state changes and ledger
-//! postings together). It flushes as soon as it is idle, so a lone payout is written at
+//! postings together), and marks `submitted` the lines the operator has had for a while. It flushes as soon as it is idle, so a lone payout is written at
 //! once, and everything that arrives during a flush goes into the next one, so flushes grow
 //! with the load: never one round trip per line, never a fixed delay.
 //!
@@ -12,11 +12,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::BatchId;
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use payrail_engine::ids::{BatchId, MerchantId, PayoutId};
+use ractor::{Actor, ActorProcessingErr, ActorRef, DerivedActorRef};
 
-use crate::batch::BatchMsg;
-use crate::job::Job;
+use crate::job::{Job, LinesFinished};
 use flush::MerchantFlush;
 use telemetry::JournalMetrics;
 
@@ -46,6 +45,8 @@ pub struct Outcome {
 #[derive(Debug)]
 pub enum JournalMsg {
     Record(Box<Outcome>),
+    /// The operator has this line and has not finished it: write it `submitted`.
+    Submitted(MerchantId, PayoutId),
     Flushed(Vec<MerchantFlush>),
     /// A failed flush's delay is over.
     Retry,
@@ -55,6 +56,7 @@ pub enum JournalMsg {
 pub struct JournalState {
     pool: Pool,
     waiting: Vec<Outcome>,
+    submitted: Vec<(MerchantId, PayoutId)>,
     flushing: bool,
     metrics: JournalMetrics,
 }
@@ -76,6 +78,7 @@ impl Actor for JournalWriter {
         Ok(JournalState {
             pool,
             waiting: Vec::new(),
+            submitted: Vec::new(),
             flushing: false,
             metrics: JournalMetrics::new(),
         })
@@ -89,13 +92,15 @@ impl Actor for JournalWriter {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             JournalMsg::Record(outcome) => state.waiting.push(*outcome),
+            JournalMsg::Submitted(merchant, payout) => state.submitted.push((merchant, payout)),
             JournalMsg::Flushed(results) => {
                 state.flushing = false;
                 written(&myself, state, results);
             }
             JournalMsg::Retry => state.flushing = false,
         }
-        if !state.flushing && !state.waiting.is_empty() {
+        let has_work = !state.waiting.is_empty() || !state.submitted.is_empty();
+        if !state.flushing && has_work {
             start_flush(&myself, state);
         }
         state.metrics.waiting(state.waiting.len());
@@ -106,11 +111,12 @@ impl Actor for JournalWriter {
 fn start_flush(myself: &ActorRef<JournalMsg>, state: &mut JournalState) {
     state.flushing = true;
     let outcomes = std::mem::take(&mut state.waiting);
+    let submitted = std::mem::take(&mut state.submitted);
     let (pool, myself) = (state.pool.clone(), myself.clone());
     let (rows, duration) = state.metrics.flush_handles();
     tokio::spawn(async move {
         let (count, started) = (outcomes.len(), tokio::time::Instant::now());
-        let results = flush::flush(&pool, outcomes).await;
+        let results = flush::flush(&pool, outcomes, submitted).await;
         telemetry::flushed(&rows, &duration, count, started.elapsed());
         let _ = myself.send_message(JournalMsg::Flushed(results));
     });
@@ -118,7 +124,7 @@ fn start_flush(myself: &ActorRef<JournalMsg>, state: &mut JournalState) {
 
 /// Tells each batch how many of its lines are now final, and keeps what failed for later.
 fn written(myself: &ActorRef<JournalMsg>, state: &mut JournalState, results: Vec<MerchantFlush>) {
-    let mut finished: HashMap<BatchId, (ActorRef<BatchMsg>, u32)> = HashMap::new();
+    let mut finished: HashMap<BatchId, (DerivedActorRef<LinesFinished>, u32)> = HashMap::new();
     let mut retry = false;
     for result in results {
         match result {
@@ -127,20 +133,25 @@ fn written(myself: &ActorRef<JournalMsg>, state: &mut JournalState, results: Vec
                     state.metrics.ended(&outcome);
                     let entry = finished
                         .entry(outcome.job.batch)
-                        .or_insert((outcome.job.batch_actor.clone(), 0));
+                        .or_insert((outcome.job.reports_to.clone(), 0));
                     entry.1 += 1;
                 }
             }
-            MerchantFlush::Failed { error, outcomes } => {
+            MerchantFlush::Failed {
+                error,
+                outcomes,
+                submitted,
+            } => {
                 tracing::error!(%error, lines = outcomes.len(), "journal flush failed; retrying");
                 state.waiting.extend(outcomes);
+                state.submitted.extend(submitted);
                 retry = true;
             }
         }
     }
     for (actor, lines) in finished.into_values() {
         // A batch actor that stopped meanwhile recounts from the database when it restarts.
-        let _ = actor.send_message(BatchMsg::Finished { lines });
+        let _ = actor.send_message(LinesFinished { lines });
     }
     if retry {
         // Hold the next flush back until the delay is over, so an outage is not hammered.

@@ -1,26 +1,30 @@
 //! Payrail's actor engine: a ractor supervision tree that pays every line exactly once.
 //!
 //! # Layout
-//! - `engine`: the handle that starts the tree, runs batches and stops
-//! - `supervisor`: the root; starts the journal, the routes, the collector and merchants,
-//!   resumes batches
+//! - `engine`: starts the tree and stops it; `EngineHandle`, the port the use cases reach it by
+//! - `supervisor`: the root; starts the journal, the routes, the collector, the intake and
+//!   merchants, restarts what stops, and resumes batches
 //! - `merchant`: one per merchant with work; starts and restarts its batch actors
 //! - `batch`: one per running batch; reserves, claims chunks, hands lines to routes
 //! - `route`: one per operator route; quotas, in-flight cap, retries, status queries
 //! - `journal`: group-commits outcomes (state changes and ledger postings)
 //! - `collector`: follows collections (requests to pay) until paid, failed or expired
-//! - `job`: a line on its way through a route
+//! - `intake`: writes single payouts by group commit and hands their batches on
+//! - `job`: a line on its way through a route, and what its batch is told
+//! - `budget`: a merchant's in-flight budget, shared by its batches
 //! - `directory`: where each route's actor is now (route actors restart)
 
 pub mod batch;
+mod budget;
 pub mod collector;
 mod directory;
 pub mod engine;
+pub mod intake;
 pub mod job;
 pub mod journal;
 pub mod merchant;
 pub mod route;
 pub mod supervisor;
 
-pub use collector::{CollectionSettings, Collector};
-pub use engine::{BatchRunner, Engine, EngineError, EngineSettings, Nudger};
+pub use collector::CollectionSettings;
+pub use engine::{Engine, EngineError, EngineHandle, EngineSettings};

@@ -6,10 +6,6 @@
 //!
 //! Parent: the supervisor. Children: batch actors.
 
-mod budget;
-
-pub use budget::MerchantBudget;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,6 +16,7 @@ use payrail_engine::store::batches;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 use crate::batch::{BatchActor, BatchArgs, BatchMsg, BatchSettings};
+use crate::budget::MerchantBudget;
 use crate::directory::RouteDirectory;
 use crate::journal::JournalMsg;
 

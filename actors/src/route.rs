@@ -339,7 +339,10 @@ impl RouteState {
                 );
             }
             PayoutStatus::Failed { code } => self.finish(job, Finish::Failed { code }),
-            PayoutStatus::Pending => self.ask_later(myself, job),
+            PayoutStatus::Pending => {
+                job.accepted = true;
+                self.ask_later(myself, job);
+            }
         }
     }
 
@@ -375,6 +378,15 @@ impl RouteState {
         let since = *job.uncertain_since.get_or_insert_with(Instant::now);
         if since.elapsed() >= self.policy.review_after {
             return self.finish(job, Finish::RequiresReview);
+        }
+        // A line the operator has, and has not finished for a while, reads as `submitted`
+        // rather than `sending`; a line that ends quickly never costs this write.
+        if job.accepted && !job.marked_submitted && since.elapsed() >= self.policy.submitted_after {
+            job.marked_submitted = true;
+            let submitted = JournalMsg::Submitted(job.merchant, job.line.id);
+            if let Err(error) = self.journal.send_message(submitted) {
+                tracing::warn!(route = %self.config.name, %error, "the journal is gone; the line reads as sending");
+            }
         }
         job.queries += 1;
         let delay = self.policy.backoff(job.queries);

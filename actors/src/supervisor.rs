@@ -1,21 +1,26 @@
 //! The supervisor: the root of the tree. It starts the journal writer, one route actor per
-//! route, the collector (on the same operators, restarted if it stops), and merchant actors
-//! on first use. At start and then at an interval it sweeps the database for batches to
+//! route, the collector (on the same operators, restarted if it stops), the intake of
+//! single payouts (restarted if it stops), and merchant actors on first use. At start and then at an interval it sweeps the database for batches to
 //! run: `running` ones an earlier run left, `scheduled` ones (approved, or submitted from
 //! another process), and `awaiting_funds` ones (a top-up may have come).
 //!
-//! Parent: none. Children: the journal writer, route actors, the collector, merchant actors.
+//! Parent: none. Children: the journal writer, route actors, the collector, the intake,
+//! merchant actors.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
+use payrail_engine::app::AppError;
+use payrail_engine::app::singles::SinglePayout;
 use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
 use payrail_engine::operator::Operator;
+use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::store::batches;
-use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use payrail_engine::store::payouts::Payout;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::time::Instant;
 
 /// Restarts of one route actor within `RESTART_WINDOW` before it restarts with its circuit
@@ -26,6 +31,7 @@ const RESTART_WINDOW: Duration = Duration::from_secs(60);
 use crate::batch::BatchSettings;
 use crate::collector::{CollectionSettings, CollectorActor, CollectorArgs, CollectorMsg};
 use crate::directory::RouteDirectory;
+use crate::intake::{Intake, IntakeArgs, IntakeMsg, RunBatch};
 use crate::journal::{JournalMsg, JournalWriter};
 use crate::merchant::{MerchantActor, MerchantArgs, MerchantMsg};
 use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig, RouteMsg};
@@ -36,9 +42,28 @@ pub enum SupervisorMsg {
     /// Look for batches to resume or retry.
     Sweep,
     /// Ask the route about a reference now (an operator called back about it).
-    Nudge(String, Reference),
+    Nudge(RouteName, Reference),
     /// Send a new collection's request to pay and follow it.
     Collect(MerchantId, CollectionId),
+    /// Write a single payout by group commit (forwarded to the intake).
+    WriteSingle(Box<SinglePayout>, RpcReplyPort<Result<Payout, AppError>>),
+}
+
+impl From<RunBatch> for SupervisorMsg {
+    fn from(RunBatch(merchant, batch): RunBatch) -> SupervisorMsg {
+        SupervisorMsg::RunBatch(merchant, batch)
+    }
+}
+
+impl TryFrom<SupervisorMsg> for RunBatch {
+    type Error = SupervisorMsg;
+
+    fn try_from(message: SupervisorMsg) -> Result<RunBatch, SupervisorMsg> {
+        match message {
+            SupervisorMsg::RunBatch(merchant, batch) => Ok(RunBatch(merchant, batch)),
+            other => Err(other),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -59,13 +84,14 @@ pub struct SupervisorState {
     journal: ActorRef<JournalMsg>,
     routes: Arc<RouteDirectory>,
     /// What each route actor was started with, to start it again.
-    route_args: HashMap<String, RouteArgs>,
+    route_args: HashMap<RouteName, RouteArgs>,
     /// When each route actor was restarted, within the last `RESTART_WINDOW`.
-    restarts: HashMap<String, Vec<Instant>>,
+    restarts: HashMap<RouteName, Vec<Instant>>,
     merchants: HashMap<MerchantId, ActorRef<MerchantMsg>>,
     collector: ActorRef<CollectorMsg>,
     /// What the collector was started with, to start it again.
     collector_args: CollectorArgs,
+    intake: ActorRef<IntakeMsg>,
 }
 
 /// The supervisor actor (its state is `SupervisorState`).
@@ -89,18 +115,17 @@ impl Actor for Supervisor {
             operators: Arc::new(
                 args.routes
                     .iter()
-                    .map(|(config, operator)| {
-                        (config.name.as_str().to_owned(), Arc::clone(operator))
-                    })
+                    .map(|(config, operator)| (config.name.clone(), Arc::clone(operator)))
                     .collect(),
             ),
             settings: args.collection,
         };
         let collector = spawn_collector(&myself, collector_args.clone()).await?;
+        let intake = spawn_intake(&myself, &args.pool).await?;
         let routes = Arc::new(RouteDirectory::default());
         let mut route_args = HashMap::new();
         for (config, operator) in args.routes {
-            let name = config.name.as_str().to_owned();
+            let name = config.name.clone();
             let route = RouteArgs {
                 config,
                 policy: args.policy.clone(),
@@ -129,6 +154,7 @@ impl Actor for Supervisor {
             merchants: HashMap::new(),
             collector,
             collector_args,
+            intake,
         })
     }
 
@@ -163,6 +189,11 @@ impl Actor for Supervisor {
                 let _ = state
                     .collector
                     .send_message(CollectorMsg::Collect(merchant, collection));
+            }
+            SupervisorMsg::WriteSingle(single, reply) => {
+                // A request the intake never gets is answered as refused when its reply
+                // port is dropped; its key is then given back.
+                let _ = state.intake.send_message(IntakeMsg::Write(single, reply));
             }
         }
         Ok(())
@@ -199,6 +230,11 @@ impl Actor for Supervisor {
             tracing::warn!("the collector stopped; restarting it");
             state.collector = spawn_collector(&myself, state.collector_args.clone()).await?;
             count_restart("collector");
+        } else if cell.get_id() == state.intake.get_id() {
+            // Requests it held were refused with it; their keys go back, and clients retry.
+            tracing::warn!("the intake stopped; restarting it");
+            state.intake = spawn_intake(&myself, &state.pool).await?;
+            count_restart("intake");
         } else if cell.get_id() == state.journal.get_id() {
             tracing::error!("the journal writer stopped; outcomes wait until the node restarts");
         }
@@ -218,10 +254,10 @@ impl SupervisorState {
     async fn restart_route(
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
-        route: &str,
+        route: &RouteName,
     ) -> Result<(), ActorProcessingErr> {
         let mut args = self.route_args[route].clone();
-        let recent = self.restarts.entry(route.to_owned()).or_default();
+        let recent = self.restarts.entry(route.clone()).or_default();
         recent.retain(|at| at.elapsed() < RESTART_WINDOW);
         recent.push(Instant::now());
         args.start_open = recent.len() > ROUTE_RESTARTS_MAX;
@@ -300,9 +336,23 @@ async fn spawn_collector(
     Ok(collector)
 }
 
+/// Starts the intake under the supervisor; its written groups come back as `RunBatch`.
+async fn spawn_intake(
+    myself: &ActorRef<SupervisorMsg>,
+    pool: &Pool,
+) -> Result<ActorRef<IntakeMsg>, ActorProcessingErr> {
+    let args = IntakeArgs {
+        pool: pool.clone(),
+        run: myself.get_derived::<RunBatch>(),
+    };
+    let (intake, _) =
+        Actor::spawn_linked(Some(numbered("intake")), Intake, args, myself.get_cell()).await?;
+    Ok(intake)
+}
+
 /// A unique name for a route's actor, `route:<route>:<n>`, so the tree reads well and a
 /// restarted actor never collides with the name of the one it replaces.
-fn route_actor_name(route: &str) -> String {
+fn route_actor_name(route: &RouteName) -> String {
     numbered(&format!("route:{route}"))
 }
 

@@ -70,9 +70,11 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BatchCommand {
-    /// Validates a CSV (header `msisdn,amount,reference`) line by line; if every line is
-    /// valid, stores the batch and schedules it for the running node, else prints the
-    /// errors with their line numbers and stores nothing.
+    /// Validates a CSV (header `msisdn,amount,reference`) line by line, exactly as an
+    /// upload over HTTP: if every line is valid, stores the batch and schedules it for the
+    /// running node, or leaves it `awaiting_approval` when the merchant's rule asks for a
+    /// checker (who approves over HTTP or in the portal); else prints the first errors with
+    /// their line numbers and keeps the batch `invalid`, with nothing to pay.
     Submit {
         #[arg(long)]
         merchant: String,

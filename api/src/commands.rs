@@ -5,6 +5,8 @@ mod merchant;
 mod serve;
 mod simulate;
 
+use payrail_engine::app::App;
+
 use crate::cli::Command;
 use crate::config::Config;
 use crate::database::{Database, Migrate};
@@ -19,13 +21,15 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Merchant(command) => {
             let database = Database::open(&config, Migrate::PrivateOnly).await?;
-            let result = merchant::run(command, &database.pool).await;
+            let app = App::detached(database.pool.clone(), config.app_settings()?);
+            let result = merchant::run(command, &app).await;
             database.close().await?;
             result
         }
         Command::Batch(command) => {
             let database = Database::open(&config, Migrate::PrivateOnly).await?;
-            let result = batch::run(command, &config, &database.pool).await;
+            let app = App::detached(database.pool.clone(), config.app_settings()?);
+            let result = batch::run(command, &app).await;
             database.close().await?;
             result
         }

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use payrail_adapters::simulator::SimulatorProfile;
+use payrail_engine::app::AppSettings;
+use payrail_engine::app::collections::{AIRTEL_MONEY, MTN_MOMO, PaymentChannels};
 use payrail_engine::route::RouteTable;
+use payrail_engine::url_policy::UrlPolicy;
 use serde::{Deserialize, Serialize};
 
 pub use operators::{OperatorConfig, OperatorSetupError, Operators, RouteOperator};
@@ -203,6 +206,26 @@ impl Config {
         self.default_country
             .parse()
             .map_err(|_| ConfigError::Country(self.default_country.clone()))
+    }
+
+    /// What the use cases check requests against: the country, the routes, where webhooks
+    /// may go, and each route's payment channel.
+    pub fn app_settings(&self) -> anyhow::Result<AppSettings> {
+        let channels =
+            PaymentChannels::configured(self.operators.iter().filter_map(|(route, operator)| {
+                let channel = match operator {
+                    OperatorConfig::MtnMomo(_) => MTN_MOMO,
+                    OperatorConfig::AirtelMoney(_) => AIRTEL_MONEY,
+                    OperatorConfig::Simulator => return None,
+                };
+                Some((route.clone(), channel))
+            }));
+        Ok(AppSettings {
+            country: self.country()?,
+            routes: self.routes.clone(),
+            urls: UrlPolicy::allowing(&self.webhooks.allow)?,
+            channels,
+        })
     }
 }
 

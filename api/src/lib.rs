@@ -1,4 +1,6 @@
-//! Payrail's HTTP API and the `payrail` command line.
+//! Payrail's HTTP API and the `payrail` command line: front ends over the application
+//! layer (`payrail_engine::app`). Handlers parse the request, call one use case, and render
+//! its answer; `problem` turns every refusal into problem+json.
 //!
 //! # Layout
 //! - `amount_text`: amounts as requests write them
@@ -10,15 +12,16 @@
 //! - `config`: layered configuration (file < environment < flags)
 //! - `commands`: what each command does (`serve`, `simulate`, `migrate`, `merchant …`, `batch …`)
 //! - `database`: the configured database or the private PostgreSQL server
-//! - `extract`: the authenticated caller (a merchant's API key, its role and its rate limit)
+//! - `extract`: the authenticated caller (a merchant's API key, checked by the application
+//!   layer, and its rate limit)
 //! - `headers`: nosniff, no-store on secrets, the docs page's policy, plain request ids
 //! - `health`: `/healthz` and `/readyz`
-//! - `idempotency`: `Idempotency-Key`, stored with what the request created
-//! - `lines`: the checks every payout line passes, however it arrives
+//! - `http_metrics`: requests counted and timed by their route template
+//! - `idempotency`: the `Idempotency-Key` header, and stored answers sent back
 //! - `json`: JSON bodies whose every refusal is problem+json
 //! - `openapi`: the OpenAPI document (`/openapi.json`) and the docs page (`/docs`)
 //! - `pagination`: keyset pages with an opaque cursor
-//! - `payouts`: `POST /v1/payouts`, `GET /v1/payouts/{id}`
+//! - `payouts`: `POST /v1/payouts`, `GET /v1/payouts/{id}`, `POST /v1/payouts/{id}/cancel`
 //! - `problem`: every error answer, as problem+json
 //! - `query`: query strings whose every refusal is problem+json
 //! - `settings`: `GET /v1/settings`, `PUT /v1/settings/approval` (the four-eyes rule)
@@ -26,7 +29,8 @@
 //! - `telemetry`: logging to stderr
 //! - `transactions`: `GET /v1/transactions`, payouts and collections in one list
 //! - `views`: payouts and batches as answers show them
-//! - `webhooks`: signed webhooks to merchants, their URL guard, deliverer and endpoints
+//! - `webhooks`: signed webhooks to merchants: their deliverer, its guarded client, and the
+//!   endpoints that set where they go and show them
 
 mod amount_text;
 mod balance;
@@ -43,7 +47,6 @@ mod health;
 mod http_metrics;
 pub mod idempotency;
 pub mod json;
-pub mod lines;
 mod openapi;
 pub mod pagination;
 mod payouts;
@@ -57,99 +60,72 @@ mod views;
 pub mod webhooks;
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use deadpool_postgres::Pool;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use payrail_actors::BatchRunner;
+use payrail_engine::app::App;
 use payrail_engine::ids::ApiKeyId;
-use payrail_engine::msisdn::Region;
-use payrail_engine::route::RouteTable;
+use payrail_engine::route::RouteName;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::callbacks::OperatorCallbacks;
-use crate::config::{ApiConfig, WebhookConfig};
+use crate::config::ApiConfig;
 use crate::problem::ApiError;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub pool: Pool,
-    /// Where operator callbacks go; `None` where no engine runs in this process.
-    pub callbacks: Option<OperatorCallbacks>,
-    /// Runs batches now rather than at the engine's next sweep; `None` without an engine.
-    pub runner: Option<BatchRunner>,
-    /// The engine's collector and each route's payment channel.
-    pub collections: collections::CollectionsSetup,
-    pub settings: Arc<ApiSettings>,
-    /// Writes single payouts in groups; started by the first one, with the engine's runner.
-    pub group_writer: Arc<OnceLock<payouts::GroupWriter>>,
-}
-
-/// How the API reads and limits requests.
-#[derive(Debug)]
-pub struct ApiSettings {
-    /// The country a number without its country code is read in.
-    pub country: Region,
-    /// Number prefix → route.
-    pub routes: RouteTable,
+    /// The use cases, on the node's database and engine.
+    pub app: App,
     /// Requests per API key.
-    pub limiter: DefaultKeyedRateLimiter<ApiKeyId>,
-    /// Where webhooks and callbacks may go (`[webhooks] allow`).
-    pub urls: webhooks::UrlPolicy,
+    pub limiter: Arc<DefaultKeyedRateLimiter<ApiKeyId>>,
+    /// The routes each operator's callbacks may be about.
+    pub operator_routes: Arc<OperatorRoutes>,
 }
 
-impl ApiSettings {
-    pub fn new(
-        country: Region,
-        routes: RouteTable,
-        limits: &ApiConfig,
-        webhooks: &WebhookConfig,
-    ) -> Result<ApiSettings, webhooks::InvalidNetwork> {
-        let per_second = NonZeroU32::new(limits.requests_per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN);
-        Ok(ApiSettings {
-            country,
-            routes,
-            limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
-            urls: webhooks::UrlPolicy::from_config(webhooks)?,
-        })
-    }
+/// The routes configured on each operator whose callbacks the node takes.
+#[derive(Clone, Debug, Default)]
+pub struct OperatorRoutes {
+    pub mtn: Vec<RouteName>,
+    pub airtel: Vec<RouteName>,
 }
 
 impl AppState {
-    /// The node's single-payout writer, started on first use.
-    pub fn group_writer(&self) -> &payouts::GroupWriter {
-        self.group_writer
-            .get_or_init(|| payouts::GroupWriter::start(self.pool.clone(), self.runner.clone()))
-    }
-
-    /// An API on `pool` with the default settings (Rwanda's routes), no engine and no
-    /// operator callbacks: what tests and tools start from.
-    pub fn new(pool: Pool) -> AppState {
+    /// The API over `app`, with the default request limits and no operator routes.
+    pub fn new(app: App) -> AppState {
         AppState {
-            pool,
-            callbacks: None,
-            runner: None,
-            collections: collections::CollectionsSetup::default(),
-            group_writer: Arc::default(),
-            settings: Arc::new(
-                ApiSettings::new(
-                    Region::RW,
-                    RouteTable::rwanda(),
-                    &ApiConfig::default(),
-                    &WebhookConfig::default(),
-                )
-                .expect("the default [webhooks] configuration lists no networks to misread"),
-            ),
+            app,
+            limiter: Arc::new(limiter(&ApiConfig::default())),
+            operator_routes: Arc::default(),
         }
     }
+
+    /// The same, with `[api]`'s request limits.
+    pub fn with_limits(self, limits: &ApiConfig) -> AppState {
+        AppState {
+            limiter: Arc::new(limiter(limits)),
+            ..self
+        }
+    }
+
+    /// The same, taking callbacks about `routes`.
+    pub fn with_operator_routes(self, routes: OperatorRoutes) -> AppState {
+        AppState {
+            operator_routes: Arc::new(routes),
+            ..self
+        }
+    }
+}
+
+fn limiter(limits: &ApiConfig) -> DefaultKeyedRateLimiter<ApiKeyId> {
+    let per_second = NonZeroU32::new(limits.requests_per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst))
 }
 
 /// The header that carries a request's id: taken from the client when it sends one,
@@ -207,7 +183,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(openapi::router(document).layer(csp).layer(frames))
         .merge(http_metrics::router())
-        .fallback(|| async { ApiError::NotFound("no such endpoint") })
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(axum::middleware::from_fn(problem::every_refusal_a_problem))
         .layer(axum::middleware::from_fn_with_state(
             metrics,

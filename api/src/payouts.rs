@@ -1,16 +1,16 @@
-//! `POST /v1/payouts` (one payout now, optionally waiting up to 10 s for its end) and
-//! `GET /v1/payouts/{id}`.
+//! `POST /v1/payouts` (one payout now, optionally waiting up to 10 s for its end),
+//! `GET /v1/payouts/{id}` and `POST /v1/payouts/{id}/cancel` (one not yet sent).
 
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use payrail_engine::api_key::Role;
-use payrail_engine::ids::{MerchantId, PayoutId};
-use payrail_engine::store::payouts::{self, Payout};
-use payrail_engine::store::{StoreError, merchants};
+use axum::response::Response;
+use payrail_engine::app::AppError;
+use payrail_engine::app::idempotency::Answer;
+use payrail_engine::app::payouts::{NewPayout as PayOne, Once, Payout};
+use payrail_engine::ids::PayoutId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,26 +18,18 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::amount_text::AmountText;
-use crate::extract::Caller;
-use crate::idempotency::{self, KeyRule, Lookup};
+use crate::extract::Authenticated;
+use crate::idempotency::{self, required_key};
 use crate::json::ApiJson;
-use crate::lines::{LineChecker, LineRules, RawLine};
 use crate::problem::ApiError;
 use crate::query::ApiQuery;
 use crate::views::PayoutView;
-
-mod group_writer;
-
-pub use group_writer::GroupWriter;
-use group_writer::SinglePayout;
-
-/// The longest a request may wait for its payout to end.
-const MAX_WAIT_SECONDS: u64 = 10;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create))
         .routes(routes!(show))
+        .routes(routes!(cancel))
 }
 
 /// A payout to one mobile number.
@@ -78,92 +70,38 @@ pub struct WaitQuery {
         (status = 200, description = "Already final", body = PayoutView),
         (status = 400, description = "No Idempotency-Key, or malformed JSON"),
         (status = 409, description = "A request with this Idempotency-Key is still running"),
-        (status = 422, description = "A field is not acceptable; `errors` lists each")))]
+        (status = 422, description = "A field is not acceptable; `errors` lists each"),
+        (status = 503, description = "Too many payouts are waiting to be written: retry")))]
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     ApiQuery(wait): ApiQuery<WaitQuery>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<NewPayout>,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Maker])?;
-    let key = idempotency::key_of(&headers, KeyRule::Required)?.unwrap_or_default();
+    let once = Once {
+        key: required_key(&headers)?,
+        request_sha256: fingerprint(&request)?,
+    };
+    let new = PayOne {
+        msisdn: request.msisdn,
+        amount: request.amount.text().to_owned(),
+        currency: request.currency,
+        reference: request.reference,
+        name: request.name,
+        note: request.note,
+    };
     let wait = Duration::from_secs(wait.wait.unwrap_or(0));
-    if wait.as_secs() > MAX_WAIT_SECONDS {
-        return Err(ApiError::invalid_field(
-            "wait",
-            format!("at most {MAX_WAIT_SECONDS} seconds"),
-        ));
-    }
-    let merchant = {
-        let client = state.pool.get().await.map_err(ApiError::internal)?;
-        merchants::get(&client, caller.merchant)
-            .await
-            .map_err(ApiError::internal)?
-    };
-    if request.currency != merchant.currency.code() {
-        return Err(ApiError::invalid_field(
-            "currency",
-            format!("this merchant pays in {}", merchant.currency.code()),
-        ));
-    }
-    let rules = LineRules {
-        country: state.settings.country,
-        routes: &state.settings.routes,
-        currency: merchant.currency,
-        fee: merchant.fees.payout_fee(),
-    };
-    let raw = RawLine {
-        msisdn: &request.msisdn,
-        amount: request.amount.text(),
-        name: request.name.as_deref(),
-        reference: request.reference.as_deref(),
-        note: request.note.as_deref(),
-    };
-    let line = LineChecker::new(rules).check(1, raw).map_err(|errors| {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.reason))
-            .collect::<Vec<_>>()
-            .join("; ");
-        ApiError::Invalid {
-            detail,
-            errors: errors
-                .iter()
-                .map(|e| serde_json::json!({ "field": e.field, "reason": e.reason }))
-                .collect(),
-        }
-    })?;
-    let fingerprint = idempotency::fingerprint("POST /v1/payouts", &request)?;
-    let claim = match idempotency::claim(&state.pool, caller.merchant, &key).await? {
-        Lookup::Done(stored) => return stored.replay(&fingerprint),
-        Lookup::Claimed(claim) => claim,
-    };
-    let single = SinglePayout {
-        merchant: merchant.id,
-        currency: merchant.currency,
-        created_by: caller.key,
-        line,
-        claim: claim.clone(),
-        request_sha256: fingerprint,
-    };
-    let payout = match state.group_writer().write(single).await {
-        Ok(payout) => payout,
-        Err(error) => {
-            claim.release(&state.pool).await;
-            return Err(error);
-        }
-    };
-    if wait.is_zero() || payout.state.is_final() {
-        return respond(&payout);
-    }
-    let payout = wait_for_end(&state, merchant.id, payout.id, wait).await?;
-    let (status, body) = answer(&payout)?;
-    if status == StatusCode::OK {
-        let client = state.pool.get().await.map_err(ApiError::internal)?;
-        claim.update(&client, &fingerprint, status, &body).await?;
-    }
-    Ok((status, Json(body)).into_response())
+    let answered = state.app.pay_one(&caller, &new, once, wait, answer).await?;
+    idempotency::respond(answered)
+}
+
+/// What makes two payout requests "the same" for their key: the route and the body.
+fn fingerprint(request: &NewPayout) -> Result<[u8; 32], ApiError> {
+    Ok(payrail_engine::app::idempotency::fingerprint(
+        "POST /v1/payouts",
+        request,
+    )?)
 }
 
 /// Reads a payout.
@@ -172,67 +110,45 @@ async fn create(
     responses((status = 200, description = "The payout", body = PayoutView), (status = 404, description = "No such payout")))]
 async fn show(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<PayoutView>, ApiError> {
-    caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
-    let id: PayoutId = id
-        .parse()
-        .map_err(|_| ApiError::NotFound("no such payout"))?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let payout = read(&client, caller.merchant, id).await?;
+    let payout = state.app.payout(&caller, payout_id(&id)?).await?;
     Ok(Json(PayoutView::from(&payout)))
 }
 
-async fn read(
-    client: &impl deadpool_postgres::GenericClient,
-    merchant: MerchantId,
-    id: PayoutId,
-) -> Result<Payout, ApiError> {
-    payouts::get(client, merchant, id)
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound { .. } => ApiError::NotFound("no such payout"),
-            other => ApiError::internal(other),
-        })
+/// Cancels a single payout not yet sent; its amount and fee go back to the available
+/// balance. The other payouts sent at the same moment are untouched.
+#[utoipa::path(post, path = "/v1/payouts/{id}/cancel", operation_id = "cancel_payout", tag = "payouts",
+    params(("id" = String, Path, description = "The payout's id")),
+    responses(
+        (status = 200, description = "Cancelled", body = PayoutView),
+        (status = 404, description = "No such payout"),
+        (status = 409, description = "It was sent already, or it is a line of a payroll batch")))]
+async fn cancel(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<PayoutView>, ApiError> {
+    let payout = state.app.cancel_payout(&caller, payout_id(&id)?).await?;
+    Ok(Json(PayoutView::from(&payout)))
+}
+
+/// A payout id from the path; anything that is not one is simply not found.
+fn payout_id(text: &str) -> Result<PayoutId, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::NotFound("no such payout".into()))
 }
 
 /// 200 with a final payout, 202 with one still on its way.
-pub(crate) fn answer(payout: &Payout) -> Result<(StatusCode, serde_json::Value), ApiError> {
+fn answer(payout: &Payout) -> Result<Answer, AppError> {
     let status = if payout.state.is_final() {
         StatusCode::OK
     } else {
         StatusCode::ACCEPTED
     };
-    let body = serde_json::to_value(PayoutView::from(payout)).map_err(ApiError::internal)?;
-    Ok((status, body))
-}
-
-fn respond(payout: &Payout) -> Result<Response, ApiError> {
-    let (status, body) = answer(payout)?;
-    Ok((status, Json(body)).into_response())
-}
-
-/// Reads the payout until it is final or `wait` has passed; polls quickly at first, since
-/// a payout to a fast operator ends within milliseconds.
-async fn wait_for_end(
-    state: &AppState,
-    merchant: MerchantId,
-    id: PayoutId,
-    wait: Duration,
-) -> Result<Payout, ApiError> {
-    let deadline = tokio::time::Instant::now() + wait;
-    let mut pause = Duration::from_millis(5);
-    loop {
-        tokio::time::sleep(
-            pause.min(deadline.saturating_duration_since(tokio::time::Instant::now())),
-        )
-        .await;
-        let client = state.pool.get().await.map_err(ApiError::internal)?;
-        let payout = read(&client, merchant, id).await?;
-        if payout.state.is_final() || tokio::time::Instant::now() >= deadline {
-            return Ok(payout);
-        }
-        pause = (pause * 2).min(Duration::from_millis(200));
-    }
+    Ok(Answer {
+        status: status.as_u16(),
+        body: serde_json::to_value(PayoutView::from(payout)).map_err(AppError::internal)?,
+    })
 }

@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use payrail_engine::api_key::Role;
+use payrail_engine::app::AppError;
 use problem_details::ProblemDetails;
 use serde::Serialize;
 use serde_json::Value;
@@ -55,7 +56,7 @@ pub enum ApiError {
     #[error("a {role} key may not do this; it needs one of: {needed}")]
     Forbidden { role: Role, needed: String },
     #[error("{0}")]
-    NotFound(&'static str),
+    NotFound(String),
     /// An operator callback that is not JSON or names nothing of ours.
     #[error("{0}")]
     UnreadableCallback(String),
@@ -138,6 +139,28 @@ impl ApiError {
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+/// Every refusal of a use case, as HTTP: the one place an `AppError` becomes a status.
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> ApiError {
+        match error {
+            AppError::Forbidden { role, needed } => ApiError::Forbidden { role, needed },
+            AppError::NotFound(what) => ApiError::NotFound(format!("no such {what}")),
+            AppError::Malformed { name, detail } => ApiError::BadRequest { name, detail },
+            AppError::Invalid { detail, errors } => ApiError::Invalid {
+                detail,
+                errors: errors
+                    .into_iter()
+                    .map(|e| serde_json::json!({ "field": e.field, "reason": e.reason }))
+                    .collect(),
+            },
+            AppError::Conflict { name, detail, link } => ApiError::Conflict { name, detail, link },
+            AppError::TooLarge(detail) => ApiError::TooLarge(detail),
+            AppError::Unavailable(detail) => ApiError::Unavailable(detail),
+            AppError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

@@ -3,9 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use payrail_engine::api_key::Role;
-use payrail_engine::money::Amount;
-use payrail_engine::store::merchants::{self, Merchant};
+use payrail_engine::app::merchants::{self as app, ApprovalRule, Merchant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::amount_text::AmountText;
-use crate::extract::Caller;
+use crate::extract::Authenticated;
 use crate::json::ApiJson;
 use crate::problem::ApiError;
 
@@ -82,13 +80,11 @@ fn settings(merchant: &Merchant) -> Settings {
 /// The merchant's settings.
 #[utoipa::path(get, path = "/v1/settings", operation_id = "get_settings", tag = "settings",
     responses((status = 200, description = "The settings", body = Settings)))]
-async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Settings>, ApiError> {
-    caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let merchant = merchants::get(&client, caller.merchant)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(settings(&merchant)))
+async fn show(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Settings>, ApiError> {
+    Ok(Json(settings(&state.app.merchant_settings(&caller).await?)))
 }
 
 /// Sets when payroll batches need a second person's approval (admin keys only).
@@ -96,46 +92,17 @@ async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Sett
     responses((status = 200, description = "The settings", body = Settings), (status = 422, description = "An amount is missing or not acceptable")))]
 async fn set_approval(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     ApiJson(approval): ApiJson<Approval>,
 ) -> Result<Json<Settings>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let merchant = merchants::get(&client, caller.merchant)
-        .await
-        .map_err(ApiError::internal)?;
-    let threshold = match (approval.required, &approval.above) {
-        (Required::Never, None) => None,
-        (Required::Always, None) => Some(Amount::ZERO),
-        (Required::Above, Some(above)) => {
-            let amount = Amount::parse(above.text(), merchant.currency)
-                .map_err(|error| ApiError::invalid_field("above", error.to_string()))?;
-            if amount.is_zero() {
-                return Err(ApiError::invalid_field(
-                    "above",
-                    "use \"always\" for every batch",
-                ));
-            }
-            Some(amount)
-        }
-        (Required::Above, None) => {
-            return Err(ApiError::invalid_field(
-                "above",
-                "give the amount above which approval is needed",
-            ));
-        }
-        (_, Some(_)) => {
-            return Err(ApiError::invalid_field(
-                "above",
-                "only with required: \"above\"",
-            ));
-        }
+    let rule = ApprovalRule {
+        required: match approval.required {
+            Required::Never => app::Required::Never,
+            Required::Always => app::Required::Always,
+            Required::Above => app::Required::Above,
+        },
+        above: approval.above.map(|above| above.text().to_owned()),
     };
-    merchants::set_approval_threshold(&client, caller.merchant, threshold)
-        .await
-        .map_err(ApiError::internal)?;
-    let merchant = merchants::get(&client, caller.merchant)
-        .await
-        .map_err(ApiError::internal)?;
+    let merchant = state.app.set_approval_rule(&caller, &rule).await?;
     Ok(Json(settings(&merchant)))
 }

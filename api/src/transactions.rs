@@ -4,11 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
-use jiff::civil::Date;
-use payrail_engine::api_key::Role;
-use payrail_engine::state::collection::CollectionState;
-use payrail_engine::state::payout::PayoutState;
-use payrail_engine::store::transactions::{self, Transaction, TransactionFilter, TransactionType};
+use payrail_engine::app::transactions::{Transaction, TransactionQuery as Filters};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::extract::Caller;
+use crate::extract::Authenticated;
 use crate::pagination::{Key, Page, PageQuery};
 use crate::problem::ApiError;
 use crate::query::ApiQuery;
@@ -90,89 +86,25 @@ impl From<&Transaction> for TransactionView {
         (status = 422, description = "A filter is not acceptable")))]
 async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     ApiQuery(query): ApiQuery<TransactionQuery>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<TransactionView>>, ApiError> {
-    caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let bounds = page.bounds()?;
-    let filter = filter(&query)?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let rows = transactions::list(
-        &client,
-        caller.merchant,
-        &filter,
-        bounds.after_id()?,
-        bounds.limit + 1,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let filters = Filters {
+        from: query.from,
+        until: query.until,
+        kind: query.kind,
+        state: query.state,
+    };
+    let rows = state
+        .app
+        .transactions(&caller, &filters, bounds.after_id()?, bounds.limit + 1)
+        .await?;
     let views = rows.iter().map(TransactionView::from).collect();
     Ok(Json(Page::from_rows(
         views,
         &bounds,
         |view: &TransactionView| Key::Id(view.id),
     )))
-}
-
-fn filter(query: &TransactionQuery) -> Result<TransactionFilter, ApiError> {
-    let kind = match query.kind.as_deref() {
-        None => None,
-        Some("payout") => Some(TransactionType::Payout),
-        Some("collection") => Some(TransactionType::Collection),
-        Some(other) => {
-            return Err(ApiError::invalid_field(
-                "type",
-                format!("{other:?} is neither payout nor collection"),
-            ));
-        }
-    };
-    if let Some(wanted) = &query.state {
-        let known = PayoutState::ALL.iter().any(|s| s.as_str() == wanted)
-            || CollectionState::ALL.iter().any(|s| s.as_str() == wanted);
-        if !known {
-            return Err(ApiError::invalid_field(
-                "state",
-                format!("no payout or collection state is called {wanted:?}"),
-            ));
-        }
-    }
-    let from = query
-        .from
-        .as_deref()
-        .map(|text| time("from", text))
-        .transpose()?;
-    let until = query
-        .until
-        .as_deref()
-        .map(|text| time("until", text))
-        .transpose()?;
-    if let (Some(from), Some(until)) = (from, until)
-        && from >= until
-    {
-        return Err(ApiError::invalid_field("until", "must be after `from`"));
-    }
-    Ok(TransactionFilter {
-        from,
-        until,
-        kind,
-        state: query.state.clone(),
-    })
-}
-
-/// An RFC 3339 time, or a date taken as its start in UTC.
-fn time(field: &str, text: &str) -> Result<Timestamp, ApiError> {
-    if let Ok(time) = text.parse::<Timestamp>() {
-        return Ok(time);
-    }
-    text.parse::<Date>()
-        .ok()
-        .and_then(|date| date.to_zoned(jiff::tz::TimeZone::UTC).ok())
-        .map(|zoned| zoned.timestamp())
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                field,
-                format!("{text:?} is neither a date (2026-11-01) nor an RFC 3339 time"),
-            )
-        })
 }

@@ -5,10 +5,8 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use payrail_engine::store::batches::Batch;
-use payrail_engine::store::line_errors::LineError;
-use payrail_engine::store::payout_lines::StateCount;
-use payrail_engine::store::payouts::Payout;
+use payrail_engine::app::batches::{BatchSummary, LineError};
+use payrail_engine::app::payouts::Payout;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -18,8 +16,8 @@ use uuid::Uuid;
 pub struct PayoutView {
     pub id: Uuid,
     pub batch_id: Uuid,
-    /// `queued`, `sending`, `submitted`, `unknown`, `succeeded`, `failed`,
-    /// `requires_review` or `cancelled`.
+    /// `validated` or `queued` (not sent yet), `sending`, `submitted` (the operator has it
+    /// and has not finished), `succeeded`, `failed`, `requires_review` or `cancelled`.
     pub state: String,
     /// E.164 digits without '+'.
     pub msisdn: String,
@@ -104,7 +102,8 @@ pub struct BatchView {
 }
 
 impl BatchView {
-    pub fn new(batch: &Batch, counts: &[StateCount]) -> BatchView {
+    pub fn new(summary: &BatchSummary) -> BatchView {
+        let (batch, counts) = (&summary.batch, &summary.counts);
         let currency = batch.currency;
         let text = |minor: i64| {
             payrail_engine::money::Amount::from_minor(minor)

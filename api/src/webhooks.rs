@@ -1,23 +1,21 @@
 //! Webhooks to merchants: database triggers write an event to the `webhook_events`
 //! outbox with every payout, batch and collection change of state; the [`Deliverer`]
-//! sends them, signed per Standard Webhooks, to URLs the [`UrlPolicy`] permits; and the
+//! sends them, signed per Standard Webhooks, with a client (`client`) that reaches only
+//! the addresses the URL policy permits; and the
 //! `/v1/webhook-endpoint` and `/v1/webhooks` endpoints set where they go and show what
 //! became of them.
 
-mod addresses;
+mod client;
 mod deliverer;
 mod delivery_metrics;
 mod endpoint;
 mod events;
 pub mod signing;
-mod url_guard;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use deliverer::Deliverer;
-pub use events::STATES as EVENT_STATES;
-pub use url_guard::{InvalidNetwork, Refusal, UrlPolicy};
 
 use crate::AppState;
 

@@ -1,6 +1,7 @@
 //! Payrail's engine: the domain and its storage, with no HTTP and no actors.
 //!
 //! # Layout
+//! - `app`: the use cases every front end calls, and the port to the running engine
 //! - `money`: amounts in minor units with checked arithmetic, currencies, strict parsing
 //! - `ids`: id newtypes for merchants, batches, payouts, collections, keys and references
 //! - `msisdn`: mobile numbers validated and normalised to E.164 digits
@@ -11,13 +12,16 @@
 //! - `operator`: the port to a mobile-money operator, implemented in `payrail-adapters`
 //! - `ledger`: the double-entry ledger and its operations
 //! - `payroll_csv`: payroll files in CSV, read strictly as a stream
-//! - `store`: the PostgreSQL pool, migrations and tables
+//! - `store`: the PostgreSQL pool, migrations and tables: the only place with SQL
+//! - `metrics`: the catalogue of every metric, its help and buckets, and the recorder
+//! - `url_policy`: which URLs webhooks and callbacks may be sent to
 //! - `postgres`: the private PostgreSQL server used when no database is configured
 //! - `testing`: a fresh database per test (feature `testing`)
 
 #![deny(clippy::float_arithmetic)]
 
 pub mod api_key;
+pub mod app;
 pub mod fee;
 pub mod ids;
 pub mod ledger;
@@ -32,3 +36,4 @@ pub mod state;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod url_policy;

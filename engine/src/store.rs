@@ -1,10 +1,23 @@
 //! The PostgreSQL store: connection pool, migrations compiled into the binary, and the
 //! tables of merchants, batches, payout lines and collections. Store functions take
 //! `&impl GenericClient` so they run on a pooled client or inside a transaction.
+//!
+//! # Layout
+//! - `pool`, `migrations`: the connection pool and the schema compiled into the binary
+//! - `merchants`, `api_keys`: merchants with their fees and approval rule, and their keys
+//! - `batches`, `batch_decisions`: batches, their upload and run, approval and cancel
+//! - `payout_lines`, `line_errors`: lines written by COPY, claimed, finished; refused lines
+//! - `payouts`, `single_payouts`: a payout as a person reads it; single payouts by group
+//! - `collections`: requests to pay and their credit
+//! - `transactions`: a merchant's payouts and collections in one list
+//! - `idempotency_keys`: claimed keys and their stored answers
+//! - `webhooks`: endpoints, events and their delivery bookkeeping
 
+pub mod api_keys;
 pub mod batch_decisions;
 pub mod batches;
 pub mod collections;
+pub mod idempotency_keys;
 pub mod line_errors;
 pub mod merchants;
 pub mod migrations;
@@ -13,6 +26,7 @@ pub mod payouts;
 pub mod pool;
 pub mod single_payouts;
 pub mod transactions;
+pub mod webhooks;
 
 use crate::state::InvalidTransition;
 

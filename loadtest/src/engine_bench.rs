@@ -136,7 +136,7 @@ async fn run_engine(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let engine = Engine::start(pool.clone(), routes, EngineSettings::default()).await?;
     for (merchant, batch) in batches {
-        engine.run_batch(*merchant, *batch)?;
+        engine.run_batch(*merchant, *batch);
     }
     let mut poll = tokio::time::interval(Duration::from_millis(10));
     loop {

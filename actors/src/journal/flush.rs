@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use deadpool_postgres::Pool;
 use payrail_engine::ids::{MerchantId, PayoutId};
 use payrail_engine::ledger::{self, Release, Settlement};
-use payrail_engine::route::RouteName;
-use payrail_engine::state::payout::{PayoutEvent, PayoutState};
+use payrail_engine::state::payout::PayoutEvent;
 use payrail_engine::store::StoreError;
 use payrail_engine::store::payout_lines::{self, FinishedLine};
 
@@ -20,39 +19,65 @@ use super::{Finish, Outcome};
 pub enum MerchantFlush {
     /// Committed; these outcomes moved their line (the others were finished before).
     Written { moved: Vec<Outcome> },
-    /// Not committed: these outcomes wait for the next flush.
+    /// Not committed: these outcomes and marks wait for the next flush.
     Failed {
         error: StoreError,
         outcomes: Vec<Outcome>,
+        submitted: Vec<(MerchantId, PayoutId)>,
     },
 }
 
-/// Writes every outcome, one transaction per merchant, all merchants at once.
-pub async fn flush(pool: &Pool, outcomes: Vec<Outcome>) -> Vec<MerchantFlush> {
-    let mut by_merchant: BTreeMap<MerchantId, Vec<Outcome>> = BTreeMap::new();
+/// One merchant's part of a flush.
+#[derive(Debug, Default)]
+struct Part {
+    outcomes: Vec<Outcome>,
+    submitted: Vec<PayoutId>,
+}
+
+/// Writes every outcome, and marks the lines the operator has had for a while
+/// `submitted`: one transaction per merchant, all merchants at once.
+pub async fn flush(
+    pool: &Pool,
+    outcomes: Vec<Outcome>,
+    submitted: Vec<(MerchantId, PayoutId)>,
+) -> Vec<MerchantFlush> {
+    let mut by_merchant: BTreeMap<MerchantId, Part> = BTreeMap::new();
     let mut seen = HashSet::new();
     for outcome in outcomes {
         // After a route restart a line can be finished by two jobs: the first outcome
-        // stands, and a later one finds the line no longer `sending`.
+        // stands, and a later one finds the line no longer in flight.
         if seen.insert(outcome.job.line.id) {
             by_merchant
                 .entry(outcome.job.merchant)
                 .or_default()
+                .outcomes
                 .push(outcome);
         }
     }
+    for (merchant, payout) in submitted {
+        by_merchant
+            .entry(merchant)
+            .or_default()
+            .submitted
+            .push(payout);
+    }
     let mut writers = tokio::task::JoinSet::new();
-    for (merchant, outcomes) in by_merchant {
+    for (merchant, part) in by_merchant {
         let pool = pool.clone();
         writers.spawn(async move {
-            match write_merchant(&pool, merchant, &outcomes).await {
+            match write_merchant(&pool, merchant, &part).await {
                 Ok(moved) => MerchantFlush::Written {
-                    moved: outcomes
+                    moved: part
+                        .outcomes
                         .into_iter()
                         .filter(|o| moved.contains(&o.job.line.id))
                         .collect(),
                 },
-                Err(error) => MerchantFlush::Failed { error, outcomes },
+                Err(error) => MerchantFlush::Failed {
+                    error,
+                    outcomes: part.outcomes,
+                    submitted: part.submitted.into_iter().map(|p| (merchant, p)).collect(),
+                },
             }
         });
     }
@@ -66,8 +91,9 @@ pub async fn flush(pool: &Pool, outcomes: Vec<Outcome>) -> Vec<MerchantFlush> {
 async fn write_merchant(
     pool: &Pool,
     merchant: MerchantId,
-    outcomes: &[Outcome],
+    part: &Part,
 ) -> Result<HashSet<PayoutId>, StoreError> {
+    let outcomes = &part.outcomes;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let finals: Vec<FinishedLine> = outcomes.iter().filter_map(finished_line).collect();
@@ -82,8 +108,7 @@ async fn write_merchant(
         match &outcome.finish {
             Finish::Succeeded { .. } => settlements.push(Settlement {
                 payout: line.id,
-                route: RouteName::new(line.route.clone())
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                route: line.route.clone(),
                 amount: line.amount,
                 fee: line.fee,
             }),
@@ -98,30 +123,22 @@ async fn write_merchant(
     }
     ledger::settle(&tx, merchant, &settlements).await?;
     ledger::release(&tx, merchant, &releases).await?;
-    // Past its deadline an uncertain line goes to review with its funds still reserved;
-    // the database knows it as `sending`, so it passes through `unknown` on the way.
+    // Past its deadline an uncertain line goes to review with its funds still reserved.
     let review: Vec<PayoutId> = outcomes
         .iter()
         .filter(|o| matches!(o.finish, Finish::RequiresReview))
         .map(|o| o.job.line.id)
         .collect();
     if !review.is_empty() {
-        let unknown = payout_lines::transition_lines(
-            &tx,
-            &review,
-            PayoutState::Sending,
-            PayoutEvent::LoseTrack,
-        )
-        .await?;
-        moved.extend(
-            payout_lines::transition_lines(
-                &tx,
-                &unknown,
-                PayoutState::Unknown,
-                PayoutEvent::Expire,
-            )
-            .await?,
-        );
+        for from in payout_lines::IN_FLIGHT_STATES {
+            moved.extend(
+                payout_lines::transition_lines(&tx, &review, from, PayoutEvent::Expire).await?,
+            );
+        }
+    }
+    // After the outcomes, so a line that ended in this flush is not marked as well.
+    if !part.submitted.is_empty() {
+        payout_lines::mark_submitted(&tx, &part.submitted).await?;
     }
     tx.commit().await?;
     Ok(moved)

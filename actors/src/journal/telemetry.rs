@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
 use payrail_engine::metrics as names;
+use payrail_engine::route::RouteName;
 
 use super::{Finish, Outcome};
 
@@ -15,7 +16,7 @@ pub struct JournalMetrics {
     flush_rows: Histogram,
     flush_duration: Histogram,
     waiting: Gauge,
-    routes: HashMap<String, RouteOutcomes>,
+    routes: HashMap<RouteName, RouteOutcomes>,
 }
 
 /// One route's final payouts.
@@ -64,7 +65,7 @@ impl JournalMetrics {
         let route = self
             .routes
             .entry(line.route.clone())
-            .or_insert_with(|| RouteOutcomes::new(&line.route));
+            .or_insert_with(|| RouteOutcomes::new(line.route.as_str()));
         match outcome.finish {
             Finish::Succeeded { .. } => route.succeeded.increment(1),
             Finish::Failed { .. } => route.failed.increment(1),

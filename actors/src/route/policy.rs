@@ -30,6 +30,8 @@ pub struct RetryPolicy {
     pub not_sent_max: u32,
     /// An uncertain line (pending or unknown) this long goes to review, funds reserved.
     pub review_after: Duration,
+    /// A line the operator accepted and has not finished this long is written `submitted`.
+    pub submitted_after: Duration,
     /// Sends in a row that do not get through before the route's circuit opens.
     pub circuit_failures: u32,
     /// How long an open circuit holds sends back before one may try.
@@ -43,6 +45,7 @@ impl Default for RetryPolicy {
             backoff_max: Duration::from_secs(30),
             not_sent_max: 12,
             review_after: Duration::from_secs(15 * 60),
+            submitted_after: Duration::from_secs(2),
             circuit_failures: 20,
             circuit_open_for: Duration::from_secs(5),
         }

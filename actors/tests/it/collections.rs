@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use payrail_adapters::simulator::FaultRates;
+use payrail_engine::app::EnginePort;
 use payrail_engine::fee::FeeAgreement;
 use payrail_engine::ids::{CollectionId, MerchantId};
 use payrail_engine::ledger;
@@ -94,10 +95,7 @@ async fn an_approved_collection_is_paid_and_credited_less_its_fee() {
     let merchant = collecting_merchant(&db).await;
     let collection = pending(&db, merchant, "250788123456", MINUTE).await;
 
-    engine
-        .collector()
-        .collect(merchant, collection.id)
-        .expect("handed over");
+    engine.handle().collect(merchant, collection.id);
     let paid = wait_final(&db, &collection, Duration::from_secs(10)).await;
     engine.stop().await;
 
@@ -125,10 +123,7 @@ async fn refused_and_unanswered_requests_end_failed_or_expired_and_credit_nothin
     let expired_here = pending(&db, merchant, "46733123453", short).await;
 
     for collection in [&rejected, &expired_there, &expired_here] {
-        engine
-            .collector()
-            .collect(merchant, collection.id)
-            .expect("handed over");
+        engine.handle().collect(merchant, collection.id);
     }
     let rejected = wait_final(&db, &rejected, Duration::from_secs(10)).await;
     let expired_there = wait_final(&db, &expired_there, Duration::from_secs(10)).await;
@@ -158,10 +153,7 @@ async fn requests_not_sent_are_resent_with_the_same_reference_until_paid() {
     let mut created = Vec::new();
     for i in 0..COLLECTIONS {
         let collection = pending(&db, merchant, &format!("25078800000{i}"), MINUTE).await;
-        engine
-            .collector()
-            .collect(merchant, collection.id)
-            .expect("handed over");
+        engine.handle().collect(merchant, collection.id);
         created.push(collection);
     }
     for collection in &created {
@@ -245,10 +237,7 @@ async fn a_killed_collector_is_restarted_and_collections_still_end() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     let collection = pending(&db, merchant, "250788123456", MINUTE).await;
-    engine
-        .collector()
-        .collect(merchant, collection.id)
-        .expect("handed over");
+    engine.handle().collect(merchant, collection.id);
     let paid = wait_final(&db, &collection, Duration::from_secs(10)).await;
     engine.stop().await;
 

@@ -32,7 +32,7 @@ async fn every_line_ends_once_and_is_paid_at_most_once_under_faults() {
     for _ in 0..MERCHANTS {
         let merchant = merchant(&db, FUNDS).await;
         let batch = batch(&db, merchant, LINES).await;
-        engine.run_batch(merchant, batch).expect("running");
+        engine.run_batch(merchant, batch);
         batches.push((merchant, batch));
     }
     for (merchant, batch) in &batches {

@@ -11,5 +11,6 @@ mod over_http;
 mod pacing;
 mod panics;
 mod review;
+mod submitted;
 mod supervision;
 mod support;

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use payrail_adapters::simulator::FaultRates;
 use payrail_adapters::simulator::PPM;
+use payrail_engine::app::EnginePort;
 use payrail_engine::ids::Reference;
+use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::testing::TestDb;
 
@@ -27,7 +29,7 @@ async fn a_nudge_asks_about_a_pending_line_before_its_backoff_ends() {
     let merchant = merchant(&db, 10_000).await;
     let batch = batch(&db, merchant, 3).await;
     let started = Instant::now();
-    engine.run_batch(merchant, batch).expect("running");
+    engine.run_batch(merchant, batch);
 
     let client = db.client().await;
     let references: Vec<Reference> = loop {
@@ -45,13 +47,20 @@ async fn a_nudge_asks_about_a_pending_line_before_its_backoff_ends() {
     };
     // Give the sends time to come back pending and park, and the payouts to turn final.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let nudger = engine.nudger();
+    let nudger = engine.handle();
+    let route = |name: &str| RouteName::new(name).expect("a route");
     for reference in &references {
-        nudger.nudge("mtn-rw", *reference).expect("the engine runs");
+        nudger
+            .nudge(&route("mtn-rw"), *reference)
+            .expect("the engine runs");
     }
     // A nudge for a reference nobody waits for, or a route that does not exist, is ignored.
-    nudger.nudge("mtn-rw", Reference::new()).expect("ignored");
-    nudger.nudge("mpesa-ke", references[0]).expect("ignored");
+    nudger
+        .nudge(&route("mtn-rw"), Reference::new())
+        .expect("ignored");
+    nudger
+        .nudge(&route("mpesa-ke"), references[0])
+        .expect("ignored");
 
     let ended = wait_for(
         &db,

@@ -70,7 +70,7 @@ async fn a_line_pending_past_its_deadline_goes_to_review_with_its_funds_reserved
         .expect("upload");
     tx.commit().await.expect("commit");
 
-    engine.run_batch(merchant.id, batch.id).expect("running");
+    engine.run_batch(merchant.id, batch.id);
     let ended = wait_for(
         &db,
         merchant.id,

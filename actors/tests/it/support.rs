@@ -48,6 +48,7 @@ pub fn settings() -> EngineSettings {
             backoff_max: Duration::from_millis(50),
             not_sent_max: 30,
             review_after: Duration::from_secs(120),
+            submitted_after: Duration::from_millis(200),
             circuit_failures: 20,
             circuit_open_for: Duration::from_millis(200),
         },

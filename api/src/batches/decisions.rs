@@ -3,19 +3,14 @@
 //! stop and their funds return). Who did it is recorded on the batch.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use payrail_engine::api_key::Role;
-use payrail_engine::ids::BatchId;
-use payrail_engine::store::StoreError;
-use payrail_engine::store::batch_decisions::{self, ApprovalError};
-use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{batch_id, run, view};
+use super::{batch_id, view};
 use crate::AppState;
-use crate::extract::Caller;
+use crate::extract::Authenticated;
 use crate::idempotency::{self, KeyRule};
 use crate::problem::ApiError;
 use crate::views::BatchView;
@@ -38,32 +33,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 409, description = "The batch is not awaiting approval")))]
 async fn approve(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Checker])?;
     let id = batch_id(&id)?;
     let key = idempotency::key_of(&headers, KeyRule::Optional)?;
-    let request = idempotency::fingerprint("POST /v1/batches/approve", &id)?;
-    let merchant = caller.merchant;
-    let response = idempotency::once(&state.pool, merchant, key, request, async |tx| {
-        batch_decisions::approve(tx, merchant, id, caller.key)
-            .await
-            .map_err(|error| match error {
-                ApprovalError::OwnBatch => ApiError::Forbidden {
-                    role: caller.role,
-                    needed: "a checker key other than the one that created the batch".into(),
-                },
-                ApprovalError::Store(store) => decision_error(store, "approved"),
-            })?;
-        answer(tx, id).await
-    })
-    .await?;
-    if response.status() == StatusCode::OK {
-        run(&state, merchant, id);
-    }
-    Ok(response)
+    let answered = state
+        .app
+        .approve_batch(&caller, id, key.as_ref(), view)
+        .await?;
+    idempotency::respond(answered)
 }
 
 /// Cancels a batch: lines not yet sent are cancelled and their funds released; lines
@@ -73,51 +53,18 @@ async fn approve(
     responses(
         (status = 200, description = "Cancelled", body = BatchView),
         (status = 404, description = "No such batch"),
-        (status = 409, description = "The batch already ended")))]
+        (status = 409, description = "The batch already ended, or it carries single payouts (cancel each)")))]
 async fn cancel(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Maker, Role::Checker])?;
     let id = batch_id(&id)?;
     let key = idempotency::key_of(&headers, KeyRule::Optional)?;
-    let request = idempotency::fingerprint("POST /v1/batches/cancel", &id)?;
-    let merchant = caller.merchant;
-    idempotency::once(&state.pool, merchant, key, request, async |tx| {
-        let cancelled = batch_decisions::cancel(tx, merchant, id, caller.key)
-            .await
-            .map_err(|error| decision_error(error, "cancelled"))?;
-        tracing::info!(batch_id = %id, lines = cancelled.lines, released = cancelled.released.minor(), "batch cancelled");
-        metrics::counter!(payrail_engine::metrics::BATCHES, "outcome" => "cancelled").increment(1);
-        answer(tx, id).await
-    })
-    .await
-}
-
-async fn answer(
-    tx: &deadpool_postgres::Transaction<'_>,
-    id: BatchId,
-) -> Result<(StatusCode, Value), ApiError> {
-    let merchant = payrail_engine::store::batches::merchant_of(tx, id)
-        .await
-        .map_err(ApiError::internal)?;
-    let view = view(tx, merchant, id).await?;
-    Ok((StatusCode::OK, json!(view)))
-}
-
-fn decision_error(error: StoreError, done: &'static str) -> ApiError {
-    match error {
-        StoreError::NotFound { .. } => ApiError::NotFound("no such batch"),
-        StoreError::StaleState { expected, .. } => ApiError::conflict(
-            "batch-state",
-            format!("only a batch that is {expected} can be {done}"),
-        ),
-        StoreError::Transition(transition) => ApiError::conflict(
-            "batch-state",
-            format!("a batch that is {} cannot be {done}", transition.state),
-        ),
-        other => ApiError::internal(other),
-    }
+    let answered = state
+        .app
+        .cancel_batch(&caller, id, key.as_ref(), view)
+        .await?;
+    idempotency::respond(answered)
 }

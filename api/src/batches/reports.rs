@@ -8,22 +8,17 @@ use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
-use payrail_engine::api_key::Role;
+use payrail_engine::app::AppError;
+use payrail_engine::app::batches::{ErrorCursor, LineError, PayoutQuery};
 use payrail_engine::ids::BatchId;
-use payrail_engine::msisdn::Msisdn;
-use payrail_engine::state::payout::PayoutState;
-use payrail_engine::store::StoreError;
-use payrail_engine::store::batches;
-use payrail_engine::store::line_errors::{self, ErrorCursor, LineError};
-use payrail_engine::store::payouts::{self, LineFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{batch_id, not_found};
+use super::batch_id;
 use crate::AppState;
-use crate::extract::Caller;
+use crate::extract::Authenticated;
 use crate::pagination::{Key, Page, PageQuery};
 use crate::problem::{ApiError, Problem};
 use crate::query::ApiQuery;
@@ -62,13 +57,12 @@ pub enum ReportFormat {
         (status = 404, description = "No such batch", body = Problem, content_type = "application/problem+json")))]
 async fn errors(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<ErrorsQuery>,
     ApiQuery(page): ApiQuery<PageQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let id = batch_id(&id)?;
     // Checked even for the CSV file, which has no pages, so that a bad value is never
     // silently ignored.
@@ -80,10 +74,6 @@ async fn errors(
             field: field.to_owned(),
         })
         .unwrap_or_default();
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    batches::get(&client, caller.merchant, id)
-        .await
-        .map_err(not_found)?;
     let wants_csv = query.format == Some(ReportFormat::Csv)
         || query.format.is_none()
             && headers
@@ -91,14 +81,13 @@ async fn errors(
                 .and_then(|value| value.to_str().ok())
                 .is_some_and(|accept| accept.contains("text/csv"));
     if wants_csv {
-        let report = line_errors::stream_all(&client, caller.merchant, id)
-            .await
-            .map_err(ApiError::internal)?;
-        return Ok(csv_report(id, client, report));
+        let report = state.app.batch_error_report(&caller, id).await?;
+        return Ok(csv_report(id, report));
     }
-    let rows = line_errors::page(&client, caller.merchant, id, &after, bounds.limit + 1)
-        .await
-        .map_err(ApiError::internal)?;
+    let rows = state
+        .app
+        .batch_errors(&caller, id, &after, bounds.limit + 1)
+        .await?;
     let views = rows.into_iter().map(LineErrorView::from).collect();
     Ok(
         Json(Page::from_rows(views, &bounds, |error: &LineErrorView| {
@@ -111,14 +100,11 @@ async fn errors(
 /// The whole report as a CSV file, streamed from the database as it is read.
 fn csv_report(
     batch: BatchId,
-    client: deadpool_postgres::Object,
-    report: impl Stream<Item = Result<LineError, StoreError>> + Send + 'static,
+    report: impl Stream<Item = Result<LineError, AppError>> + Send + 'static,
 ) -> Response {
     let header =
         futures_util::stream::once(async { Ok(Bytes::from_static(b"line,field,reason\n")) });
-    let rows = report.map(move |error| {
-        // The pooled connection stays with the stream until the report is sent.
-        let _connection = &client;
+    let rows = report.map(|error| {
         let error = error.map_err(std::io::Error::other)?;
         let mut writer = csv::Writer::from_writer(Vec::with_capacity(128));
         writer
@@ -159,56 +145,24 @@ pub struct LinesQuery {
         (status = 404, description = "No such batch")))]
 async fn lines(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<LinesQuery>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<PayoutView>>, ApiError> {
-    caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let id = batch_id(&id)?;
     let bounds = page.bounds()?;
     let after = i32::try_from(bounds.after_number()?.unwrap_or(0))
         .map_err(|_| ApiError::invalid_field("cursor", "out of range"))?;
-    let state_filter = query
-        .state
-        .as_deref()
-        .map(|name| {
-            PayoutState::ALL
-                .into_iter()
-                .find(|state| state.as_str() == name)
-                .ok_or_else(|| {
-                    ApiError::invalid_field("state", format!("no payout state is called {name:?}"))
-                })
-        })
-        .transpose()?;
-    let msisdn = query
-        .msisdn
-        .as_deref()
-        .map(|text| {
-            Msisdn::parse(text, state.settings.country)
-                .map(|msisdn| msisdn.as_str().to_owned())
-                .map_err(|error| ApiError::invalid_field("msisdn", error.to_string()))
-        })
-        .transpose()?;
-    let filter = LineFilter {
-        state: state_filter,
-        msisdn,
+    let filter = PayoutQuery {
+        state: query.state,
+        msisdn: query.msisdn,
         reference: query.reference,
     };
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    batches::get(&client, caller.merchant, id)
-        .await
-        .map_err(not_found)?;
-    let rows = payouts::in_batch(
-        &client,
-        caller.merchant,
-        id,
-        &filter,
-        after,
-        bounds.limit + 1,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let rows = state
+        .app
+        .batch_payouts(&caller, id, &filter, after, bounds.limit + 1)
+        .await?;
     let views = rows.iter().map(PayoutView::from).collect();
     Ok(Json(Page::from_rows(
         views,

@@ -4,19 +4,16 @@
 //! (`Payment_Status`, `Payment_Ref_ID`, `Paid_On`, …) is written by the database trigger
 //! `payrail_collection_events` (migration V4), not here.
 
+use payrail_engine::app::collections::Collection;
 use payrail_engine::state::collection::CollectionState;
-use payrail_engine::store::collections::Collection;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::amount_text::AmountText;
 
 /// The field whose presence marks a request in the LTGS shape.
 pub const MARKER: &str = "Sale_Reference_ID";
-
-/// Longest `Customer_KYC_ID`, `Email_Address` and `Services_Name` we keep.
-pub const TEXT_MAX_CHARS: usize = 200;
 
 /// A request to pay in LTGS's shape. The amount may be a JSON number or a decimal string;
 /// the currency is the merchant's.
@@ -45,16 +42,7 @@ pub struct LtgsRequest {
 }
 
 impl LtgsRequest {
-    /// The LTGS fields kept as given, in the collection's `ltgs` column.
-    pub fn kept_fields(&self) -> Value {
-        json!({
-            "Customer_KYC_ID": self.customer_kyc_id,
-            "Email_Address": self.email_address,
-            "Services_Name": self.services_name,
-        })
-    }
-
-    /// The optional texts, with their names, to check their lengths.
+    /// The optional texts kept as given, with their names.
     pub fn texts(&self) -> [(&'static str, Option<&str>); 3] {
         [
             ("Customer_KYC_ID", self.customer_kyc_id.as_deref()),

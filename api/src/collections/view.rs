@@ -3,7 +3,7 @@
 //! field names alongside ours.
 
 use jiff::Timestamp;
-use payrail_engine::store::collections::Collection;
+use payrail_engine::app::collections::Collection;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

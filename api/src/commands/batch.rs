@@ -1,133 +1,67 @@
-//! `payrail batch submit | show`: a payroll from a CSV file, validated line by line before
-//! anything is stored, then scheduled for the running node; and a batch's counts as JSON.
+//! `payrail batch submit | show`: a payroll from a CSV file, submitted by the node's
+//! operator through the same use case as an upload over HTTP (checked line by line, kept
+//! `invalid` with its report when a line is bad, waiting for a checker when the merchant's
+//! rule asks for one); and a batch's counts as JSON.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, bail};
-use deadpool_postgres::Pool;
+use payrail_engine::app::idempotency::Answer;
+use payrail_engine::app::uploads::{Payroll, PayrollFormat, Submitted, Submitter};
+use payrail_engine::app::{App, AppError};
 use payrail_engine::ids::{BatchId, MerchantId};
-use payrail_engine::payroll_csv::PayrollCsv;
-use payrail_engine::state::batch::{BatchEvent, BatchState};
-use payrail_engine::state::payout::PayoutState;
-use payrail_engine::store::batches::{self, NewBatch};
-use payrail_engine::store::merchants::{self, Merchant};
-use payrail_engine::store::payout_lines::{self, NewPayoutLine};
 use serde_json::{Value, json};
 
 use crate::cli::BatchCommand;
-use crate::config::Config;
-use crate::lines::{LineChecker, LineRules, RawLine};
 
-pub async fn run(command: BatchCommand, config: &Config, pool: &Pool) -> anyhow::Result<()> {
-    let output = match command {
+pub async fn run(command: BatchCommand, app: &App) -> anyhow::Result<()> {
+    match command {
         BatchCommand::Submit { merchant, file } => {
             let merchant: MerchantId = merchant.parse().context("--merchant")?;
-            let merchant = merchants::get(&pool.get().await?, merchant).await?;
-            let lines = match read_lines(&file, config, &merchant).await? {
-                Ok(lines) => lines,
-                Err(errors) => {
-                    print(&json!({ "valid": false, "errors": errors }))?;
-                    bail!(
-                        "{} invalid lines in {}: nothing was submitted",
-                        errors.len(),
-                        file.display()
-                    );
-                }
+            let opened = tokio::fs::File::open(&file)
+                .await
+                .with_context(|| format!("opening {}", file.display()))?;
+            let payroll = Payroll {
+                format: PayrollFormat::Csv,
+                allow_duplicate: false,
+                key: None,
             };
-            submit(pool, &merchant, &lines).await?
+            let answered = app
+                .submit_payroll(Submitter::Operator(merchant), &payroll, opened, printed)
+                .await
+                .with_context(|| format!("submitting {}", file.display()))?;
+            print(&answered.answer.body)?;
+            if answered.answer.status >= 400 {
+                bail!(
+                    "{} has invalid lines: the batch is kept as invalid and nothing will be paid",
+                    file.display()
+                );
+            }
+            Ok(())
         }
         BatchCommand::Show { batch } => {
             let batch: BatchId = batch.parse().context("--batch")?;
-            let client = pool.get().await?;
-            let merchant = batches::merchant_of(&client, batch).await?;
-            let stored = batches::get(&client, merchant, batch).await?;
-            let counts = payout_lines::count_by_state(&client, batch).await?;
-            json!({ "batch": stored, "lines_by_state": counts })
-        }
-    };
-    print(&output)
-}
-
-/// Every line of the file, or every error with its line number (the header is line 1),
-/// read and checked as the API reads and checks uploads.
-async fn read_lines(
-    file: &Path,
-    config: &Config,
-    merchant: &Merchant,
-) -> anyhow::Result<Result<Vec<NewPayoutLine>, Vec<Value>>> {
-    let rules = LineRules {
-        country: config.country()?,
-        routes: &config.routes,
-        currency: merchant.currency,
-        fee: merchant.fees.payout_fee(),
-    };
-    let mut checker = LineChecker::new(rules);
-    let opened = tokio::fs::File::open(file)
-        .await
-        .with_context(|| format!("opening {}", file.display()))?;
-    let mut csv = PayrollCsv::open(tokio::io::BufReader::new(opened))
-        .await
-        .with_context(|| format!("reading {}", file.display()))?;
-    let (mut lines, mut errors) = (Vec::new(), Vec::new());
-    let mut refuse = |line: i32, field: &str, reason: &str| {
-        errors.push(json!({ "line": line, "field": field, "reason": reason }));
-    };
-    while let Some(row) = csv
-        .next()
-        .await
-        .with_context(|| format!("reading {}", file.display()))?
-    {
-        let row = match row {
-            Ok(row) => row,
-            Err(fault) => {
-                refuse(fault.line, "line", &fault.reason);
-                continue;
-            }
-        };
-        match checker.check(row.line, RawLine::from_row(&row)) {
-            Ok(line) => lines.push(line),
-            Err(refused) => {
-                for error in &refused {
-                    refuse(error.line, &error.field, &error.reason);
-                }
-            }
+            let summary = app.batch_of_any_merchant(batch).await?;
+            print(&json!({ "batch": summary.batch, "lines_by_state": summary.counts }))
         }
     }
-    if lines.is_empty() && errors.is_empty() {
-        bail!("{} has no lines after its header", file.display());
-    }
-    Ok(if errors.is_empty() {
-        Ok(lines)
-    } else {
-        Err(errors)
-    })
 }
 
-/// Stores the batch and its lines in one transaction and schedules it.
-async fn submit(
-    pool: &Pool,
-    merchant: &Merchant,
-    lines: &[NewPayoutLine],
-) -> anyhow::Result<Value> {
-    let new = NewBatch::new(merchant.id, merchant.currency);
-    let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
-    batches::insert(&tx, &new).await?;
-    payout_lines::insert_lines(&tx, merchant.id, new.id, PayoutState::Validated, lines).await?;
-    batches::finish_upload(&tx, merchant.id, new.id).await?;
-    batches::transition(
-        &tx,
-        merchant.id,
-        new.id,
-        BatchState::Validating,
-        BatchEvent::Schedule,
-    )
-    .await?;
-    tx.commit().await?;
-    let stored = batches::get(&client, merchant.id, new.id).await?;
-    tracing::info!(batch_id = %new.id, lines = lines.len(), "batch submitted and scheduled");
-    Ok(json!({ "batch": stored }))
+/// What the command prints: the batch, or why it is invalid (its first errors).
+fn printed(submitted: &Submitted) -> Result<Answer, AppError> {
+    let (status, body) = match submitted {
+        Submitted::Valid(summary) => (200, json!({ "batch": summary.batch })),
+        Submitted::Invalid { batch, errors } => (
+            422,
+            json!({
+                "valid": false,
+                "batch": batch,
+                "error_count": batch.error_count,
+                "errors": errors,
+            }),
+        ),
+    };
+    Ok(Answer { status, body })
 }
 
 fn print(value: &Value) -> anyhow::Result<()> {

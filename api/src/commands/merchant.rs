@@ -3,18 +3,16 @@
 use std::io::Write;
 
 use anyhow::Context;
-use deadpool_postgres::Pool;
+use payrail_engine::app::App;
+use payrail_engine::app::merchants::NewMerchant;
 use payrail_engine::fee::FeeAgreement;
 use payrail_engine::ids::MerchantId;
-use payrail_engine::ledger;
 use payrail_engine::money::{Amount, Currency};
-use payrail_engine::store::merchants::{self, NewMerchant};
 use serde_json::json;
 
 use crate::cli::MerchantCommand;
 
-pub async fn run(command: MerchantCommand, pool: &Pool) -> anyhow::Result<()> {
-    let mut client = pool.get().await.context("connecting to the database")?;
+pub async fn run(command: MerchantCommand, app: &App) -> anyhow::Result<()> {
     let output = match command {
         MerchantCommand::Create {
             name,
@@ -36,9 +34,7 @@ pub async fn run(command: MerchantCommand, pool: &Pool) -> anyhow::Result<()> {
                 fees,
                 approval_threshold,
             };
-            let tx = client.transaction().await?;
-            let (merchant, keys) = merchants::create(&tx, &new).await?;
-            tx.commit().await?;
+            let (merchant, keys) = app.create_merchant(&new).await?;
             tracing::info!(merchant_id = %merchant.id, "created a merchant");
             json!({
                 "merchant": merchant,
@@ -48,22 +44,18 @@ pub async fn run(command: MerchantCommand, pool: &Pool) -> anyhow::Result<()> {
         }
         MerchantCommand::Fund { merchant, amount } => {
             let id: MerchantId = merchant.parse().context("--merchant")?;
-            let stored = merchants::get(&client, id).await?;
+            let (stored, _) = app.merchant(id).await?;
             let amount = Amount::parse(&amount, stored.currency).context("--amount")?;
-            let tx = client.transaction().await?;
-            ledger::fund(&tx, id, amount).await?;
-            tx.commit().await?;
+            let balances = app.fund_merchant(id, amount).await?;
             tracing::info!(merchant_id = %id, amount = amount.minor(), "funded a merchant");
-            let balances = ledger::balances(&client, id).await?;
             json!({ "merchant_id": id, "funded": amount, "currency": stored.currency, "balances": balances })
         }
         MerchantCommand::Show { merchant } => {
             let id: MerchantId = merchant.parse().context("--merchant")?;
-            let stored = merchants::get(&client, id).await?;
-            let balances = ledger::balances(&client, id).await?;
+            let (stored, balances) = app.merchant(id).await?;
             json!({ "merchant": stored, "balances": balances })
         }
-        MerchantCommand::List => json!(merchants::list(&client).await?),
+        MerchantCommand::List => json!(app.merchants().await?),
     };
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut stdout, &output)?;

@@ -10,49 +10,33 @@ use std::sync::Arc;
 use anyhow::Context;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{Engine, EngineSettings};
+use payrail_engine::app::App;
 use payrail_engine::operator::Operator;
+use payrail_engine::route::RouteName;
 use tokio::net::TcpListener;
 
-use crate::callbacks::OperatorCallbacks;
-use crate::collections::{CollectionsSetup, PaymentChannels};
 use crate::config::{Config, OperatorConfig, RouteOperator};
 use crate::database::{Database, Migrate};
 use crate::webhooks::Deliverer;
-use crate::{ApiSettings, AppState, app, idempotency, shutdown};
+use crate::{AppState, OperatorRoutes, app, idempotency, shutdown};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let settings = ApiSettings::new(
-        config.country()?,
-        config.routes.clone(),
-        &config.api,
-        &config.webhooks,
-    )?;
+    let settings = config.app_settings()?;
     let database = Database::open(&config, Migrate::Always).await?;
     let upkeep = payrail_engine::metrics::start_upkeep(database.pool.clone());
     let engine = start_engine(&config, &database).await?;
+    let use_cases = App::new(database.pool.clone(), settings, Arc::new(engine.handle()));
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), "payrail is serving");
-    let deliverer = Deliverer::start(
-        database.pool.clone(),
-        &settings.urls,
-        &config.webhooks.retry_schedule_seconds,
-    )
-    .context("starting the webhook deliverer")?;
+    let deliverer = Deliverer::start(use_cases.clone(), &config.webhooks.retry_schedule_seconds)
+        .context("starting the webhook deliverer")?;
     let sweeper = idempotency::Sweeper::start(database.pool.clone());
-    let state = AppState {
-        pool: database.pool.clone(),
-        callbacks: Some(operator_callbacks(&config, &engine)),
-        runner: Some(engine.runner()),
-        collections: CollectionsSetup {
-            collector: Some(engine.collector()),
-            channels: PaymentChannels::from_operators(&config.operators),
-        },
-        settings: Arc::new(settings),
-        group_writer: Arc::default(),
-    };
+    let state = AppState::new(use_cases)
+        .with_limits(&config.api)
+        .with_operator_routes(operator_routes(&config)?);
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown::signal())
         .await
@@ -87,19 +71,18 @@ async fn start_engine(config: &Config, database: &Database) -> anyhow::Result<En
     Ok(Engine::start(database.pool.clone(), routes, EngineSettings::default()).await?)
 }
 
-/// Where each operator's callbacks are sent: the routes configured on that operator.
-fn operator_callbacks(config: &Config, engine: &Engine) -> OperatorCallbacks {
-    let routes_on = |wanted: fn(&OperatorConfig) -> bool| {
+/// The routes configured on each operator whose callbacks the node takes.
+fn operator_routes(config: &Config) -> anyhow::Result<OperatorRoutes> {
+    let routes_on = |wanted: fn(&OperatorConfig) -> bool| -> anyhow::Result<Vec<RouteName>> {
         config
             .operators
             .iter()
             .filter(|(_, operator)| wanted(operator))
-            .map(|(route, _)| route.clone())
+            .map(|(route, _)| RouteName::new(route.clone()).context("an operator's route"))
             .collect()
     };
-    OperatorCallbacks {
-        nudger: engine.nudger(),
-        mtn_routes: routes_on(|operator| matches!(operator, OperatorConfig::MtnMomo(_))),
-        airtel_routes: routes_on(|operator| matches!(operator, OperatorConfig::AirtelMoney(_))),
-    }
+    Ok(OperatorRoutes {
+        mtn: routes_on(|operator| matches!(operator, OperatorConfig::MtnMomo(_)))?,
+        airtel: routes_on(|operator| matches!(operator, OperatorConfig::AirtelMoney(_)))?,
+    })
 }

@@ -1,15 +1,15 @@
 //! The values each list filter takes, written into the document from the state machines
 //! themselves, so that the document and the server refuse the same names.
 
+use payrail_engine::app::transactions::TransactionType;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::state::collection::CollectionState;
 use payrail_engine::state::payout::PayoutState;
-use payrail_engine::store::transactions::TransactionType;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 
-use crate::webhooks::EVENT_STATES;
+use payrail_engine::app::webhooks::EVENT_STATES;
 
 /// Sets the enumeration of every filter that takes a name.
 pub fn enumerate(document: &mut OpenApi) {

@@ -7,16 +7,16 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::Pool;
 use futures_util::StreamExt;
+use payrail_engine::app::App;
+use payrail_engine::app::webhooks::{DueEvent, message_id};
+use payrail_engine::url_policy::{Url, UrlPolicy};
+use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
-use reqwest::{StatusCode, Url};
-use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use uuid::Uuid;
 
-use super::UrlPolicy;
+use super::client;
 use super::delivery_metrics::DeliveryMetrics;
 use super::signing::{self, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
@@ -26,40 +26,6 @@ const CONCURRENCY: usize = 16;
 /// How long to wait when nothing was due (or the database failed).
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
-/// Claims due events: their next attempt moves a lease ahead, well past a request's
-/// timeout, so no other node takes them meanwhile.
-const CLAIM: &str = "
-    UPDATE webhook_events e
-       SET next_attempt_at = now() + interval '1 minute'
-      FROM merchants m
-     WHERE m.id = e.merchant_id
-       AND e.id = ANY(ARRAY(SELECT id FROM webhook_events
-                             WHERE state = 'pending' AND next_attempt_at <= now()
-                             ORDER BY next_attempt_at
-                             LIMIT $1
-                             FOR UPDATE SKIP LOCKED))
- RETURNING e.id, e.url, m.webhook_url, m.webhook_secret, e.payload, e.attempts";
-
-const DELIVERED: &str = "
-    UPDATE webhook_events
-       SET state = 'delivered', attempts = attempts + 1, last_status = $2, last_error = NULL,
-           delivered_at = now()
-     WHERE id = $1";
-
-/// A failed try: retried after `$4` seconds, or failed for good when `$4` is NULL.
-const FAILED: &str = "
-    UPDATE webhook_events
-       SET attempts = attempts + 1, last_status = $2, last_error = $3,
-           state = CASE WHEN $4::float8 IS NULL THEN 'failed' ELSE 'pending' END,
-           next_attempt_at = COALESCE(now() + make_interval(secs => $4::float8), next_attempt_at)
-     WHERE id = $1";
-
-/// Not to be tried again: `$2` says whether this try counts (410) or none was made.
-const STOPPED: &str = "
-    UPDATE webhook_events
-       SET state = 'stopped', attempts = attempts + $2, last_status = $3, last_error = $4
-     WHERE id = $1";
-
 /// The running deliverer; [`Deliverer::stop`] ends it.
 #[derive(Debug)]
 pub struct Deliverer {
@@ -68,18 +34,18 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    /// Starts delivering the events of `pool`'s outbox to URLs `urls` permits, retrying a
+    /// Starts delivering the outbox's events to URLs the app's policy permits, retrying a
     /// failed event after each of `retry_schedule_seconds` in turn.
-    pub fn start(
-        pool: Pool,
-        urls: &UrlPolicy,
-        retry_schedule_seconds: &[u64],
-    ) -> Result<Deliverer, reqwest::Error> {
+    pub fn start(app: App, retry_schedule_seconds: &[u64]) -> Result<Deliverer, reqwest::Error> {
+        let urls = app.settings().urls.clone();
         let worker = Worker {
-            pool,
-            client: urls.client()?,
-            urls: urls.clone(),
-            schedule: retry_schedule_seconds.to_vec(),
+            client: client::client(&urls)?,
+            app,
+            urls,
+            schedule: retry_schedule_seconds
+                .iter()
+                .map(|seconds| u32::try_from(*seconds).unwrap_or(u32::MAX))
+                .collect(),
         };
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(worker.run(stopped));
@@ -96,19 +62,10 @@ impl Deliverer {
 }
 
 struct Worker {
-    pool: Pool,
+    app: App,
     client: reqwest::Client,
     urls: UrlPolicy,
-    schedule: Vec<u64>,
-}
-
-/// One claimed event, with where and how to send it.
-struct Due {
-    id: Uuid,
-    url: Option<String>,
-    secret: Option<String>,
-    payload: Value,
-    attempts: i32,
+    schedule: Vec<u32>,
 }
 
 /// What one try came to.
@@ -127,7 +84,7 @@ impl Worker {
         tracing::info!("webhook deliverer started");
         let mut metrics = DeliveryMetrics::new();
         loop {
-            if let Err(error) = metrics.count_backlog(&self.pool).await {
+            if let Err(error) = metrics.count_backlog(&self.app).await {
                 tracing::warn!(%error, "the webhook backlog could not be counted");
             }
             let claimed = match self.deliver_due(&metrics).await {
@@ -151,18 +108,7 @@ impl Worker {
 
     /// Sends one batch of due events; returns how many there were.
     async fn deliver_due(&self, metrics: &DeliveryMetrics) -> anyhow::Result<i64> {
-        let client = self.pool.get().await?;
-        let rows = client.query(CLAIM, &[&BATCH]).await?;
-        let due: Vec<Due> = rows
-            .iter()
-            .map(|row| Due {
-                id: row.get(0),
-                url: row.get::<_, Option<String>>(1).or_else(|| row.get(2)),
-                secret: row.get(3),
-                payload: row.get(4),
-                attempts: row.get(5),
-            })
-            .collect();
+        let due = self.app.claim_due_webhooks(BATCH).await?;
         let claimed = i64::try_from(due.len()).unwrap_or(BATCH);
         let mut sent = futures_util::stream::iter(due)
             .map(|event| async move {
@@ -171,13 +117,13 @@ impl Worker {
             })
             .buffer_unordered(CONCURRENCY);
         while let Some((event, outcome)) = sent.next().await {
-            self.record(&client, &event, outcome, metrics).await?;
+            self.record(&event, outcome, metrics).await?;
         }
         Ok(claimed)
     }
 
     /// POSTs the event, signed, and reads what the endpoint answered.
-    async fn send(&self, event: &Due) -> Outcome {
+    async fn send(&self, event: &DueEvent) -> Outcome {
         let Some(url) = &event.url else {
             return Outcome::NoEndpoint;
         };
@@ -194,7 +140,7 @@ impl Worker {
                 return failed(None, format!("the payload could not be written: {error}"));
             }
         };
-        let id = signing::message_id(event.id);
+        let id = message_id(event.id);
         let timestamp = jiff::Timestamp::now().as_second();
         let mut request = self
             .client
@@ -221,32 +167,28 @@ impl Worker {
 
     async fn record(
         &self,
-        client: &deadpool_postgres::Object,
-        event: &Due,
+        event: &DueEvent,
         outcome: Outcome,
         metrics: &DeliveryMetrics,
-    ) -> Result<(), tokio_postgres::Error> {
-        let status = |status: StatusCode| i32::from(status.as_u16());
+    ) -> Result<(), payrail_engine::app::AppError> {
         match outcome {
             Outcome::Delivered(code) => {
-                client
-                    .execute(DELIVERED, &[&event.id, &status(code)])
-                    .await?;
+                self.app.webhook_delivered(event.id, code.as_u16()).await?;
                 metrics.delivered.increment(1);
             }
             Outcome::Gone => {
                 let reason = "the endpoint answered 410 Gone: not sent again";
-                let code = Some(status(StatusCode::GONE));
-                client
-                    .execute(STOPPED, &[&event.id, &1_i32, &code, &reason])
+                let code = Some(StatusCode::GONE.as_u16());
+                self.app
+                    .webhook_stopped(event.id, true, code, reason)
                     .await?;
                 tracing::info!(event = %event.id, "a webhook endpoint answered 410 Gone");
                 metrics.gone.increment(1);
             }
             Outcome::NoEndpoint => {
                 let reason = "the merchant has no webhook endpoint";
-                client
-                    .execute(STOPPED, &[&event.id, &0_i32, &None::<i32>, &reason])
+                self.app
+                    .webhook_stopped(event.id, false, None, reason)
                     .await?;
             }
             Outcome::Failed {
@@ -256,10 +198,9 @@ impl Worker {
                 let retry_in = usize::try_from(event.attempts)
                     .ok()
                     .and_then(|done| self.schedule.get(done))
-                    .map(|seconds| *seconds as f64);
-                let code = code.map(status);
-                client
-                    .execute(FAILED, &[&event.id, &code, &error, &retry_in])
+                    .copied();
+                self.app
+                    .webhook_failed(event.id, code.map(|code| code.as_u16()), &error, retry_in)
                     .await?;
                 match retry_in {
                     Some(_) => metrics.failed.increment(1),

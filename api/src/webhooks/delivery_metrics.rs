@@ -3,15 +3,13 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::Pool;
 use metrics::{Counter, Gauge, counter, gauge};
+use payrail_engine::app::App;
 use payrail_engine::metrics as names;
 use tokio::time::Instant;
 
 /// How often the backlog is counted.
 const BACKLOG_EVERY: Duration = Duration::from_secs(5);
-
-const BACKLOG: &str = "SELECT count(*) FROM webhook_events WHERE state = 'pending'";
 
 #[derive(Debug)]
 pub struct DeliveryMetrics {
@@ -41,7 +39,7 @@ impl DeliveryMetrics {
     }
 
     /// Counts the events waiting, if the last count is old enough.
-    pub async fn count_backlog(&mut self, pool: &Pool) -> anyhow::Result<()> {
+    pub async fn count_backlog(&mut self, app: &App) -> anyhow::Result<()> {
         if self
             .counted_at
             .is_some_and(|at| at.elapsed() < BACKLOG_EVERY)
@@ -49,7 +47,7 @@ impl DeliveryMetrics {
             return Ok(());
         }
         self.counted_at = Some(Instant::now());
-        let waiting: i64 = pool.get().await?.query_one(BACKLOG, &[]).await?.get(0);
+        let waiting = app.webhook_backlog().await?;
         self.backlog.set(waiting as f64);
         Ok(())
     }

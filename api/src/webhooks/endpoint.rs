@@ -5,12 +5,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use payrail_engine::api_key::Role;
 use serde::{Deserialize, Serialize};
 
-use super::signing;
 use crate::AppState;
-use crate::extract::Caller;
+use crate::extract::Authenticated;
 use crate::headers::NoStore;
 use crate::json::ApiJson;
 use crate::problem::ApiError;
@@ -32,19 +30,6 @@ pub struct Endpoint {
     pub secret: String,
 }
 
-const SET: &str = "
-    UPDATE merchants SET webhook_url = $2, webhook_secret = COALESCE(webhook_secret, $3)
-     WHERE id = $1
- RETURNING webhook_url, webhook_secret";
-
-const GET: &str = "SELECT webhook_url, webhook_secret FROM merchants WHERE id = $1";
-
-const REMOVE: &str =
-    "UPDATE merchants SET webhook_url = NULL WHERE id = $1 AND webhook_url IS NOT NULL";
-
-/// The longest URL stored.
-const MAX_URL: usize = 2_000;
-
 /// Sets where the merchant's events are sent.
 #[utoipa::path(put, path = "/v1/webhook-endpoint", operation_id = "set_webhook_endpoint", tag = "webhooks",
     request_body = SetEndpoint,
@@ -53,28 +38,13 @@ const MAX_URL: usize = 2_000;
         (status = 422, description = "The URL is not http(s) or leads to a refused address")))]
 pub async fn set_endpoint(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     ApiJson(body): ApiJson<SetEndpoint>,
 ) -> Result<NoStore<Json<Endpoint>>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let url = state.settings.urls.check(&body.url).await?;
-    if url.as_str().len() > MAX_URL {
-        return Err(ApiError::invalid_field(
-            "url",
-            format!("is longer than {MAX_URL} characters"),
-        ));
-    }
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let row = client
-        .query_one(
-            SET,
-            &[&caller.merchant, &url.as_str(), &signing::new_secret()],
-        )
-        .await
-        .map_err(ApiError::internal)?;
+    let endpoint = state.app.set_webhook_endpoint(&caller, &body.url).await?;
     Ok(NoStore(Json(Endpoint {
-        url: row.get(0),
-        secret: row.get(1),
+        url: endpoint.url,
+        secret: endpoint.secret,
     })))
 }
 
@@ -85,18 +55,13 @@ pub async fn set_endpoint(
         (status = 404, description = "No endpoint is set")))]
 pub async fn get_endpoint(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<NoStore<Json<Endpoint>>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let row = client
-        .query_one(GET, &[&caller.merchant])
-        .await
-        .map_err(ApiError::internal)?;
-    match (row.get(0), row.get(1)) {
-        (Some(url), Some(secret)) => Ok(NoStore(Json(Endpoint { url, secret }))),
-        _ => Err(ApiError::NotFound("no webhook endpoint is set")),
-    }
+    let endpoint = state.app.webhook_endpoint(&caller).await?;
+    Ok(NoStore(Json(Endpoint {
+        url: endpoint.url,
+        secret: endpoint.secret,
+    })))
 }
 
 /// Stops sending events: those not yet delivered are stopped when their turn comes.
@@ -106,16 +71,8 @@ pub async fn get_endpoint(
         (status = 404, description = "No endpoint is set")))]
 pub async fn remove_endpoint(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let removed = client
-        .execute(REMOVE, &[&caller.merchant])
-        .await
-        .map_err(ApiError::internal)?;
-    if removed == 0 {
-        return Err(ApiError::NotFound("no webhook endpoint is set"));
-    }
+    state.app.remove_webhook_endpoint(&caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }

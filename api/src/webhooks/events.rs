@@ -7,26 +7,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use deadpool_postgres::GenericClient;
 use jiff::Timestamp;
-use payrail_engine::api_key::Role;
-use payrail_engine::ids::MerchantId;
+use payrail_engine::app::AppError;
+use payrail_engine::app::idempotency::Answer;
+use payrail_engine::app::webhooks::{self, WebhookEvent as StoredEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::signing;
 use crate::AppState;
-use crate::extract::Caller;
+use crate::extract::Authenticated;
 use crate::idempotency::{self, KeyRule};
 use crate::pagination::{Page, PageQuery};
 use crate::problem::ApiError;
 use crate::query::ApiQuery;
-
-/// The states an event can be in.
-/// The states an event can be in.
-pub const STATES: [&str; 4] = ["pending", "delivered", "failed", "stopped"];
 
 /// One event and what became of it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -61,24 +55,22 @@ pub struct WebhookEvent {
     pub delivered_at: Option<Timestamp>,
 }
 
-impl WebhookEvent {
-    fn from_row(row: &Row) -> WebhookEvent {
-        let id: Uuid = row.get(0);
-        let state: String = row.get(4);
-        let next_attempt_at = (state == "pending").then(|| row.get(6));
+impl From<StoredEvent> for WebhookEvent {
+    fn from(event: StoredEvent) -> WebhookEvent {
+        let next_attempt_at = (event.state == "pending").then_some(event.next_attempt_at);
         WebhookEvent {
-            id,
-            webhook_id: signing::message_id(id),
-            event_type: row.get(1),
-            url: row.get(2),
-            payload: row.get(3),
-            state,
-            attempts: row.get(5),
+            id: event.id,
+            webhook_id: webhooks::message_id(event.id),
+            event_type: event.event_type,
+            url: event.url,
+            payload: event.payload,
+            state: event.state,
+            attempts: event.attempts,
             next_attempt_at,
-            last_status: row.get(7),
-            last_error: row.get(8),
-            created_at: row.get(9),
-            delivered_at: row.get(10),
+            last_status: event.last_status,
+            last_error: event.last_error,
+            created_at: event.created_at,
+            delivered_at: event.delivered_at,
         }
     }
 }
@@ -91,34 +83,6 @@ pub struct EventFilter {
     pub state: Option<String>,
 }
 
-const LIST: &str = "
-    SELECT id, event_type, url, payload, state, attempts, next_attempt_at, last_status,
-           last_error, created_at, delivered_at
-      FROM webhook_events
-     WHERE merchant_id = $1
-       AND ($2::text IS NULL OR state = $2)
-       AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4::uuid))
-     ORDER BY created_at, id
-     LIMIT $5";
-
-const GET: &str = "
-    SELECT id, event_type, url, payload, state, attempts, next_attempt_at, last_status,
-           last_error, created_at, delivered_at
-      FROM webhook_events
-     WHERE merchant_id = $1 AND id = $2";
-
-/// Whether the event has somewhere to go: its own URL or the merchant's endpoint.
-const HAS_DESTINATION: &str = "
-    SELECT e.url IS NOT NULL OR m.webhook_url IS NOT NULL
-      FROM webhook_events e JOIN merchants m ON m.id = e.merchant_id
-     WHERE e.merchant_id = $1 AND e.id = $2";
-
-const RESEND: &str = "
-    UPDATE webhook_events SET state = 'pending', next_attempt_at = now()
-     WHERE merchant_id = $1 AND id = $2
- RETURNING id, event_type, url, payload, state, attempts, next_attempt_at, last_status,
-           last_error, created_at, delivered_at";
-
 /// The merchant's webhook events, oldest first.
 #[utoipa::path(get, path = "/v1/webhooks", operation_id = "list_webhook_events", tag = "webhooks", params(PageQuery, EventFilter),
     responses(
@@ -126,11 +90,10 @@ const RESEND: &str = "
         (status = 422, description = "A bad limit, cursor or state")))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(filter): ApiQuery<EventFilter>,
 ) -> Result<Json<Page<WebhookEvent>>, ApiError> {
-    caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
     let limit = PageQuery {
         cursor: None,
         ..page.clone()
@@ -138,30 +101,11 @@ pub async fn list(
     .bounds()?
     .limit;
     let after = page.cursor.as_deref().map(decode_cursor).transpose()?;
-    if let Some(wanted) = &filter.state
-        && !STATES.contains(&wanted.as_str())
-    {
-        return Err(ApiError::invalid_field(
-            "state",
-            format!("must be one of {}", STATES.join(", ")),
-        ));
-    }
-    let (after_time, after_id) = after.unzip();
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let rows = client
-        .query(
-            LIST,
-            &[
-                &caller.merchant,
-                &filter.state,
-                &after_time,
-                &after_id,
-                &(limit + 1),
-            ],
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    let mut data: Vec<WebhookEvent> = rows.iter().map(WebhookEvent::from_row).collect();
+    let events = state
+        .app
+        .webhook_events(&caller, filter.state.as_deref(), after, limit + 1)
+        .await?;
+    let mut data: Vec<WebhookEvent> = events.into_iter().map(WebhookEvent::from).collect();
     let more = data.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     data.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = data
@@ -179,18 +123,11 @@ pub async fn list(
         (status = 404, description = "No such event")))]
 pub async fn show(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookEvent>, ApiError> {
-    caller.require(&[Role::Viewer, Role::Maker, Role::Checker])?;
-    let id = event_id(&id)?;
-    let client = state.pool.get().await.map_err(ApiError::internal)?;
-    let row = client
-        .query_opt(GET, &[&caller.merchant, &id])
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or(NO_SUCH_EVENT)?;
-    Ok(Json(WebhookEvent::from_row(&row)))
+    let event = state.app.webhook_event(&caller, event_id(&id)?).await?;
+    Ok(Json(WebhookEvent::from(event)))
 }
 
 /// Sends an event again, now, with the same `webhook-id`.
@@ -207,51 +144,32 @@ pub async fn show(
         (status = 409, description = "The merchant has no webhook endpoint to send it to")))]
 pub async fn resend(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Maker])?;
     let id = event_id(&id)?;
     let key = idempotency::key_of(&headers, KeyRule::Optional)?;
-    let fingerprint = idempotency::fingerprint(&format!("POST /v1/webhooks/{id}/resend"), &())?;
-    let merchant = caller.merchant;
-    idempotency::once(&state.pool, merchant, key, fingerprint, async move |tx| {
-        requeue(tx, merchant, id).await
+    let answered = state
+        .app
+        .resend_webhook_event(&caller, id, key.as_ref(), queued)
+        .await?;
+    idempotency::respond(answered)
+}
+
+/// 202 and the event, queued to be sent now.
+fn queued(event: &StoredEvent) -> Result<Answer, AppError> {
+    Ok(Answer {
+        status: StatusCode::ACCEPTED.as_u16(),
+        body: serde_json::to_value(WebhookEvent::from(event.clone()))
+            .map_err(AppError::internal)?,
     })
-    .await
 }
-
-async fn requeue(
-    client: &impl GenericClient,
-    merchant: MerchantId,
-    id: Uuid,
-) -> Result<(StatusCode, Value), ApiError> {
-    let destination = client
-        .query_opt(HAS_DESTINATION, &[&merchant, &id])
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or(NO_SUCH_EVENT)?;
-    if !destination.get::<_, bool>(0) {
-        return Err(ApiError::conflict(
-            "no-webhook-endpoint",
-            "there is no webhook endpoint to send this event to: set one with PUT /v1/webhook-endpoint",
-        ));
-    }
-    let row = client
-        .query_one(RESEND, &[&merchant, &id])
-        .await
-        .map_err(ApiError::internal)?;
-    let event = serde_json::to_value(WebhookEvent::from_row(&row)).map_err(ApiError::internal)?;
-    Ok((StatusCode::ACCEPTED, event))
-}
-
-const NO_SUCH_EVENT: ApiError = ApiError::NotFound("no such webhook event");
 
 /// An event named by its id or by its `webhook-id` (`msg_<id>`).
 fn event_id(text: &str) -> Result<Uuid, ApiError> {
     let text = text.strip_prefix("msg_").unwrap_or(text);
-    Uuid::parse_str(text).map_err(|_| NO_SUCH_EVENT)
+    Uuid::parse_str(text).map_err(|_| ApiError::NotFound("no such webhook event".into()))
 }
 
 /// A cursor: the last event's creation time (microseconds) and id, which order events.
@@ -301,7 +219,7 @@ mod tests {
         let id = Uuid::new_v4();
         assert_eq!(event_id(&id.to_string()).expect("an id"), id);
         assert_eq!(
-            event_id(&signing::message_id(id)).expect("a webhook id"),
+            event_id(&webhooks::message_id(id)).expect("a webhook id"),
             id
         );
         assert!(event_id("nope").is_err());

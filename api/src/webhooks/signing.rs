@@ -5,11 +5,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
+use payrail_engine::app::webhooks::SECRET_PREFIX;
 use sha2::Sha256;
-use uuid::Uuid;
-
-/// What every secret starts with.
-pub const SECRET_PREFIX: &str = "whsec_";
 
 /// The headers a webhook carries.
 pub const ID_HEADER: &str = "webhook-id";
@@ -20,19 +17,6 @@ pub const SIGNATURE_HEADER: &str = "webhook-signature";
 #[derive(Debug, thiserror::Error)]
 #[error("a webhook secret is `whsec_` followed by base64")]
 pub struct BadSecret;
-
-/// A fresh secret: `whsec_` then base64 of 24 random bytes.
-pub fn new_secret() -> String {
-    format!(
-        "{SECRET_PREFIX}{}",
-        STANDARD.encode(rand::random::<[u8; 24]>())
-    )
-}
-
-/// The `webhook-id` of an event: the same on every try and every resend.
-pub fn message_id(event: Uuid) -> String {
-    format!("msg_{event}")
-}
 
 /// The `webhook-signature` of `body`, sent as `id` at `timestamp` (unix seconds).
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, BadSecret> {
@@ -68,6 +52,7 @@ mod tests {
 
     #[test]
     fn a_new_secret_is_24_random_bytes_and_signs() {
+        use payrail_engine::app::webhooks::new_secret;
         let secret = new_secret();
         let key = STANDARD
             .decode(secret.strip_prefix(SECRET_PREFIX).expect("the prefix"))

@@ -11,6 +11,7 @@ mod idempotency_sweep;
 mod ltgs_delivery;
 mod metrics;
 mod openapi;
+mod payout_cancel;
 mod payouts;
 mod settings;
 mod transactions;

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use payrail_api::{AppState, REQUEST_ID, app};
+use payrail_engine::app::{App, AppSettings};
 use payrail_engine::testing::TestDb;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -23,7 +24,7 @@ async fn get(db: &TestDb, path: &str, headers: &[(&str, &str)]) -> Answer {
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let state = AppState::new(db.pool.clone());
+    let state = AppState::new(App::detached(db.pool.clone(), AppSettings::rwanda()));
     let response = app(state)
         .oneshot(request.body(Body::empty()).expect("a request"))
         .await

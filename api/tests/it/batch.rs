@@ -20,7 +20,7 @@ fn write_csv(dir: &Path, body: &str) -> String {
 }
 
 #[tokio::test]
-async fn an_invalid_file_is_reported_line_by_line_and_nothing_is_stored() {
+async fn an_invalid_file_is_reported_line_by_line_and_nothing_is_paid() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().expect("a directory");
     let csv = write_csv(
@@ -64,15 +64,144 @@ async fn an_invalid_file_is_reported_line_by_line_and_nothing_is_stored() {
         ],
         "{report}"
     );
-    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing was submitted"));
-    let stored: i64 = db
-        .client()
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing will be paid"));
+    let batch_id = report["batch"]["id"]
+        .as_str()
+        .expect("the batch kept as invalid");
+    assert_eq!(report["batch"]["state"], "invalid", "{report}");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM batches WHERE state <> 'invalid'").await,
+        0,
+        "only the invalid batch {batch_id} of {merchant}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM payout_lines").await, 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM journal_entries").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_submitted_from_the_command_line_waits_for_a_checker_approving_over_http() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("a directory");
+    std::fs::write(
+        dir.path().join("payrail.toml"),
+        "[simulator]\nlatency = { kind = \"fixed\", ms = 1 }\n",
+    )
+    .expect("configuration");
+    let csv = write_csv(
+        dir.path(),
+        "msisdn,amount,reference\n250788123456,1500,a\n250788123457,2500,b\n",
+    );
+    let url = db.url.clone();
+    let (merchant, checker, batch) = tokio::task::spawn_blocking(move || {
+        let created = run_json(
+            &url,
+            &[
+                "merchant",
+                "create",
+                "--name",
+                "Huye Tea",
+                "--approval-threshold",
+                "0",
+            ],
+        );
+        let merchant = created["merchant"]["id"].as_str().expect("id").to_owned();
+        let checker = created["api_keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .find(|key| key["role"] == "checker")
+            .expect("a checker key")["secret"]
+            .as_str()
+            .expect("secret")
+            .to_owned();
+        run_json(
+            &url,
+            &[
+                "merchant",
+                "fund",
+                "--merchant",
+                &merchant,
+                "--amount",
+                "10000",
+            ],
+        );
+        let submitted = run_json(
+            &url,
+            &["batch", "submit", "--merchant", &merchant, "--file", &csv],
+        );
+        assert_eq!(
+            submitted["batch"]["state"], "awaiting_approval",
+            "{submitted}"
+        );
+        let batch = submitted["batch"]["id"].as_str().expect("id").to_owned();
+        (merchant, checker, batch)
+    })
+    .await
+    .expect("setup");
+
+    let port = free_port();
+    let mut node = serve(dir.path(), &db.url, port);
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while http
+        .get(format!("{base}/readyz"))
+        .send()
         .await
-        .query_one("SELECT count(*) FROM batches", &[])
+        .map(|r| r.status().as_u16())
+        .ok()
+        != Some(200)
+    {
+        assert!(Instant::now() < deadline, "the node never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let untouched = "SELECT count(*) FROM payout_lines WHERE state <> 'validated'";
+    assert_eq!(
+        count(&db, untouched).await,
+        0,
+        "nothing sent before approval"
+    );
+    let balances = http
+        .get(format!("{base}/v1/balance"))
+        .bearer_auth(&checker)
+        .send()
         .await
-        .expect("count")
-        .get(0);
-    assert_eq!(stored, 0, "no batch for {merchant}");
+        .expect("balance")
+        .json::<serde_json::Value>()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        balances["reserved"]["minor"], 0,
+        "nothing reserved for {merchant}: {balances}"
+    );
+    assert_eq!(balances["available"]["minor"], 10000, "{balances}");
+
+    let approved = http
+        .post(format!("{base}/v1/batches/{batch}/approve"))
+        .bearer_auth(&checker)
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(
+        approved.status().as_u16(),
+        200,
+        "{:?}",
+        approved.text().await
+    );
+    wait_until(
+        &db,
+        "SELECT count(*) FROM payout_lines WHERE state = 'succeeded'",
+        2,
+        Duration::from_secs(60),
+    )
+    .await;
+    kill(
+        Pid::from_raw(i32::try_from(node.id()).expect("pid")),
+        Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    assert!(node.wait().expect("wait").success());
 }
 
 fn serve(dir: &Path, url: &str, port: u16) -> Child {

@@ -11,8 +11,8 @@ use axum::http::{Method, Request, StatusCode};
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{Engine, EngineSettings};
 use payrail_adapters::simulator::{FaultRates, PPM, Simulator, SimulatorProfile};
-use payrail_api::callbacks::OperatorCallbacks;
-use payrail_api::{AppState, app};
+use payrail_api::{AppState, OperatorRoutes, app};
+use payrail_engine::app::{App, AppSettings};
 use payrail_engine::ids::PayoutId;
 use payrail_engine::route::RouteName;
 use payrail_engine::testing::TestDb;
@@ -99,14 +99,15 @@ async fn an_mtn_callback_without_a_reference_id_brings_the_status_query_forward(
     .expect("setup");
 
     let engine = patient_engine(&db).await;
-    let state = AppState {
-        callbacks: Some(OperatorCallbacks {
-            nudger: engine.nudger(),
-            mtn_routes: vec!["mtn-rw".into()],
-            airtel_routes: Vec::new(),
-        }),
-        ..AppState::new(db.pool.clone())
-    };
+    let use_cases = App::new(
+        db.pool.clone(),
+        AppSettings::rwanda(),
+        Arc::new(engine.handle()),
+    );
+    let state = AppState::new(use_cases).with_operator_routes(OperatorRoutes {
+        mtn: vec![RouteName::new("mtn-rw").expect("a route")],
+        airtel: Vec::new(),
+    });
     let started = Instant::now();
     let client = db.client().await;
     // Wait for both lines to be sent (and answered pending).
@@ -157,7 +158,7 @@ async fn an_mtn_callback_without_a_reference_id_brings_the_status_query_forward(
 #[tokio::test]
 async fn a_callback_that_names_nothing_of_ours_is_refused_and_settles_nothing() {
     let db = TestDb::new().await;
-    let state = AppState::new(db.pool.clone());
+    let state = AppState::new(App::detached(db.pool.clone(), AppSettings::rwanda()));
     for (path, body) in [
         ("/callbacks/mtn", "not json"),
         (

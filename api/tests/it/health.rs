@@ -4,6 +4,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use payrail_api::{AppState, app};
+use payrail_engine::app::{App, AppSettings};
 use payrail_engine::store::migrations;
 use payrail_engine::testing::TestDb;
 use tower::ServiceExt;
@@ -26,7 +27,7 @@ async fn get(state: AppState, path: &str) -> (StatusCode, serde_json::Value) {
 #[tokio::test]
 async fn a_migrated_database_is_ready() {
     let db = TestDb::new().await;
-    let state = AppState::new(db.pool.clone());
+    let state = AppState::new(App::detached(db.pool.clone(), AppSettings::rwanda()));
     assert_eq!(get(state.clone(), "/healthz").await.0, StatusCode::OK);
     let (status, body) = get(state, "/readyz").await;
     assert_eq!(status, StatusCode::OK);
@@ -37,7 +38,11 @@ async fn a_migrated_database_is_ready() {
 async fn a_schema_behind_the_binary_is_not_ready_and_says_why() {
     let db = TestDb::new().await;
     forget_newest_migration(&db).await;
-    let (status, body) = get(AppState::new(db.pool.clone()), "/readyz").await;
+    let (status, body) = get(
+        AppState::new(App::detached(db.pool.clone(), AppSettings::rwanda())),
+        "/readyz",
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         body["reason"]
@@ -52,7 +57,7 @@ async fn a_schema_behind_the_binary_is_not_ready_and_says_why() {
 async fn an_unreachable_database_is_not_ready_but_the_process_is_healthy() {
     let pool = payrail_engine::store::pool::connect("postgres://nobody@127.0.0.1:1/none", 1)
         .expect("pool");
-    let state = AppState::new(pool);
+    let state = AppState::new(App::detached(pool, AppSettings::rwanda()));
     assert_eq!(get(state.clone(), "/healthz").await.0, StatusCode::OK);
     let (status, body) = get(state, "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

@@ -1,30 +1,26 @@
-//! The payout lifecycle: from received to a final outcome, never resending blindly after an
-//! unknown outcome. `apply` allows each transition explicitly; everything else is an error.
+//! The payout lifecycle: from validated to a final outcome, never resending blindly after
+//! an unknown outcome. `apply` allows each transition explicitly; everything else is an error.
 
 use super::{InvalidTransition, state_names};
 
-/// Where one payout is. The snake_case names are stored in the database.
+/// Where one payout is. Every state is stored, under its snake_case name, and the
+/// database's CHECK lists exactly these. What the route only holds in memory (an outcome
+/// not known yet) is not a state here: such a line stays `sending` until it is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutState {
-    /// Written with its batch, not yet checked.
-    Received,
-    /// Passed per-line validation (number, route, amount).
+    /// Passed per-line validation (number, route, amount), written with its batch.
     Validated,
-    /// Failed per-line validation; never reserved, never sent.
-    Rejected,
     /// Funds reserved, waiting for its route.
     Queued,
     /// Durably marked before the request leaves, so a crash here means "ask before resending".
     Sending,
-    /// The operator accepted the request; the outcome is pending.
+    /// The operator accepted the request and has not finished it: written once a line has
+    /// waited for its outcome past a short deadline (a quick outcome skips this write).
     Submitted,
     Succeeded,
     Failed,
-    /// We lost track (timeout, reset, 5xx, garbage reply): query the status by reference
-    /// before anything else, never resend blindly.
-    Unknown,
-    /// Unknown past its deadline: a person decides; the funds stay reserved.
+    /// Uncertain past its deadline: a person decides; the funds stay reserved.
     RequiresReview,
     /// Withdrawn before anything was sent.
     Cancelled,
@@ -33,8 +29,6 @@ pub enum PayoutState {
 /// What can happen to a payout. Events carry no data: the store records the details.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PayoutEvent {
-    Validate,
-    Reject,
     /// Funds reserved for it.
     Reserve,
     /// Taken by a route to be sent now.
@@ -44,13 +38,11 @@ pub enum PayoutEvent {
     /// A status query says the operator never created it: resending with the same
     /// reference is safe.
     NotFound,
-    /// The operator accepted it, or a status query says it is pending.
+    /// The operator accepted it and has not finished it yet.
     Accept,
     Succeed,
     Fail,
-    /// Timeout, reset, 5xx or garbage: the outcome is unknown.
-    LoseTrack,
-    /// Unknown for too long.
+    /// Uncertain for too long.
     Expire,
     Cancel,
     /// The merchant's balance does not cover it: a single payout fails at once.
@@ -58,16 +50,13 @@ pub enum PayoutEvent {
 }
 
 impl PayoutState {
-    pub const ALL: [PayoutState; 11] = [
-        PayoutState::Received,
+    pub const ALL: [PayoutState; 8] = [
         PayoutState::Validated,
-        PayoutState::Rejected,
         PayoutState::Queued,
         PayoutState::Sending,
         PayoutState::Submitted,
         PayoutState::Succeeded,
         PayoutState::Failed,
-        PayoutState::Unknown,
         PayoutState::RequiresReview,
         PayoutState::Cancelled,
     ];
@@ -76,15 +65,12 @@ impl PayoutState {
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
-            PayoutState::Received => "received",
             PayoutState::Validated => "validated",
-            PayoutState::Rejected => "rejected",
             PayoutState::Queued => "queued",
             PayoutState::Sending => "sending",
             PayoutState::Submitted => "submitted",
             PayoutState::Succeeded => "succeeded",
             PayoutState::Failed => "failed",
-            PayoutState::Unknown => "unknown",
             PayoutState::RequiresReview => "requires_review",
             PayoutState::Cancelled => "cancelled",
         }
@@ -94,16 +80,11 @@ impl PayoutState {
     #[must_use]
     pub const fn is_final(self) -> bool {
         match self {
-            PayoutState::Rejected
-            | PayoutState::Succeeded
-            | PayoutState::Failed
-            | PayoutState::Cancelled => true,
-            PayoutState::Received
-            | PayoutState::Validated
+            PayoutState::Succeeded | PayoutState::Failed | PayoutState::Cancelled => true,
+            PayoutState::Validated
             | PayoutState::Queued
             | PayoutState::Sending
             | PayoutState::Submitted
-            | PayoutState::Unknown
             | PayoutState::RequiresReview => false,
         }
     }
@@ -116,11 +97,8 @@ impl PayoutState {
             PayoutState::Queued
             | PayoutState::Sending
             | PayoutState::Submitted
-            | PayoutState::Unknown
             | PayoutState::RequiresReview => true,
-            PayoutState::Received
-            | PayoutState::Validated
-            | PayoutState::Rejected
+            PayoutState::Validated
             | PayoutState::Succeeded
             | PayoutState::Failed
             | PayoutState::Cancelled => false,
@@ -132,27 +110,19 @@ impl PayoutState {
         use PayoutEvent as E;
         use PayoutState as S;
         match (self, *event) {
-            (S::Received, E::Validate) => Ok(S::Validated),
-            (S::Received, E::Reject) => Ok(S::Rejected),
             (S::Validated, E::Reserve) => Ok(S::Queued),
             (S::Queued, E::Claim) => Ok(S::Sending),
             (S::Sending, E::NotSent) => Ok(S::Queued),
             (S::Sending, E::NotFound) => Ok(S::Queued),
-            (S::Unknown, E::NotFound) => Ok(S::Queued),
             (S::Sending, E::Accept) => Ok(S::Submitted),
-            (S::Unknown, E::Accept) => Ok(S::Submitted),
             (S::Sending, E::Succeed) => Ok(S::Succeeded),
             (S::Submitted, E::Succeed) => Ok(S::Succeeded),
-            (S::Unknown, E::Succeed) => Ok(S::Succeeded),
             (S::RequiresReview, E::Succeed) => Ok(S::Succeeded),
             (S::Sending, E::Fail) => Ok(S::Failed),
             (S::Submitted, E::Fail) => Ok(S::Failed),
-            (S::Unknown, E::Fail) => Ok(S::Failed),
             (S::RequiresReview, E::Fail) => Ok(S::Failed),
-            (S::Sending, E::LoseTrack) => Ok(S::Unknown),
-            (S::Submitted, E::LoseTrack) => Ok(S::Unknown),
-            (S::Unknown, E::Expire) => Ok(S::RequiresReview),
-            (S::Received, E::Cancel) => Ok(S::Cancelled),
+            (S::Sending, E::Expire) => Ok(S::RequiresReview),
+            (S::Submitted, E::Expire) => Ok(S::RequiresReview),
             (S::Validated, E::Cancel) => Ok(S::Cancelled),
             (S::Queued, E::Cancel) => Ok(S::Cancelled),
             (S::Validated, E::FundsShort) => Ok(S::Failed),
@@ -168,9 +138,7 @@ impl PayoutState {
 state_names!(PayoutState, "payout");
 
 impl PayoutEvent {
-    pub const ALL: [PayoutEvent; 13] = [
-        PayoutEvent::Validate,
-        PayoutEvent::Reject,
+    pub const ALL: [PayoutEvent; 10] = [
         PayoutEvent::Reserve,
         PayoutEvent::Claim,
         PayoutEvent::NotSent,
@@ -178,7 +146,6 @@ impl PayoutEvent {
         PayoutEvent::Accept,
         PayoutEvent::Succeed,
         PayoutEvent::Fail,
-        PayoutEvent::LoseTrack,
         PayoutEvent::Expire,
         PayoutEvent::Cancel,
         PayoutEvent::FundsShort,
@@ -188,8 +155,6 @@ impl PayoutEvent {
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
-            PayoutEvent::Validate => "validate",
-            PayoutEvent::Reject => "reject",
             PayoutEvent::Reserve => "reserve",
             PayoutEvent::Claim => "claim",
             PayoutEvent::NotSent => "not_sent",
@@ -197,7 +162,6 @@ impl PayoutEvent {
             PayoutEvent::Accept => "accept",
             PayoutEvent::Succeed => "succeed",
             PayoutEvent::Fail => "fail",
-            PayoutEvent::LoseTrack => "lose_track",
             PayoutEvent::Expire => "expire",
             PayoutEvent::Cancel => "cancel",
             PayoutEvent::FundsShort => "funds_short",
@@ -215,28 +179,20 @@ mod tests {
 
     /// The allowed transitions, copied from DESIGN.md independently of `apply`.
     const ALLOWED: &[(&str, PayoutEvent, &str)] = &[
-        ("received", Validate, "validated"),
-        ("received", Reject, "rejected"),
         ("validated", Reserve, "queued"),
         ("validated", FundsShort, "failed"),
         ("queued", Claim, "sending"),
         ("sending", NotSent, "queued"),
         ("sending", NotFound, "queued"),
-        ("unknown", NotFound, "queued"),
         ("sending", Accept, "submitted"),
-        ("unknown", Accept, "submitted"),
         ("sending", Succeed, "succeeded"),
         ("submitted", Succeed, "succeeded"),
-        ("unknown", Succeed, "succeeded"),
         ("requires_review", Succeed, "succeeded"),
         ("sending", Fail, "failed"),
         ("submitted", Fail, "failed"),
-        ("unknown", Fail, "failed"),
         ("requires_review", Fail, "failed"),
-        ("sending", LoseTrack, "unknown"),
-        ("submitted", LoseTrack, "unknown"),
-        ("unknown", Expire, "requires_review"),
-        ("received", Cancel, "cancelled"),
+        ("sending", Expire, "requires_review"),
+        ("submitted", Expire, "requires_review"),
         ("validated", Cancel, "cancelled"),
         ("queued", Cancel, "cancelled"),
     ];
@@ -248,7 +204,7 @@ mod tests {
 
     #[test]
     fn exactly_the_documented_states_are_final() {
-        check_finals::<PayoutState>(&["rejected", "succeeded", "failed", "cancelled"]);
+        check_finals::<PayoutState>(&["succeeded", "failed", "cancelled"]);
     }
 
     #[test]
@@ -266,15 +222,19 @@ mod tests {
     }
 
     #[test]
-    fn unknown_is_never_resent_without_a_status_answer() {
-        // From unknown the only way back to the queue is a status query saying "not found".
+    fn a_line_the_operator_accepted_is_never_resent() {
+        // A line goes back to the queue only when the operator never got it or never
+        // created it; once accepted, only its outcome (or review) moves it.
         let back_to_queue: Vec<PayoutEvent> = PayoutEvent::ALL
             .into_iter()
-            .filter(|event| PayoutState::Unknown.apply(event) == Ok(PayoutState::Queued))
+            .filter(|event| PayoutState::Sending.apply(event) == Ok(PayoutState::Queued))
             .collect();
-        assert_eq!(back_to_queue, [NotFound]);
-        assert!(PayoutState::Unknown.apply(&Claim).is_err());
-        assert!(PayoutState::Unknown.apply(&NotSent).is_err());
+        assert_eq!(back_to_queue, [NotSent, NotFound]);
+        let from_submitted: Vec<PayoutEvent> = PayoutEvent::ALL
+            .into_iter()
+            .filter(|event| PayoutState::Submitted.apply(event).is_ok())
+            .collect();
+        assert_eq!(from_submitted, [Succeed, Fail, Expire]);
     }
 
     #[test]
@@ -286,13 +246,7 @@ mod tests {
             .collect();
         assert_eq!(
             holding,
-            [
-                "queued",
-                "sending",
-                "submitted",
-                "unknown",
-                "requires_review"
-            ]
+            ["queued", "sending", "submitted", "requires_review"]
         );
     }
 }

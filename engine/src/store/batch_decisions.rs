@@ -1,6 +1,7 @@
 //! What people decide about a batch: refusing it as `invalid` with its report, approving
 //! it (four eyes: never by the key that created it), and cancelling it, which stops the
-//! lines not yet sent and returns their reserved funds in the same transaction.
+//! lines not yet sent and returns their reserved funds in the same transaction; and
+//! cancelling one single payout not yet sent, the same way.
 
 use deadpool_postgres::Transaction;
 
@@ -10,6 +11,7 @@ use crate::ids::{ApiKeyId, BatchId, MerchantId, PayoutId};
 use crate::ledger::{self, Release};
 use crate::money::Amount;
 use crate::state::batch::{BatchEvent, BatchState};
+use crate::state::payout::{PayoutEvent, PayoutState};
 
 const LOCK: &str =
     "SELECT state, created_by FROM batches WHERE id = $1 AND merchant_id = $2 FOR UPDATE";
@@ -146,4 +148,71 @@ pub async fn cancel(
         lines: releases.len(),
         released,
     })
+}
+
+/// Why a single payout could not be cancelled.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelSingleError {
+    /// It is a line of a payroll batch, cancelled only with its batch.
+    #[error("a payroll line is cancelled with its batch")]
+    NotSingle,
+    /// It was sent already (or has ended): its outcome is the operator's now.
+    #[error("the payout is {0}")]
+    Sent(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const LOCK_PAYOUT: &str = "
+    SELECT state, single, batch_id, amount + fee FROM payout_lines
+     WHERE id = $1 AND merchant_id = $2 FOR UPDATE";
+
+const CANCEL_ONE: &str = "
+    UPDATE payout_lines SET state = $3, updated_at = now()
+     WHERE id = $1 AND merchant_id = $2";
+
+/// Cancels one single payout not yet sent: `cancelled`, and its amount and fee released
+/// if its batch had reserved them. Its row is locked first, so the engine cannot claim it
+/// in between (claiming skips locked rows).
+pub async fn cancel_single(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    payout: PayoutId,
+) -> Result<Amount, CancelSingleError> {
+    let row = tx
+        .query_opt(LOCK_PAYOUT, &[&payout, &merchant])
+        .await
+        .map_err(StoreError::from)?
+        .ok_or(StoreError::NotFound { what: "payout" })?;
+    let (state, single, batch, amount_with_fee): (PayoutState, bool, BatchId, Amount) = (
+        row.try_get(0).map_err(StoreError::from)?,
+        row.try_get(1).map_err(StoreError::from)?,
+        row.try_get(2).map_err(StoreError::from)?,
+        row.try_get(3).map_err(StoreError::from)?,
+    );
+    if !single {
+        return Err(CancelSingleError::NotSingle);
+    }
+    let cancelled = state
+        .apply(&PayoutEvent::Cancel)
+        .map_err(|_| CancelSingleError::Sent(state.as_str()))?;
+    tx.execute(CANCEL_ONE, &[&payout, &merchant, &cancelled.as_str()])
+        .await
+        .map_err(StoreError::from)?;
+    if tx
+        .query_opt(RESERVED, &[&batch])
+        .await
+        .map_err(StoreError::from)?
+        .is_none()
+    {
+        return Ok(Amount::ZERO);
+    }
+    let release = Release {
+        payout,
+        amount_with_fee,
+    };
+    ledger::release(tx, merchant, &[release])
+        .await
+        .map_err(StoreError::from)?;
+    Ok(amount_with_fee)
 }

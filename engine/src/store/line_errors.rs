@@ -111,11 +111,12 @@ const ALL: &str = "
 
 /// The whole report, in (line, field) order, as the database sends it: a report of a
 /// million lines is never held in memory.
-pub async fn stream_all(
-    client: &impl GenericClient,
+pub async fn stream_all<C: GenericClient>(
+    client: &C,
     merchant: MerchantId,
     batch: BatchId,
-) -> Result<impl Stream<Item = Result<LineError, StoreError>> + Send + 'static, StoreError> {
+) -> Result<impl Stream<Item = Result<LineError, StoreError>> + Send + 'static + use<C>, StoreError>
+{
     let params: [&(dyn ToSql + Sync); 2] = [&batch, &merchant];
     let rows = client.query_raw(ALL, params).await?;
     Ok(rows

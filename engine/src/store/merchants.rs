@@ -6,9 +6,10 @@ use jiff::Timestamp;
 use tokio_postgres::Row;
 
 use super::StoreError;
-use crate::api_key::{NewApiKey, Role};
+use super::api_keys::{self, IssuedKey};
+use crate::api_key::Role;
 use crate::fee::FeeAgreement;
-use crate::ids::{ApiKeyId, MerchantId};
+use crate::ids::MerchantId;
 use crate::ledger::{self, LedgerError};
 use crate::money::{Amount, Currency};
 
@@ -33,15 +34,6 @@ pub struct Merchant {
     pub created_at: Timestamp,
 }
 
-/// An API key just issued: the secret is shown this once and never stored.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct IssuedKey {
-    pub id: ApiKeyId,
-    pub role: Role,
-    pub prefix: String,
-    pub secret: String,
-}
-
 /// Why a merchant could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateMerchantError {
@@ -60,9 +52,6 @@ const INSERT_MERCHANT: &str = "
     INSERT INTO merchants (id, name, currency, payout_fee, collection_fee_bps, approval_threshold)
     VALUES ($1, $2, $3, $4, $5, $6)
     RETURNING created_at";
-
-const INSERT_KEY: &str = "
-    INSERT INTO api_keys (id, merchant_id, prefix, hash, role) VALUES ($1, $2, $3, $4, $5)";
 
 /// Creates a merchant, opens its ledger accounts and issues one API key per role.
 pub async fn create(
@@ -91,26 +80,7 @@ pub async fn create(
     ledger::open_accounts(tx, id).await?;
     let mut keys = Vec::with_capacity(Role::ALL.len());
     for role in Role::ALL {
-        let key = NewApiKey::generate();
-        let key_id = ApiKeyId::new();
-        tx.execute(
-            INSERT_KEY,
-            &[
-                &key_id,
-                &id,
-                &key.prefix,
-                &key.hash.as_slice(),
-                &role.as_str(),
-            ],
-        )
-        .await
-        .map_err(StoreError::from)?;
-        keys.push(IssuedKey {
-            id: key_id,
-            role,
-            prefix: key.prefix,
-            secret: key.secret,
-        });
+        keys.push(api_keys::issue(tx, id, role).await?);
     }
     let merchant = Merchant {
         id,

@@ -151,7 +151,7 @@ pub struct ClaimedLine {
     pub msisdn: Msisdn,
     pub amount: Amount,
     pub fee: Amount,
-    pub route: String,
+    pub route: RouteName,
     /// How many times the line has been claimed for sending, this time included.
     pub attempts: i32,
 }
@@ -213,16 +213,21 @@ pub async fn claim_chunk(
 
 const IN_FLIGHT: &str = "
     SELECT id, line_no, reference, msisdn, amount, fee, route, attempts
-      FROM payout_lines WHERE batch_id = $1 AND state = $2 ORDER BY line_no";
+      FROM payout_lines WHERE batch_id = $1 AND state = ANY($2) ORDER BY line_no";
 
-/// The lines of a batch marked `sending` by an earlier run: each may or may not have reached
-/// the operator, so each gets a status query before anything else.
+/// The states of a line sent and not finished: it may or may not have reached the
+/// operator (`sending`), or the operator has it (`submitted`).
+pub const IN_FLIGHT_STATES: [PayoutState; 2] = [PayoutState::Sending, PayoutState::Submitted];
+
+/// The lines of a batch an earlier run sent and did not finish: each gets a status query
+/// before anything else.
 pub async fn in_flight(
     client: &impl GenericClient,
     batch: BatchId,
 ) -> Result<Vec<ClaimedLine>, StoreError> {
+    let states = IN_FLIGHT_STATES.map(PayoutState::as_str);
     let rows = client
-        .query(IN_FLIGHT, &[&batch, &PayoutState::Sending.as_str()])
+        .query(IN_FLIGHT, &[&batch, &states.as_slice()])
         .await?;
     rows.iter().map(claimed_line).collect()
 }
@@ -235,7 +240,10 @@ fn claimed_line(row: &tokio_postgres::Row) -> Result<ClaimedLine, StoreError> {
         msisdn: row.try_get(3)?,
         amount: row.try_get(4)?,
         fee: row.try_get(5)?,
-        route: row.try_get(6)?,
+        route: {
+            let route: &str = row.try_get(6)?;
+            RouteName::new(route).map_err(|_| StoreError::Corrupt(format!("route {route}")))?
+        },
         attempts: row.try_get(7)?,
     })
 }
@@ -308,22 +316,25 @@ const FINISH_LINES: &str = "
            operator_transaction_id = outcome.transaction_id, updated_at = now()
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
            AS outcome (id, state, failure_code, transaction_id)
-     WHERE line.id = outcome.id AND line.state = $5
+     WHERE line.id = outcome.id AND line.state = ANY($5)
     RETURNING line.id";
 
-/// Moves many lines from `sending` to their final state in one statement; returns the ids
-/// that moved (a line no longer `sending` was finished by someone else and is left alone).
+/// Moves many lines sent and not finished (`sending` or `submitted`) to their final state
+/// in one statement; returns the ids that moved (a line finished by someone else is left
+/// alone).
 pub async fn finish_lines(
     client: &impl GenericClient,
     lines: &[FinishedLine],
 ) -> Result<Vec<PayoutId>, StoreError> {
-    let from = PayoutState::Sending;
     let mut ids = Vec::with_capacity(lines.len());
     let mut states = Vec::with_capacity(lines.len());
     for line in lines {
         ids.push(*line.id.as_uuid());
-        states.push(from.apply(&line.event)?.as_str());
+        let to = PayoutState::Sending.apply(&line.event)?;
+        debug_assert_eq!(Ok(to), PayoutState::Submitted.apply(&line.event));
+        states.push(to.as_str());
     }
+    let from = IN_FLIGHT_STATES.map(PayoutState::as_str);
     let codes: Vec<Option<&str>> = lines.iter().map(|l| l.failure_code.as_deref()).collect();
     let transactions: Vec<Option<&str>> = lines
         .iter()
@@ -333,8 +344,28 @@ pub async fn finish_lines(
     let rows = client
         .query(
             &statement,
-            &[&ids, &states, &codes, &transactions, &from.as_str()],
+            &[&ids, &states, &codes, &transactions, &from.as_slice()],
         )
         .await?;
     rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+}
+
+const MARK_SUBMITTED: &str = "
+    UPDATE payout_lines SET state = $2, updated_at = now()
+     WHERE id = ANY($1) AND state = $3";
+
+/// Marks lines the operator accepted, and has not finished, `submitted`; a line already
+/// finished (or marked) is left alone. Returns how many moved.
+pub async fn mark_submitted(
+    client: &impl GenericClient,
+    ids: &[PayoutId],
+) -> Result<u64, StoreError> {
+    let to = PayoutState::Sending.apply(&PayoutEvent::Accept)?;
+    let statement = client.prepare_cached(MARK_SUBMITTED).await?;
+    Ok(client
+        .execute(
+            &statement,
+            &[&ids, &to.as_str(), &PayoutState::Sending.as_str()],
+        )
+        .await?)
 }

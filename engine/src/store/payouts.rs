@@ -8,6 +8,7 @@ use tokio_postgres::Row;
 use super::StoreError;
 use crate::ids::{BatchId, MerchantId, PayoutId, Reference};
 use crate::money::{Amount, Currency};
+use crate::route::RouteName;
 use crate::state::payout::PayoutState;
 
 /// One payout line.
@@ -126,4 +127,21 @@ pub async fn in_batch(
         )
         .await?;
     rows.iter().map(from_row).collect()
+}
+
+const ROUTE_AND_REFERENCE: &str = "SELECT route, reference FROM payout_lines WHERE id = $1";
+
+/// The route and operator reference of a payout, whoever's it is: what an operator's
+/// callback naming it needs to bring its status query forward.
+pub async fn route_and_reference(
+    client: &impl GenericClient,
+    payout: PayoutId,
+) -> Result<Option<(RouteName, Reference)>, StoreError> {
+    let statement = client.prepare_cached(ROUTE_AND_REFERENCE).await?;
+    let Some(row) = client.query_opt(&statement, &[&payout]).await? else {
+        return Ok(None);
+    };
+    let route: &str = row.try_get(0)?;
+    let route = RouteName::new(route).map_err(|_| StoreError::Corrupt(format!("route {route}")))?;
+    Ok(Some((route, row.try_get(1)?)))
 }

@@ -126,11 +126,11 @@ async fn a_guarded_move_skips_lines_that_moved_already() {
     .await
     .expect("accept");
     assert_eq!(accepted.len(), 2);
-    let lost =
-        payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::LoseTrack)
+    let expired =
+        payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::Expire)
             .await
-            .expect("lose track");
-    assert_eq!(lost.len(), 2, "only the two lines still sending move");
+            .expect("expire");
+    assert_eq!(expired.len(), 2, "only the two lines still sending move");
     let invalid =
         payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::Reserve)
             .await;

@@ -10,6 +10,7 @@ use deadpool_postgres::Pool;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{Engine, EngineSettings};
 use payrail_api::{AppState, app};
+use payrail_engine::app::{App, AppSettings};
 use payrail_engine::route::RouteName;
 
 use super::send_log::{LoggedOperator, SendLog};
@@ -55,9 +56,8 @@ impl InProcessNode {
         let engine = Engine::start(pool.clone(), routes, EngineSettings::default())
             .await
             .context("starting the engine")?;
-        let mut state = AppState::new(pool);
-        state.runner = Some(engine.runner());
-        state.collections.collector = Some(engine.collector());
+        let use_cases = App::new(pool, AppSettings::rwanda(), Arc::new(engine.handle()));
+        let state = AppState::new(use_cases);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let server = tokio::spawn(async move {

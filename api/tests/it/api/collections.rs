@@ -4,15 +4,14 @@
 //! The node routes MTN's sandbox numbers (`46733…`) to `mtn-rw`, so the simulator's
 //! sandbox behaviours can be asked for, and lets callbacks go to loopback.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use payrail_api::config::{ApiConfig, WebhookConfig};
-use payrail_api::{ApiSettings, AppState};
+use payrail_api::AppState;
 use payrail_engine::api_key::Role;
+use payrail_engine::app::AppSettings;
 use payrail_engine::ledger;
-use payrail_engine::msisdn::Region;
 use payrail_engine::route::{RouteName, RoutePrefix, RouteTable};
+use payrail_engine::url_policy::UrlPolicy;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -29,18 +28,12 @@ fn sandbox_and_loopback(mut state: AppState) -> AppState {
         prefix: "46733".into(),
         route: RouteName::new("mtn-rw").expect("a route"),
     });
-    let webhooks = WebhookConfig {
-        allow: vec!["127.0.0.0/8".into()],
-        ..WebhookConfig::default()
+    let settings = AppSettings {
+        routes: RouteTable::new(prefixes).expect("a route table"),
+        urls: UrlPolicy::allowing(&["127.0.0.0/8".into()]).expect("a network"),
+        ..AppSettings::rwanda()
     };
-    let settings = ApiSettings::new(
-        Region::RW,
-        RouteTable::new(prefixes).expect("a route table"),
-        &ApiConfig::default(),
-        &webhooks,
-    )
-    .expect("valid settings");
-    state.settings = Arc::new(settings);
+    state.app = state.app.with_settings(settings);
     state
 }
 

@@ -1,10 +1,8 @@
 //! What every endpoint shares: a request id on every answer, a per-key rate limit that
 //! answers 429 with `Retry-After`, and problem+json for an unknown endpoint.
 
-use std::sync::Arc;
-
+use payrail_api::REQUEST_ID;
 use payrail_api::config::ApiConfig;
-use payrail_api::{ApiSettings, REQUEST_ID};
 use payrail_engine::api_key::Role;
 use reqwest::Method;
 
@@ -14,20 +12,12 @@ use super::harness::{Node, NodeOptions};
 async fn a_key_over_its_rate_gets_429_with_retry_after_and_another_key_does_not() {
     let node = Node::with(NodeOptions {
         engine: false,
-        state: |mut state| {
+        state: |state| {
             let limits = ApiConfig {
                 requests_per_second: 1,
                 burst: 3,
             };
-            let settings = ApiSettings::new(
-                state.settings.country,
-                state.settings.routes.clone(),
-                &limits,
-                &payrail_api::config::WebhookConfig::default(),
-            )
-            .expect("settings");
-            state.settings = Arc::new(settings);
-            state
+            state.with_limits(&limits)
         },
         ..Default::default()
     })

@@ -10,8 +10,9 @@ use std::time::Duration;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{CollectionSettings, Engine, EngineSettings};
 use payrail_adapters::simulator::{Simulator, SimulatorProfile};
-use payrail_api::{AppState, app};
+use payrail_api::AppState;
 use payrail_engine::api_key::Role;
+use payrail_engine::app::{App, AppSettings};
 use payrail_engine::fee::FeeAgreement;
 use payrail_engine::ids::MerchantId;
 use payrail_engine::ledger;
@@ -26,6 +27,8 @@ use serde_json::Value;
 #[derive(Debug)]
 pub struct Node {
     pub db: TestDb,
+    /// The use cases the node serves (with the settings the options gave it).
+    pub app: App,
     pub base: String,
     pub http: reqwest::Client,
     pub engine: Option<Engine>,
@@ -94,7 +97,7 @@ impl Node {
 
     pub async fn with(options: NodeOptions) -> Node {
         let db = TestDb::new().await;
-        let mut state = AppState::new(db.pool.clone());
+        let mut app = App::detached(db.pool.clone(), AppSettings::rwanda());
         let (engine, simulator) = if options.engine {
             let simulator = Arc::new(Simulator::new(options.simulator).expect("a profile"));
             let settings = EngineSettings {
@@ -119,22 +122,23 @@ impl Node {
             let engine = Engine::start(db.pool.clone(), routes.into(), settings)
                 .await
                 .expect("the engine starts");
-            state.runner = Some(engine.runner());
-            state.collections.collector = Some(engine.collector());
+            app = app.with_engine(Arc::new(engine.handle()));
             (Some(engine), Some(simulator))
         } else {
             (None, None)
         };
-        let state = (options.state)(state);
+        let state = (options.state)(AppState::new(app));
+        let app = state.app.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a port");
         let base = format!("http://{}", listener.local_addr().expect("an address"));
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app(state)).await;
+            let _ = axum::serve(listener, payrail_api::app(state)).await;
         });
         Node {
             db,
+            app,
             base,
             http: reqwest::Client::new(),
             engine,

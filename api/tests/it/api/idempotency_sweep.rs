@@ -1,6 +1,6 @@
 //! Keys past their 24 hours are swept away; keys still within them stay.
 
-use payrail_api::idempotency::sweep_expired;
+use payrail_engine::app::idempotency::sweep_expired;
 
 use super::harness::{Node, NodeOptions};
 

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
-use payrail_api::webhooks::{Deliverer, UrlPolicy};
+use payrail_api::webhooks::Deliverer;
 use payrail_engine::api_key::Role;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::harness::{Node, NodeOptions};
-use super::webhooks::{allow_loopback, loopback_allowed};
+use super::webhooks::{allow_loopback, loopback_allowed, settings_allowing};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ltgs_collection_ends_with_its_ltgs_callback_delivered() {
@@ -26,8 +26,10 @@ async fn an_ltgs_collection_ends_with_its_ltgs_callback_delivered() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&listener)
         .await;
-    let urls = UrlPolicy::from_config(&loopback_allowed()).expect("a policy");
-    let deliverer = Deliverer::start(node.db.pool.clone(), &urls, &[0, 0, 0]).expect("started");
+    let app = node
+        .app
+        .with_settings(settings_allowing(&loopback_allowed()));
+    let deliverer = Deliverer::start(app, &[0, 0, 0]).expect("started");
     let merchant = node.merchant("0").await;
     let callback_url = format!("{}/ltgs/payment-status", listener.uri());
     let request = json!({

@@ -12,6 +12,7 @@ const OPERATIONS: &[&str] = &[
     "get /v1/balance",
     "post /v1/payouts",
     "get /v1/payouts/{id}",
+    "post /v1/payouts/{id}/cancel",
     "post /v1/batches",
     "get /v1/batches",
     "get /v1/batches/{id}",

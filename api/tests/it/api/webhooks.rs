@@ -3,15 +3,14 @@
 //! the deliverer refusing at call time a stored URL that leads to loopback, and events
 //! kept to their merchant.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use payrail_api::config::{ApiConfig, WebhookConfig};
-use payrail_api::webhooks::{Deliverer, UrlPolicy};
-use payrail_api::{ApiSettings, AppState};
+use payrail_api::AppState;
+use payrail_api::config::WebhookConfig;
+use payrail_api::webhooks::Deliverer;
 use payrail_engine::api_key::Role;
-use payrail_engine::msisdn::Region;
-use payrail_engine::route::RouteTable;
+use payrail_engine::app::AppSettings;
+use payrail_engine::url_policy::UrlPolicy;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -28,16 +27,19 @@ pub(super) fn loopback_allowed() -> WebhookConfig {
     }
 }
 
+/// Rwanda's settings with the URLs `config` allows.
+pub(super) fn settings_allowing(config: &WebhookConfig) -> AppSettings {
+    AppSettings {
+        urls: UrlPolicy::allowing(&config.allow).expect("valid networks"),
+        ..AppSettings::rwanda()
+    }
+}
+
 /// The node's settings with `loopback_allowed`.
 pub(super) fn allow_loopback(mut state: AppState) -> AppState {
-    let settings = ApiSettings::new(
-        Region::RW,
-        RouteTable::rwanda(),
-        &ApiConfig::default(),
-        &loopback_allowed(),
-    )
-    .expect("valid settings");
-    state.settings = Arc::new(settings);
+    state.app = state
+        .app
+        .with_settings(settings_allowing(&loopback_allowed()));
     state
 }
 
@@ -53,9 +55,8 @@ async fn node() -> Node {
 }
 
 fn deliverer(node: &Node, config: &WebhookConfig) -> Deliverer {
-    let urls = UrlPolicy::from_config(config).expect("a policy");
-    Deliverer::start(node.db.pool.clone(), &urls, &config.retry_schedule_seconds)
-        .expect("the deliverer starts")
+    let app = node.app.with_settings(settings_allowing(config));
+    Deliverer::start(app, &config.retry_schedule_seconds).expect("the deliverer starts")
 }
 
 async fn put_endpoint(node: &Node, key: &str, url: &str) -> super::harness::Answer {

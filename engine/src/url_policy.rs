@@ -1,28 +1,25 @@
 //! The guard against server-side request forgery: webhook and callback URLs are http or
-//! https and reach only public addresses, unless the address's network is listed in
-//! `[webhooks] allow`. A URL is checked when it is set (every address its host resolves
+//! https and reach only public addresses, unless the address's network is allowed
+//! (`[webhooks] allow`). A URL is checked when it is set (every address its host resolves
 //! to must pass) and again when it is called: the delivery client resolves names through
-//! [`GuardedResolver`], which drops every refused address, and a literal IP, which no
-//! resolver sees, is checked before the request is sent. URLs are read as browsers read
-//! them (WHATWG), so `http://2130706433/` and `http://0x7f.1/` are seen as 127.0.0.1.
+//! `resolve_permitted`, which drops every refused address, and a literal IP, which no
+//! resolver sees, is checked before the request is sent (`permits_url`). URLs are read as
+//! browsers read them (WHATWG), so `http://2130706433/` and `http://0x7f.1/` are seen as
+//! 127.0.0.1.
+
+mod addresses;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
-use reqwest::Url;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+pub use url::Url;
 
-use super::addresses::special_use;
-use crate::config::WebhookConfig;
-use crate::problem::ApiError;
+use self::addresses::special_use;
 
 /// How long a host name may take to resolve.
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a webhook call may take to connect, and in all.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where webhooks and callbacks may go: public addresses, and the allow-listed networks.
 #[derive(Clone, Debug, Default)]
@@ -30,7 +27,7 @@ pub struct UrlPolicy {
     allow: Arc<[IpNet]>,
 }
 
-/// A `[webhooks] allow` entry that is not a network.
+/// An allowed entry that is not a network.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: webhooks.allow: `{0}` is not a network such as 10.1.0.0/16 or an address")]
 pub struct InvalidNetwork(pub String);
@@ -53,10 +50,9 @@ pub enum Refusal {
 }
 
 impl UrlPolicy {
-    /// The policy of `[webhooks]`: its `allow` entries are CIDR networks or single addresses.
-    pub fn from_config(config: &WebhookConfig) -> Result<UrlPolicy, InvalidNetwork> {
-        let allow = config
-            .allow
+    /// The policy allowing `allow`: CIDR networks or single addresses.
+    pub fn allowing(allow: &[String]) -> Result<UrlPolicy, InvalidNetwork> {
+        let allow = allow
             .iter()
             .map(|entry| {
                 let entry = entry.trim();
@@ -71,22 +67,15 @@ impl UrlPolicy {
         })
     }
 
-    /// Checks a URL a merchant sets, answering 422 about the field `url` if it is refused.
-    pub async fn check(&self, url: &str) -> Result<Url, ApiError> {
-        self.check_field("url", url).await
-    }
-
-    /// Checks a URL a merchant sets, answering 422 about `field` if it is refused: the URL
-    /// is http or https, and its host is or resolves only to addresses that may be called.
-    pub async fn check_field(&self, field: &str, url: &str) -> Result<Url, ApiError> {
-        let refused = |refusal: Refusal| ApiError::invalid_field(field, refusal.to_string());
-        let parsed =
-            Url::parse(url).map_err(|error| refused(Refusal::Unparsable(error.to_string())))?;
-        self.permits_url(&parsed).map_err(refused)?;
+    /// Checks a URL a merchant sets: it is http or https, and its host is or resolves only
+    /// to addresses that may be called.
+    pub async fn check(&self, url: &str) -> Result<Url, Refusal> {
+        let parsed = Url::parse(url).map_err(|error| Refusal::Unparsable(error.to_string()))?;
+        self.permits_url(&parsed)?;
         if literal_ip(&parsed).is_none() {
             let host = parsed.host_str().unwrap_or_default();
-            for address in resolve(host).await.map_err(refused)? {
-                self.permits(address.ip()).map_err(refused)?;
+            for address in resolve(host).await? {
+                self.permits(address.ip())?;
             }
         }
         Ok(parsed)
@@ -116,19 +105,25 @@ impl UrlPolicy {
         literal_ip(url).map_or(Ok(()), |address| self.permits(address))
     }
 
-    /// The HTTP client webhooks are sent with: names resolve only to addresses this
-    /// policy permits, no proxy, no redirects followed, and short timeouts.
-    pub fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
-            .dns_resolver(GuardedResolver {
-                policy: self.clone(),
+    /// Every address `host` resolves to that this policy permits; when none is, the
+    /// refusal of the last one (what a delivery client resolves names with).
+    pub async fn resolve_permitted(&self, host: &str) -> Result<Vec<SocketAddr>, Refusal> {
+        let mut refusal = None;
+        let permitted: Vec<SocketAddr> = resolve(host)
+            .await?
+            .into_iter()
+            .filter(|address| match self.permits(address.ip()) {
+                Ok(()) => true,
+                Err(refused) => {
+                    refusal = Some(refused);
+                    false
+                }
             })
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("Payrail-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
+            .collect();
+        match (permitted.is_empty(), refusal) {
+            (true, Some(refused)) => Err(refused),
+            _ => Ok(permitted),
+        }
     }
 }
 
@@ -156,45 +151,13 @@ async fn resolve(host: &str) -> Result<Vec<SocketAddr>, Refusal> {
     Ok(addresses)
 }
 
-/// Resolves names for the delivery client, keeping only the addresses the policy permits.
-struct GuardedResolver {
-    policy: UrlPolicy,
-}
-
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy.clone();
-        Box::pin(async move {
-            let found = resolve(name.as_str()).await?;
-            let mut refusal = None;
-            let permitted: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|address| match policy.permits(address.ip()) {
-                    Ok(()) => true,
-                    Err(refused) => {
-                        refusal = Some(refused);
-                        false
-                    }
-                })
-                .collect();
-            match (permitted.is_empty(), refusal) {
-                (true, Some(refused)) => Err(refused.into()),
-                _ => Ok(Box::new(permitted.into_iter()) as Addrs),
-            }
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn policy(allow: &[&str]) -> UrlPolicy {
-        UrlPolicy::from_config(&WebhookConfig {
-            allow: allow.iter().map(|entry| (*entry).to_owned()).collect(),
-            ..WebhookConfig::default()
-        })
-        .expect("valid networks")
+        let allow: Vec<String> = allow.iter().map(|entry| (*entry).to_owned()).collect();
+        UrlPolicy::allowing(&allow).expect("valid networks")
     }
 
     fn url(text: &str) -> Url {
@@ -254,11 +217,7 @@ mod tests {
 
     #[test]
     fn a_bad_network_is_named() {
-        let config = WebhookConfig {
-            allow: vec!["10.0.0.0/33".into()],
-            ..WebhookConfig::default()
-        };
-        let error = UrlPolicy::from_config(&config).expect_err("refused");
+        let error = UrlPolicy::allowing(&["10.0.0.0/33".into()]).expect_err("refused");
         assert!(error.to_string().contains("10.0.0.0/33"), "{error}");
     }
 

@@ -9,18 +9,17 @@ use std::io::{self, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::body::Body;
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
-use tokio_util::io::{StreamReader, SyncIoBridge};
-use utoipa::ToSchema;
+use tokio_util::io::SyncIoBridge;
 
-use super::body::{self, BodyHash};
-use super::upload::Upload;
-use crate::amount_text::AmountText;
-use crate::lines::RawLine;
-use crate::problem::ApiError;
+use super::read_error;
+use super::writer::Upload;
+use crate::app::AppError;
+use crate::app::lines::RawLine;
 
 /// The longest JSON text one line may take, spaces included.
 pub const JSON_LINE_MAX_BYTES: usize = 16 * 1024;
@@ -29,30 +28,40 @@ const READ_AHEAD_BYTES: usize = 64 * 1024;
 /// Lines parsed and not yet checked.
 const LINES_IN_HAND: usize = 256;
 
-/// A payroll batch written as JSON.
-#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+/// One payout of a JSON batch. An amount is a decimal string or a JSON number, kept as
+/// the exact text written (never through a float).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct JsonBatch {
-    pub lines: Vec<JsonLine>,
+struct JsonLine {
+    msisdn: String,
+    amount: Box<RawValue>,
+    name: Option<String>,
+    reference: Option<String>,
+    note: Option<String>,
 }
 
-/// One payout of a JSON batch.
-#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JsonLine {
-    pub msisdn: String,
-    pub amount: AmountText,
-    pub name: Option<String>,
-    pub reference: Option<String>,
-    pub note: Option<String>,
+impl JsonLine {
+    /// The amount as written: a string's contents, or a number's digits.
+    fn amount(&self) -> Result<String, AppError> {
+        let text = self.amount.get();
+        if text.starts_with('"') {
+            return serde_json::from_str(text).map_err(|error| AppError::Invalid {
+                detail: error.to_string(),
+                errors: Vec::new(),
+            });
+        }
+        Ok(text.to_owned())
+    }
 }
 
-/// Reads the whole JSON body into `upload`; returns the body's SHA-256.
-pub async fn read(body: Body, upload: &mut Upload<'_, '_>) -> Result<[u8; 32], ApiError> {
-    let hash = BodyHash::default();
+/// Reads every line of the JSON body into `upload`.
+pub async fn read(
+    file: impl AsyncRead + Send + Unpin + 'static,
+    upload: &mut Upload<'_, '_>,
+) -> Result<(), AppError> {
     let since_last_line = Arc::new(AtomicUsize::new(0));
     let source = Metered {
-        inner: SyncIoBridge::new(StreamReader::new(body::chunks(body, hash.clone()))),
+        inner: SyncIoBridge::new(file),
         since_last_line: since_last_line.clone(),
     };
     let (lines, mut parsed) = mpsc::channel(LINES_IN_HAND);
@@ -72,52 +81,45 @@ pub async fn read(body: Body, upload: &mut Upload<'_, '_>) -> Result<[u8; 32], A
     while let Some(line) = parsed.recv().await {
         line_no = line_no
             .checked_add(1)
-            .ok_or_else(|| ApiError::invalid_field("lines", "more lines than a batch may have"))?;
-        let JsonLine {
-            msisdn,
-            amount,
-            name,
-            reference,
-            note,
-        } = &line;
+            .ok_or_else(|| AppError::invalid_field("lines", "more lines than a batch may have"))?;
+        let amount = line.amount()?;
         let raw = RawLine {
-            msisdn,
-            amount: amount.text(),
-            name: name.as_deref(),
-            reference: reference.as_deref(),
-            note: note.as_deref(),
+            msisdn: &line.msisdn,
+            amount: &amount,
+            name: line.name.as_deref(),
+            reference: line.reference.as_deref(),
+            note: line.note.as_deref(),
         };
         upload.line(line_no, raw).await?;
     }
     parser
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| refusal(&error, line_no))?;
-    Ok(hash.finish())
+        .map_err(AppError::internal)?
+        .map_err(|error| refusal(&error, line_no))
 }
 
-/// The problem for a body that is not a JSON batch; `lines_read` were whole.
-fn refusal(error: &serde_json::Error, lines_read: i32) -> ApiError {
+/// The refusal of a body that is not a JSON batch; `lines_read` were whole.
+fn refusal(error: &serde_json::Error, lines_read: i32) -> AppError {
     if let Some(io) = error.io_error_kind() {
         return match io {
-            io::ErrorKind::FileTooLarge => body::read_error(io::Error::from(io)),
-            io::ErrorKind::InvalidData => ApiError::invalid_field(
+            io::ErrorKind::FileTooLarge => read_error(io::Error::from(io)),
+            io::ErrorKind::InvalidData => AppError::invalid_field(
                 "lines",
                 format!(
                     "line {} is longer than {JSON_LINE_MAX_BYTES} bytes of JSON",
                     lines_read + 1
                 ),
             ),
-            _ => ApiError::bad_request("unreadable-body", error.to_string()),
+            _ => AppError::malformed("unreadable-body", error.to_string()),
         };
     }
     if error.is_data() || (error.is_eof() && lines_read > 0) {
-        ApiError::Invalid {
+        AppError::Invalid {
             detail: error.to_string(),
             errors: Vec::new(),
         }
     } else {
-        ApiError::bad_request("malformed-json", error.to_string())
+        AppError::malformed("malformed-json", error.to_string())
     }
 }
 

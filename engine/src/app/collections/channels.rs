@@ -1,20 +1,19 @@
 //! The payment channel of a collection: the name of the operator the payer approves with,
 //! as LTGS shows it ("MTN MoMo", "Airtel Money").
 //!
-//! The rule: a route configured on an operator (`[operators.<route>] kind = "mtn_momo"` or
-//! `"airtel_money"`) is named after that operator. A route without an operator entry (or
-//! with `kind = "simulator"`) stands in for the operator its name starts with — `mtn-rw`
-//! for MTN MoMo, `airtel-rw` for Airtel Money — and any other route is named by itself.
+//! The rule: a route configured on an operator is named after that operator. A route
+//! without one (on the simulator) stands in for the operator its name starts with —
+//! `mtn-rw` for MTN MoMo, `airtel-rw` for Airtel Money — and any other route is named by
+//! itself.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use payrail_engine::route::RouteName;
+use crate::route::RouteName;
 
-use crate::config::{OperatorConfig, Operators};
-
-const MTN_MOMO: &str = "MTN MoMo";
-const AIRTEL_MONEY: &str = "Airtel Money";
+/// The operators a route may be configured on, by the name payers know them by.
+pub const MTN_MOMO: &str = "MTN MoMo";
+pub const AIRTEL_MONEY: &str = "Airtel Money";
 
 /// Each route's payment channel, from the node's `[operators]`.
 #[derive(Clone, Debug, Default)]
@@ -24,21 +23,10 @@ pub struct PaymentChannels {
 }
 
 impl PaymentChannels {
-    /// The channels of the routes `[operators]` puts on MTN MoMo or Airtel Money.
-    pub fn from_operators(operators: &Operators) -> PaymentChannels {
-        let configured = operators
-            .iter()
-            .filter_map(|(route, operator)| {
-                let channel = match operator {
-                    OperatorConfig::MtnMomo(_) => MTN_MOMO,
-                    OperatorConfig::AirtelMoney(_) => AIRTEL_MONEY,
-                    OperatorConfig::Simulator => return None,
-                };
-                Some((route.clone(), channel))
-            })
-            .collect();
+    /// The channels of routes configured on a real operator (`MTN_MOMO`, `AIRTEL_MONEY`).
+    pub fn configured(routes: impl IntoIterator<Item = (String, &'static str)>) -> PaymentChannels {
         PaymentChannels {
-            configured: Arc::new(configured),
+            configured: Arc::new(routes.into_iter().collect()),
         }
     }
 
@@ -74,21 +62,7 @@ mod tests {
 
     #[test]
     fn a_configured_operator_names_its_route_whatever_the_route_is_called() {
-        let operators: Operators = toml::from_str(
-            r#"
-            [east]
-            kind = "airtel_money"
-            base_url = "http://127.0.0.1:9091"
-            client_id = "id"
-            client_secret = "secret"
-            pin = "1234"
-            public_key = "not read here"
-            [mtn-rw]
-            kind = "simulator"
-            "#,
-        )
-        .expect("operators");
-        let channels = PaymentChannels::from_operators(&operators);
+        let channels = PaymentChannels::configured([("east".to_owned(), AIRTEL_MONEY)]);
         assert_eq!(channels.of(&route("east")), "Airtel Money");
         assert_eq!(channels.of(&route("mtn-rw")), "MTN MoMo");
     }

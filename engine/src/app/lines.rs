@@ -5,12 +5,12 @@
 
 use std::collections::HashSet;
 
-use payrail_engine::money::{Amount, Currency};
-use payrail_engine::msisdn::{Msisdn, Region};
-use payrail_engine::payroll_csv::Row;
-use payrail_engine::route::RouteTable;
-use payrail_engine::store::line_errors::LineError;
-use payrail_engine::store::payout_lines::NewPayoutLine;
+use crate::money::{Amount, Currency};
+use crate::msisdn::{Msisdn, Region};
+use crate::payroll_csv::Row;
+use crate::route::RouteTable;
+use crate::store::line_errors::LineError;
+use crate::store::payout_lines::NewPayoutLine;
 
 /// The longest text each optional field may hold, as the schema allows.
 pub const REFERENCE_MAX_CHARS: usize = 100;

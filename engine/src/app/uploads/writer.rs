@@ -7,18 +7,18 @@
 //! report stored).
 
 use deadpool_postgres::Transaction;
-use payrail_engine::ids::{BatchId, MerchantId};
-use payrail_engine::state::payout::PayoutState;
-use payrail_engine::store::batch_decisions;
-use payrail_engine::store::batches::{self, Batch};
-use payrail_engine::store::line_errors::{ErrorWriter, LineError};
-use payrail_engine::store::payout_lines::LineWriter;
 
-use crate::lines::{LineChecker, RawLine};
-use crate::problem::ApiError;
+use crate::app::AppError;
+use crate::app::lines::{LineChecker, RawLine};
+use crate::ids::{BatchId, MerchantId};
+use crate::state::payout::PayoutState;
+use crate::store::batch_decisions;
+use crate::store::batches::{self, Batch};
+use crate::store::line_errors::{ErrorWriter, LineError};
+use crate::store::payout_lines::LineWriter;
 
-/// Errors shown in the upload's own answer; the whole report is at
-/// `/v1/batches/{id}/errors`.
+/// Errors kept for the submission's own answer; the whole report is in the store
+/// (`App::batch_errors`).
 const INLINE_ERRORS_MAX: usize = 100;
 
 /// Where the upload's lines go while they are written.
@@ -68,10 +68,10 @@ impl<'t, 'c> Upload<'t, 'c> {
         merchant: MerchantId,
         batch: BatchId,
         checker: LineChecker<'t>,
-    ) -> Result<Upload<'t, 'c>, ApiError> {
+    ) -> Result<Upload<'t, 'c>, AppError> {
         tx.batch_execute(&format!("SAVEPOINT {SAVEPOINT}"))
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(AppError::internal)?;
         Ok(Upload {
             tx,
             merchant,
@@ -85,7 +85,7 @@ impl<'t, 'c> Upload<'t, 'c> {
     }
 
     /// Checks one line and, while every line so far is good, writes it.
-    pub async fn line(&mut self, line_no: i32, raw: RawLine<'_>) -> Result<(), ApiError> {
+    pub async fn line(&mut self, line_no: i32, raw: RawLine<'_>) -> Result<(), AppError> {
         self.line_count += 1;
         match self.checker.check(line_no, raw) {
             Ok(line) => {
@@ -97,11 +97,11 @@ impl<'t, 'c> Upload<'t, 'c> {
                         PayoutState::Validated,
                     )
                     .await
-                    .map_err(ApiError::internal)?;
+                    .map_err(AppError::internal)?;
                     self.sink = Sink::Lines(writer);
                 }
                 if let Sink::Lines(writer) = &mut self.sink {
-                    writer.write(&line).await.map_err(ApiError::internal)?;
+                    writer.write(&line).await.map_err(AppError::internal)?;
                 }
                 Ok(())
             }
@@ -110,7 +110,7 @@ impl<'t, 'c> Upload<'t, 'c> {
     }
 
     /// Counts a line that could not even be split into its columns, with why.
-    pub async fn unreadable_line(&mut self, line_no: i32, reason: String) -> Result<(), ApiError> {
+    pub async fn unreadable_line(&mut self, line_no: i32, reason: String) -> Result<(), AppError> {
         self.line_count += 1;
         let error = LineError {
             line: line_no,
@@ -121,26 +121,26 @@ impl<'t, 'c> Upload<'t, 'c> {
     }
 
     /// Records a bad line's errors, switching from lines to the report at the first.
-    async fn refuse(&mut self, errors: Vec<LineError>) -> Result<(), ApiError> {
+    async fn refuse(&mut self, errors: Vec<LineError>) -> Result<(), AppError> {
         self.error_count += 1;
         if !matches!(self.sink, Sink::Errors(_)) {
             if let Sink::Lines(writer) = std::mem::replace(&mut self.sink, Sink::Unopened) {
                 // Ending the COPY and rolling back to the savepoint drops the lines
                 // without the error that aborting a COPY writes into PostgreSQL's log.
-                writer.finish().await.map_err(ApiError::internal)?;
+                writer.finish().await.map_err(AppError::internal)?;
                 self.tx
                     .batch_execute(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}"))
                     .await
-                    .map_err(ApiError::internal)?;
+                    .map_err(AppError::internal)?;
             }
             let report = ErrorWriter::open(self.tx, self.merchant, self.batch)
                 .await
-                .map_err(ApiError::internal)?;
+                .map_err(AppError::internal)?;
             self.sink = Sink::Errors(report);
         }
         if let Sink::Errors(report) = &mut self.sink {
             for error in &errors {
-                report.write(error).await.map_err(ApiError::internal)?;
+                report.write(error).await.map_err(AppError::internal)?;
             }
         }
         let room = INLINE_ERRORS_MAX.saturating_sub(self.shown.len());
@@ -150,23 +150,23 @@ impl<'t, 'c> Upload<'t, 'c> {
 
     /// Ends the upload: the lines are kept when every one is good; otherwise the batch is
     /// `invalid` with its report. Either way the batch is counted and summed.
-    pub async fn finish(mut self) -> Result<Uploaded, ApiError> {
+    pub async fn finish(mut self) -> Result<Uploaded, AppError> {
         if self.line_count == 0 {
-            return Err(ApiError::invalid_field(
+            return Err(AppError::invalid_field(
                 "lines",
                 "the upload has no payout lines",
             ));
         }
         match std::mem::replace(&mut self.sink, Sink::Unopened) {
             Sink::Lines(writer) => {
-                writer.finish().await.map_err(ApiError::internal)?;
+                writer.finish().await.map_err(AppError::internal)?;
                 self.tx
                     .batch_execute(&format!("RELEASE SAVEPOINT {SAVEPOINT}"))
                     .await
-                    .map_err(ApiError::internal)?;
+                    .map_err(AppError::internal)?;
             }
             Sink::Errors(report) => {
-                report.finish().await.map_err(ApiError::internal)?;
+                report.finish().await.map_err(AppError::internal)?;
             }
             Sink::Unopened => {}
         }
@@ -186,21 +186,21 @@ impl<'t, 'c> Upload<'t, 'c> {
         }
     }
 
-    async fn record(self) -> Result<Uploaded, ApiError> {
+    async fn record(self) -> Result<Uploaded, AppError> {
         let (tx, merchant, id) = (self.tx, self.merchant, self.batch);
         let batch = batches::finish_upload(tx, merchant, id)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(AppError::internal)?;
         if self.error_count == 0 {
             return Ok(Uploaded::Valid(batch));
         }
         batch_decisions::invalidate(tx, merchant, id, self.line_count, self.error_count)
             .await
-            .map_err(ApiError::internal)?;
-        metrics::counter!(payrail_engine::metrics::BATCHES, "outcome" => "invalid").increment(1);
+            .map_err(AppError::internal)?;
+        metrics::counter!(crate::metrics::BATCHES, "outcome" => "invalid").increment(1);
         let batch = batches::get(tx, merchant, id)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(AppError::internal)?;
         Ok(Uploaded::Invalid {
             batch,
             errors: self.shown,

@@ -1,0 +1,147 @@
+//! The application layer: every use case a front end offers (the HTTP API, the portal, the
+//! command line, the load tester), each taking typed input and answering typed output or
+//! an `AppError`. Front ends parse, call one of these, and render; none of them reaches the
+//! store or the engine by another way. The running engine is reached through `EnginePort`,
+//! which `payrail-actors` implements; a process without an engine uses `Detached`.
+//!
+//! # Layout
+//! - `error`: `AppError`, what a use case answers when it refuses
+//! - `caller`: who asks (a merchant's API key and its role), and finding them by their key
+//! - `port`: `EnginePort`, the running engine as the use cases see it, and `Detached`
+//! - `idempotency`: a use case run once per Idempotency-Key, its answer stored with it
+//! - `lines`: the checks every payout line passes, however it arrives
+//! - `singles`: single payouts written by group commit
+//! - `payouts`: pay one person, read a payout, cancel one not yet sent
+//! - `batches`: read, list, approve, reject or cancel a batch; its lines and error report
+//! - `uploads`: submit a payroll (CSV or JSON, streamed), checked line by line into its batch
+//! - `collections`: request a payment (our shape or LTGS's), read and list
+//! - `transactions`: a merchant's payouts and collections in one list
+//! - `balances`: what a merchant may pay out and what is set aside
+//! - `merchants`: create and fund merchants, read their settings and set the approval rule
+//! - `webhooks`: the merchant's endpoint and its events
+//! - `callbacks`: an operator's word about a payout or collection
+
+pub mod balances;
+pub mod batches;
+pub mod callbacks;
+pub mod caller;
+pub mod collections;
+pub mod error;
+pub mod idempotency;
+pub mod lines;
+pub mod merchants;
+pub mod payouts;
+pub mod port;
+pub mod singles;
+pub mod transactions;
+pub mod uploads;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+
+pub use self::caller::Caller;
+pub use self::error::{AppError, FieldError};
+pub use self::port::{Detached, EnginePort};
+use crate::msisdn::Region;
+use crate::route::RouteTable;
+use crate::store::migrations;
+use crate::url_policy::UrlPolicy;
+
+/// What the use cases check requests against.
+#[derive(Debug)]
+pub struct AppSettings {
+    /// The country a number without its country code is read in.
+    pub country: Region,
+    /// Number prefix → route.
+    pub routes: RouteTable,
+    /// Where webhooks and callbacks may go.
+    pub urls: UrlPolicy,
+    /// The payment channel ("MTN MoMo") of each route.
+    pub channels: collections::PaymentChannels,
+}
+
+impl AppSettings {
+    /// Rwanda's routes, public URLs only: what tests and tools start from.
+    pub fn rwanda() -> AppSettings {
+        AppSettings {
+            country: Region::RW,
+            routes: RouteTable::rwanda(),
+            urls: UrlPolicy::default(),
+            channels: collections::PaymentChannels::default(),
+        }
+    }
+}
+
+/// The use cases, on a database and an engine. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub(crate) pool: Pool,
+    pub(crate) settings: Arc<AppSettings>,
+    pub(crate) engine: Arc<dyn EnginePort>,
+}
+
+impl App {
+    /// The use cases with the running engine behind `engine`.
+    pub fn new(pool: Pool, settings: AppSettings, engine: Arc<dyn EnginePort>) -> App {
+        App {
+            pool,
+            settings: Arc::new(settings),
+            engine,
+        }
+    }
+
+    /// The use cases in a process without an engine: work waits for a node's sweep.
+    pub fn detached(pool: Pool, settings: AppSettings) -> App {
+        let engine = Arc::new(Detached::new(pool.clone()));
+        App::new(pool, settings, engine)
+    }
+
+    /// The same use cases on another engine (a process that starts its engine after the
+    /// use cases were configured).
+    pub fn with_engine(&self, engine: Arc<dyn EnginePort>) -> App {
+        App {
+            pool: self.pool.clone(),
+            settings: Arc::clone(&self.settings),
+            engine,
+        }
+    }
+
+    /// The same use cases checking requests against other settings.
+    pub fn with_settings(&self, settings: AppSettings) -> App {
+        App {
+            pool: self.pool.clone(),
+            settings: Arc::new(settings),
+            engine: Arc::clone(&self.engine),
+        }
+    }
+
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
+    }
+
+    /// The database the use cases run on, for what sits beside them (the sweep of expired
+    /// keys, metrics of the pool).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Whether the node can serve: its database answers and has every migration this
+    /// binary knows. The schema version, or why not.
+    pub async fn readiness(&self) -> Result<i32, String> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|error| format!("database unreachable: {error}"))?;
+        let latest = migrations::latest_version();
+        match migrations::applied_version(&client).await {
+            Ok(Some(version)) if version == latest => Ok(version),
+            Ok(applied) => Err(format!(
+                "database schema at {applied:?}, this binary needs {latest}"
+            )),
+            Err(error) => Err(format!("database: {error}")),
+        }
+    }
+}
