@@ -111,6 +111,8 @@ pub struct BatchState {
     /// The line number of the last claimed line.
     cursor: i32,
     outstanding: u32,
+    /// The batch holds its reservation and runs: until then no line may be claimed.
+    running: bool,
     claiming: bool,
     exhausted: bool,
     completing: bool,
@@ -138,6 +140,7 @@ impl Actor for BatchActor {
             currency: Currency::Rwf,
             cursor: 0,
             outstanding: 0,
+            running: false,
             claiming: false,
             exhausted: false,
             completing: false,
@@ -250,13 +253,15 @@ impl BatchState {
             myself.stop(Some("awaiting funds".into()));
             return;
         }
+        self.running = true;
         // Lines an earlier run marked `sending` may have reached the operator: ask first.
         self.dispatch(myself, start.in_flight, Call::Query);
     }
 
     fn claim(&mut self, myself: &ActorRef<BatchMsg>) {
         let settings = self.args.settings;
-        if self.claiming
+        if !self.running
+            || self.claiming
             || self.exhausted
             || self.outstanding + settings.chunk_lines > settings.max_outstanding
         {

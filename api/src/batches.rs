@@ -10,6 +10,7 @@ mod body;
 mod decisions;
 mod reports;
 mod schema;
+mod statement;
 
 use axum::Json;
 use axum::body::Body;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(show))
         .merge(reports::router())
+        .merge(statement::router())
         .merge(decisions::router())
 }
 

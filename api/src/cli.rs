@@ -52,6 +52,10 @@ pub enum Command {
     /// Submits a payroll batch from a CSV file, and shows a batch.
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// Writes a merchant's report to a file: its account statement, its transactions, or
+    /// a batch's reconciliation, as CSV, XLSX or PDF.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Runs the operator simulator server: MTN MoMo and Airtel Money on their own paths,
     /// with the faults of a profile, until SIGINT or SIGTERM. Needs no database.
     Simulate(SimulateArgs),
@@ -88,6 +92,52 @@ pub enum BatchCommand {
     },
 }
 
+/// Where a report goes and in what format.
+#[derive(Debug, Args)]
+pub struct ReportOutput {
+    #[arg(long)]
+    pub merchant: String,
+    /// `csv`, `xlsx` or `pdf`; by default the output file's extension.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The file to write (replaced if it exists).
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The account statement: opening balance, every movement with the balance after it,
+    /// totals, closing balance.
+    Statement {
+        #[command(flatten)]
+        output: ReportOutput,
+        /// The first day (in the merchant's time zone), or a time.
+        #[arg(long)]
+        from: String,
+        /// The last day, included, or a time.
+        #[arg(long)]
+        to: String,
+    },
+    /// The transaction report: payouts, collections, fundings and corrections.
+    Transactions {
+        #[command(flatten)]
+        output: ReportOutput,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// A batch's reconciliation: each line with its payout id, operator ids, fee and
+    /// outcome.
+    Batch {
+        #[command(flatten)]
+        output: ReportOutput,
+        #[arg(long)]
+        batch: String,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum MerchantCommand {
     /// Creates a merchant; prints its id and one API key per role (shown once).
@@ -113,6 +163,20 @@ pub enum MerchantCommand {
         /// In the merchant's currency units, e.g. `250000` RWF.
         #[arg(long, allow_hyphen_values = true)]
         amount: String,
+    },
+    /// Corrects a merchant's available balance against the outside world, with a reason
+    /// its statement shows; prints the correction's id and the balances.
+    Correct {
+        #[arg(long)]
+        merchant: String,
+        /// Money the merchant is owed (in its currency's units).
+        #[arg(long, conflicts_with = "debit", required_unless_present = "debit")]
+        credit: Option<String>,
+        /// Money the merchant was given by mistake.
+        #[arg(long)]
+        debit: Option<String>,
+        #[arg(long)]
+        reason: String,
     },
     /// Prints a merchant with its balances.
     Show {

@@ -2,6 +2,7 @@
 
 mod batch;
 mod merchant;
+mod report;
 mod serve;
 mod simulate;
 
@@ -30,6 +31,13 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let database = Database::open(&config, Migrate::PrivateOnly).await?;
             let app = App::detached(database.pool.clone(), config.app_settings()?);
             let result = batch::run(command, &app).await;
+            database.close().await?;
+            result
+        }
+        Command::Report(command) => {
+            let database = Database::open(&config, Migrate::PrivateOnly).await?;
+            let app = App::detached(database.pool.clone(), config.app_settings()?);
+            let result = report::run(command, &app).await;
             database.close().await?;
             result
         }

@@ -4,14 +4,17 @@
 //!
 //! # Layout
 //! - `amount_text`: amounts as requests write them
+//! - `analytics`: `GET /v1/analytics`, per day, week or month
 //! - `balance`: `GET /v1/balance`
-//! - `batches`: payroll uploads (CSV or JSON), their reports, approval and cancellation
+//! - `batches`: payroll uploads (CSV or JSON), their reports and reconciliation statement,
+//!   approval and cancellation
 //! - `callbacks`: `/callbacks/mtn` and `/callbacks/airtel`, hints that bring a status query forward
 //! - `cli`: the command line (clap)
 //! - `collections`: requests to pay (our shape or LTGS's), read and listed
 //! - `config`: layered configuration (file < environment < flags)
 //! - `commands`: what each command does (`serve`, `simulate`, `migrate`, `merchant …`, `batch …`)
 //! - `database`: the configured database or the private PostgreSQL server
+//! - `exports`: `POST`/`GET /v1/exports`, background report files, and their runner
 //! - `extract`: the authenticated caller (a merchant's API key, checked by the application
 //!   layer, and its rate limit)
 //! - `headers`: nosniff, no-store on secrets, the docs page's policy, plain request ids
@@ -24,15 +27,18 @@
 //! - `payouts`: `POST /v1/payouts`, `GET /v1/payouts/{id}`, `POST /v1/payouts/{id}/cancel`
 //! - `problem`: every error answer, as problem+json
 //! - `query`: query strings whose every refusal is problem+json
+//! - `report_files`: a report as a file: the format asked for, sent at once when small
 //! - `settings`: `GET /v1/settings`, `PUT /v1/settings/approval` (the four-eyes rule)
 //! - `shutdown`: the signals that start a graceful shutdown
+//! - `statements`: `GET /v1/statements`, the account statement
 //! - `telemetry`: logging to stderr
-//! - `transactions`: `GET /v1/transactions`, payouts and collections in one list
+//! - `transactions`: `GET /v1/transactions`, the transaction report with its totals
 //! - `views`: payouts and batches as answers show them
 //! - `webhooks`: signed webhooks to merchants: their deliverer, its guarded client, and the
 //!   endpoints that set where they go and show them
 
 mod amount_text;
+mod analytics;
 mod balance;
 mod batches;
 pub mod callbacks;
@@ -41,6 +47,7 @@ mod collections;
 pub mod commands;
 pub mod config;
 pub mod database;
+pub mod exports;
 pub mod extract;
 mod headers;
 mod health;
@@ -52,8 +59,10 @@ pub mod pagination;
 mod payouts;
 pub mod problem;
 mod query;
+mod report_files;
 mod settings;
 mod shutdown;
+mod statements;
 pub mod telemetry;
 mod transactions;
 mod views;
@@ -140,6 +149,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(batches::router())
         .merge(settings::router())
         .merge(transactions::router())
+        .merge(statements::router())
+        .merge(analytics::router())
+        .merge(exports::router())
         .merge(webhooks::router())
         .merge(collections::router())
 }

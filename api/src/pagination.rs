@@ -5,6 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use payrail_engine::app::reports::statement::MovementKey;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -41,9 +42,24 @@ pub enum Key {
     Number(i64),
     /// A validation report's line and field.
     LineField(i32, String),
+    /// A transaction report's row: its id, and 1 for a fee row.
+    Transaction(Uuid, i32),
+    /// A statement's movement, and the balance after it.
+    Movement(MovementKey, i64),
 }
 
 impl PageBounds {
+    /// The transaction report row to continue after (an id cursor of the first version
+    /// counts as a movement row).
+    pub fn after_transaction(&self) -> Result<Option<(Uuid, i32)>, ApiError> {
+        match &self.after {
+            None => Ok(None),
+            Some(Key::Id(id)) => Ok(Some((*id, 0))),
+            Some(Key::Transaction(id, rank)) => Ok(Some((*id, *rank))),
+            Some(_) => Err(foreign_cursor()),
+        }
+    }
+
     /// The id to continue after, refusing a cursor made for a list ordered otherwise.
     pub fn after_id(&self) -> Result<Option<Uuid>, ApiError> {
         match &self.after {
@@ -113,7 +129,7 @@ impl<T> Page<T> {
 }
 
 /// A cursor is a kind byte then the key's bytes, in URL-safe base64.
-fn encode(key: Key) -> String {
+pub fn encode(key: Key) -> String {
     let mut bytes = Vec::with_capacity(24);
     match key {
         Key::Id(id) => {
@@ -128,6 +144,18 @@ fn encode(key: Key) -> String {
             bytes.push(b'l');
             bytes.extend_from_slice(&line.to_be_bytes());
             bytes.extend_from_slice(field.as_bytes());
+        }
+        Key::Transaction(id, rank) => {
+            bytes.push(b't');
+            bytes.extend_from_slice(id.as_bytes());
+            bytes.extend_from_slice(&rank.to_be_bytes());
+        }
+        Key::Movement(key, balance) => {
+            bytes.push(b'm');
+            bytes.extend_from_slice(&key.at.as_microsecond().to_be_bytes());
+            bytes.extend_from_slice(&key.entry.to_be_bytes());
+            bytes.extend_from_slice(key.item.as_bytes());
+            bytes.extend_from_slice(&balance.to_be_bytes());
         }
     }
     URL_SAFE_NO_PAD.encode(bytes)
@@ -149,12 +177,33 @@ fn decode(cursor: &str) -> Result<Key, ApiError> {
                 .ok()
                 .map(|field| Key::LineField(line, field))
         }
+        Some((b't', rest)) if rest.len() == 20 => {
+            let (id, rank) = rest.split_at(16);
+            let rank = <[u8; 4]>::try_from(rank).map_err(|_| foreign_cursor())?;
+            Uuid::from_slice(id)
+                .ok()
+                .map(|id| Key::Transaction(id, i32::from_be_bytes(rank)))
+        }
+        Some((b'm', rest)) if rest.len() == 40 => movement(rest),
         _ => None,
     };
     key.ok_or_else(foreign_cursor)
 }
 
-fn foreign_cursor() -> ApiError {
+/// A statement cursor's time, entry, movement and balance.
+fn movement(bytes: &[u8]) -> Option<Key> {
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        Some(i64::from_be_bytes(bytes.get(range)?.try_into().ok()?))
+    };
+    let at = jiff::Timestamp::from_microsecond(number(0..8)?).ok()?;
+    let entry = number(8..16)?;
+    let item = Uuid::from_slice(bytes.get(16..32)?).ok()?;
+    let balance = number(32..40)?;
+    Some(Key::Movement(MovementKey { at, entry, item }, balance))
+}
+
+/// The refusal of a cursor that another list gave out, or none did.
+pub fn foreign_cursor() -> ApiError {
     ApiError::invalid_field(
         "cursor",
         "not a cursor this list gave out; start again without it",

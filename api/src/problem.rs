@@ -81,6 +81,9 @@ pub enum ApiError {
     /// The body's media type is not one this endpoint reads.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// None of the media types the `Accept` header names is one this endpoint answers in.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// This key sent too many requests; try again after the given time.
     #[error("too many requests for this API key; retry after {} s", .retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
@@ -136,6 +139,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }
+            ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not-acceptable"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -1,5 +1,6 @@
-//! A merchant's settings: `GET /v1/settings` (currency, fees, approval rule) and
-//! `PUT /v1/settings/approval`, the four-eyes rule — never, always, or above an amount.
+//! A merchant's settings: `GET /v1/settings` (currency, fees, approval rule, time zone),
+//! `PUT /v1/settings/approval`, the four-eyes rule — never, always, or above an amount —
+//! and `PUT /v1/settings/time-zone`, the zone reports are dated in.
 
 use axum::Json;
 use axum::extract::State;
@@ -19,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show))
         .routes(routes!(set_approval))
+        .routes(routes!(set_time_zone))
 }
 
 /// When payroll batches wait for a second person.
@@ -50,6 +52,16 @@ pub struct Settings {
     /// Charged on each collection, in basis points (1/100 %).
     pub collection_fee_bps: u16,
     pub approval: Approval,
+    /// The IANA time zone reports are dated in.
+    pub time_zone: String,
+}
+
+/// The time zone reports are dated in.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeZoneSetting {
+    /// An IANA name, e.g. `Africa/Kigali`.
+    pub time_zone: String,
 }
 
 fn settings(merchant: &Merchant) -> Settings {
@@ -74,6 +86,7 @@ fn settings(merchant: &Merchant) -> Settings {
         payout_fee: merchant.fees.payout_fee().format(currency),
         collection_fee_bps: merchant.fees.collection_fee_bps(),
         approval,
+        time_zone: merchant.time_zone.clone(),
     }
 }
 
@@ -104,5 +117,17 @@ async fn set_approval(
         above: approval.above.map(|above| above.text().to_owned()),
     };
     let merchant = state.app.set_approval_rule(&caller, &rule).await?;
+    Ok(Json(settings(&merchant)))
+}
+
+/// Sets the time zone the merchant's reports are dated in (admin keys only).
+#[utoipa::path(put, path = "/v1/settings/time-zone", operation_id = "set_time_zone", tag = "settings", request_body = TimeZoneSetting,
+    responses((status = 200, description = "The settings", body = Settings), (status = 422, description = "Not an IANA time zone")))]
+async fn set_time_zone(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ApiJson(setting): ApiJson<TimeZoneSetting>,
+) -> Result<Json<Settings>, ApiError> {
+    let merchant = state.app.set_time_zone(&caller, &setting.time_zone).await?;
     Ok(Json(settings(&merchant)))
 }

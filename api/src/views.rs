@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use payrail_engine::app::batches::{BatchSummary, LineError};
 use payrail_engine::app::payouts::Payout;
+use payrail_engine::money::{Amount, Currency};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -159,4 +160,10 @@ impl From<LineError> for LineErrorView {
             reason: error.reason,
         }
     }
+}
+
+/// Minor units as the API writes amounts ("1500", "12.50"); a sum that is not an amount
+/// (past the largest) as its digits.
+pub fn money_text(minor: i64, currency: Currency) -> String {
+    Amount::from_minor(minor).map_or_else(|_| minor.to_string(), |amount| amount.format(currency))
 }

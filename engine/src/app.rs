@@ -15,7 +15,9 @@
 //! - `batches`: read, list, approve, reject or cancel a batch; its lines and error report
 //! - `uploads`: submit a payroll (CSV or JSON, streamed), checked line by line into its batch
 //! - `collections`: request a payment (our shape or LTGS's), read and list
-//! - `transactions`: a merchant's payouts and collections in one list
+//! - `reports`: the statement, the transaction report, analytics, batch reconciliation,
+//!   as data or as CSV, XLSX and PDF files
+//! - `exports`: report files made in the background, listed, kept seven days
 //! - `balances`: what a merchant may pay out and what is set aside
 //! - `merchants`: create and fund merchants, read their settings and set the approval rule
 //! - `webhooks`: the merchant's endpoint and its events
@@ -27,13 +29,14 @@ pub mod callbacks;
 pub mod caller;
 pub mod collections;
 pub mod error;
+pub mod exports;
 pub mod idempotency;
 pub mod lines;
 pub mod merchants;
 pub mod payouts;
 pub mod port;
+pub mod reports;
 pub mod singles;
-pub mod transactions;
 pub mod uploads;
 pub mod webhooks;
 
@@ -80,6 +83,9 @@ pub struct App {
     pub(crate) pool: Pool,
     pub(crate) settings: Arc<AppSettings>,
     pub(crate) engine: Arc<dyn EnginePort>,
+    /// Woken when this process asks for an export, so that its runner starts at once
+    /// (other nodes' runners find it when they next look).
+    pub(crate) export_asked: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -89,6 +95,7 @@ impl App {
             pool,
             settings: Arc::new(settings),
             engine,
+            export_asked: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -105,6 +112,7 @@ impl App {
             pool: self.pool.clone(),
             settings: Arc::clone(&self.settings),
             engine,
+            export_asked: Arc::clone(&self.export_asked),
         }
     }
 
@@ -114,6 +122,7 @@ impl App {
             pool: self.pool.clone(),
             settings: Arc::new(settings),
             engine: Arc::clone(&self.engine),
+            export_asked: Arc::clone(&self.export_asked),
         }
     }
 

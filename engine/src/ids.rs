@@ -115,6 +115,16 @@ uuid_id!(
     now_v7
 );
 uuid_id!(
+    /// A funding or a correction of a merchant's balance, as its statement names it.
+    MovementId,
+    now_v7
+);
+uuid_id!(
+    /// One export of a report (a file made in the background).
+    ExportId,
+    now_v7
+);
+uuid_id!(
     /// The id we give the operator for one payout, written before the first send and reused
     /// on every resend. Random (v4) rather than time-ordered because the operator sees it and
     /// it should reveal nothing about when or how many payouts we create.

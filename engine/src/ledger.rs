@@ -16,8 +16,8 @@ mod postings;
 pub use audit::{AuditReport, audit};
 pub use balances::{Balances, balances};
 pub use postings::{
-    CollectionCredit, Release, Settlement, credit_collection, fund, open_accounts, release,
-    reserve, settle,
+    CollectionCredit, Correction, Direction, Release, Settlement, correct, credit_collection, fund,
+    open_accounts, release, reserve, settle,
 };
 
 use crate::money::Amount;

@@ -12,6 +12,7 @@
 //! - `operator`: the port to a mobile-money operator, implemented in `payrail-adapters`
 //! - `ledger`: the double-entry ledger and its operations
 //! - `payroll_csv`: payroll files in CSV, read strictly as a stream
+//! - `export`: one report written as CSV, XLSX or PDF
 //! - `store`: the PostgreSQL pool, migrations and tables: the only place with SQL
 //! - `metrics`: the catalogue of every metric, its help and buckets, and the recorder
 //! - `url_policy`: which URLs webhooks and callbacks may be sent to
@@ -22,6 +23,7 @@
 
 pub mod api_key;
 pub mod app;
+pub mod export;
 pub mod fee;
 pub mod ids;
 pub mod ledger;

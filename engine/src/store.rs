@@ -9,14 +9,21 @@
 //! - `payout_lines`, `line_errors`: lines written by COPY, claimed, finished; refused lines
 //! - `payouts`, `single_payouts`: a payout as a person reads it; single payouts by group
 //! - `collections`: requests to pay and their credit
-//! - `transactions`: a merchant's payouts and collections in one list
+//! - `transactions`: the transaction report: every movement of a merchant, filtered, totalled
+//! - `statements`: the account statement's balances, totals and movements, from the ledger
+//! - `batch_statements`: a batch's lines reconciled with the operator's ids
+//! - `activity`: what ended, counted per quarter-hour for analytics
 //! - `idempotency_keys`: claimed keys and their stored answers
 //! - `webhooks`: endpoints, events and their delivery bookkeeping
+//! - `exports`: background export jobs and their files, kept in chunks until they expire
 
+pub mod activity;
 pub mod api_keys;
 pub mod batch_decisions;
+pub mod batch_statements;
 pub mod batches;
 pub mod collections;
+pub mod exports;
 pub mod idempotency_keys;
 pub mod line_errors;
 pub mod merchants;
@@ -25,6 +32,7 @@ pub mod payout_lines;
 pub mod payouts;
 pub mod pool;
 pub mod single_payouts;
+pub mod statements;
 pub mod transactions;
 pub mod webhooks;
 

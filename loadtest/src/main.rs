@@ -7,6 +7,7 @@
 //! - `cancel_bench`: cancelling batches of growing size through the HTTP API
 //! - `single_bench`: single payouts at an open-model rate, accept and final latency
 //! - `transactions_bench`: a small merchant's transactions among millions of other lines
+//! - `reports_bench`: a large merchant's statement, reconciliation, transaction report and analytics
 //! - `run`: scenarios through the HTTP API with an audit and reports (`report`)
 //! - `node`: a `payrail serve` node a benchmark starts; `api_merchant`: its merchant
 //! - `engine_bench`: how fast the actor engine pays, and the naive baseline (`naive`)
@@ -28,6 +29,7 @@ mod node;
 mod operators;
 mod payroll;
 mod report;
+mod reports_bench;
 mod run;
 mod single_bench;
 mod transactions_bench;
@@ -63,6 +65,9 @@ enum Command {
     Cancel(cancel_bench::Args),
     /// Times GET /v1/transactions for a small merchant among millions of others' lines.
     Transactions(transactions_bench::Args),
+    /// Times a large merchant's reports: exports to CSV, XLSX and PDF, a filtered
+    /// transaction report's first page, a month of daily analytics.
+    Reports(reports_bench::Args),
     /// Runs a scenario through the HTTP API, audits it and reports (terminal, JSON, HTML).
     Run(run::Args),
     /// Audits a run's database (and its operator record) again.
@@ -84,6 +89,7 @@ async fn main() -> ExitCode {
         Command::Single(args) => single_bench::run(args).await,
         Command::Cancel(args) => cancel_bench::run(args).await,
         Command::Transactions(args) => transactions_bench::run(args).await,
+        Command::Reports(args) => reports_bench::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Audit(args) => audit::audit_again(args).await,
     };

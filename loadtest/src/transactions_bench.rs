@@ -119,7 +119,8 @@ async fn plan(
     client: &deadpool_postgres::Object,
     merchant: &payrail_engine::ids::MerchantId,
 ) -> anyhow::Result<String> {
-    let lines = transactions::explain_first_page(client, *merchant, true)
+    let filter = transactions::TransactionFilter::default();
+    let lines = transactions::explain_page(client, *merchant, &filter, true)
         .await
         .context("explaining the page's query")?;
     Ok(lines

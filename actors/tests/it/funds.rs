@@ -1,11 +1,13 @@
-//! A batch the balance does not cover waits in `awaiting_funds` with nothing sent, and runs
-//! once the merchant is topped up.
+//! A batch the balance does not cover waits in `awaiting_funds` with nothing sent or
+//! claimed, and runs once the merchant is topped up.
 
 use std::time::Duration;
 
 use payrail_adapters::simulator::FaultRates;
 use payrail_engine::ledger;
 use payrail_engine::state::batch::BatchState;
+use payrail_engine::state::payout::PayoutState;
+use payrail_engine::store::payout_lines;
 use payrail_engine::testing::TestDb;
 
 use crate::support::{amount, batch, merchant, mtn, start_engine, wait_for};
@@ -30,6 +32,17 @@ async fn a_batch_waits_for_funds_then_runs_after_a_top_up() {
         simulator.executions().payouts,
         0,
         "nothing reached the operator"
+    );
+    // The actor that found the funds short has stopped; give a stray claim time to land.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = payout_lines::count_by_state(&db.client().await, batch)
+        .await
+        .expect("counts");
+    assert!(
+        counts
+            .iter()
+            .all(|count| count.state == PayoutState::Validated),
+        "no line is claimed before its batch holds its reservation: {counts:?}"
     );
     let balances = ledger::balances(&db.client().await, merchant)
         .await

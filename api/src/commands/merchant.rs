@@ -1,10 +1,11 @@
-//! `payrail merchant create | fund | show | list`: JSON on stdout for scripts.
+//! `payrail merchant create | fund | correct | show | list`: JSON on stdout for scripts.
 
 use std::io::Write;
 
 use anyhow::Context;
 use payrail_engine::app::App;
 use payrail_engine::app::merchants::NewMerchant;
+use payrail_engine::app::merchants::{Correction, Direction};
 use payrail_engine::fee::FeeAgreement;
 use payrail_engine::ids::MerchantId;
 use payrail_engine::money::{Amount, Currency};
@@ -49,6 +50,29 @@ pub async fn run(command: MerchantCommand, app: &App) -> anyhow::Result<()> {
             let balances = app.fund_merchant(id, amount).await?;
             tracing::info!(merchant_id = %id, amount = amount.minor(), "funded a merchant");
             json!({ "merchant_id": id, "funded": amount, "currency": stored.currency, "balances": balances })
+        }
+        MerchantCommand::Correct {
+            merchant,
+            credit,
+            debit,
+            reason,
+        } => {
+            let id: MerchantId = merchant.parse().context("--merchant")?;
+            let (stored, _) = app.merchant(id).await?;
+            let (direction, amount, flag) = match (credit, debit) {
+                (Some(credit), None) => (Direction::Credit, credit, "--credit"),
+                (None, Some(debit)) => (Direction::Debit, debit, "--debit"),
+                _ => anyhow::bail!("give --credit or --debit"),
+            };
+            let amount = Amount::parse(&amount, stored.currency).context(flag)?;
+            let correction = Correction {
+                direction,
+                amount,
+                description: reason,
+            };
+            let (correction_id, balances) = app.correct_balance(id, &correction).await?;
+            tracing::info!(merchant_id = %id, %correction_id, "corrected a merchant's balance");
+            json!({ "merchant_id": id, "correction_id": correction_id, "currency": stored.currency, "balances": balances })
         }
         MerchantCommand::Show { merchant } => {
             let id: MerchantId = merchant.parse().context("--merchant")?;

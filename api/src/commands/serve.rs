@@ -34,6 +34,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let deliverer = Deliverer::start(use_cases.clone(), &config.webhooks.retry_schedule_seconds)
         .context("starting the webhook deliverer")?;
     let sweeper = idempotency::Sweeper::start(database.pool.clone());
+    let exports = crate::exports::runner::Runner::start(use_cases.clone());
     let state = AppState::new(use_cases)
         .with_limits(&config.api)
         .with_operator_routes(operator_routes(&config)?);
@@ -45,6 +46,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     sweeper.stop();
     upkeep.abort();
     deliverer.stop().await;
+    exports.stop().await;
     engine.stop().await;
     database.close().await?;
     served

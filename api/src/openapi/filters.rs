@@ -1,7 +1,6 @@
 //! The values each list filter takes, written into the document from the state machines
 //! themselves, so that the document and the server refuse the same names.
 
-use payrail_engine::app::transactions::TransactionType;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::state::collection::CollectionState;
 use payrail_engine::state::payout::PayoutState;
@@ -15,12 +14,13 @@ use payrail_engine::app::webhooks::EVENT_STATES;
 pub fn enumerate(document: &mut OpenApi) {
     let payout_states = || PayoutState::ALL.map(PayoutState::as_str).to_vec();
     let mut transaction_states = payout_states();
+    transaction_states.push("posted");
     for state in CollectionState::ALL.map(CollectionState::as_str) {
         if !transaction_states.contains(&state) {
             transaction_states.push(state);
         }
     }
-    let filters: [(&str, &str, Vec<&str>); 5] = [
+    let filters: [(&str, &str, Vec<&str>); 6] = [
         (
             "/v1/batches",
             "state",
@@ -29,12 +29,11 @@ pub fn enumerate(document: &mut OpenApi) {
         ("/v1/batches/{id}/payouts", "state", payout_states()),
         ("/v1/transactions", "state", transaction_states),
         (
-            "/v1/transactions",
-            "type",
-            [TransactionType::Payout, TransactionType::Collection]
-                .map(TransactionType::as_str)
-                .to_vec(),
+            "/v1/analytics",
+            "granularity",
+            ["day", "week", "month"].to_vec(),
         ),
+        ("/v1/transactions", "operator", ["mtn", "airtel"].to_vec()),
         ("/v1/webhooks", "state", EVENT_STATES.to_vec()),
     ];
     for (path, name, values) in filters {

@@ -8,5 +8,6 @@ mod callbacks;
 mod cli;
 mod health;
 mod over_network;
+mod report;
 mod serve;
 mod support;

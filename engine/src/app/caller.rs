@@ -32,6 +32,27 @@ impl Caller {
     }
 }
 
+/// Who reads a merchant's reports: one of its keys, or the node's operator at the command
+/// line, who names the merchant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    Key(Caller),
+    Operator(MerchantId),
+}
+
+impl Reader {
+    /// The merchant read, once the key's role may read it.
+    pub fn merchant(&self) -> Result<MerchantId, AppError> {
+        match self {
+            Reader::Key(caller) => {
+                caller.require(READERS)?;
+                Ok(caller.merchant)
+            }
+            Reader::Operator(merchant) => Ok(*merchant),
+        }
+    }
+}
+
 /// Why a presented key was not accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("this API key is unknown or revoked")]

@@ -1,16 +1,18 @@
 //! Merchants: created (with their ledger accounts and one API key per role) and funded by
-//! an operator of the node; their settings read and their four-eyes rule set by their own
-//! admins; their API keys listed, issued and revoked.
+//! an operator of the node, who also corrects their balances; their settings read and
+//! their four-eyes rule and time zone set by their own admins; their API keys listed,
+//! issued and revoked.
 
 use super::caller::{Caller, READERS};
 use super::{App, AppError};
 use crate::api_key::Role;
-use crate::ids::{ApiKeyId, MerchantId};
+use crate::ids::{ApiKeyId, MerchantId, MovementId};
 use crate::ledger::{self, Balances};
 use crate::money::Amount;
 use crate::store::api_keys::{self, IssuedKey};
 use crate::store::merchants::{self, CreateMerchantError};
 
+pub use crate::ledger::{Correction, Direction};
 pub use crate::store::api_keys::{ApiKey, IssuedKey as IssuedApiKey};
 pub use crate::store::merchants::{Merchant, NewMerchant};
 
@@ -69,6 +71,51 @@ impl App {
         ledger::fund(&tx, merchant, amount).await?;
         tx.commit().await?;
         Ok(ledger::balances(&client, merchant).await?)
+    }
+
+    /// Corrects a merchant's balance (the node's operator, with a reason the statement
+    /// shows); returns the correction's id and the balances after.
+    pub async fn correct_balance(
+        &self,
+        merchant: MerchantId,
+        correction: &ledger::Correction,
+    ) -> Result<(MovementId, Balances), AppError> {
+        if correction.description.trim().is_empty() || correction.description.chars().count() > 200
+        {
+            return Err(AppError::invalid_field(
+                "reason",
+                "say why, in 1 to 200 characters",
+            ));
+        }
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        merchants::get(&tx, merchant).await?;
+        let id = ledger::correct(&tx, merchant, correction)
+            .await
+            .map_err(|error| match error {
+                ledger::LedgerError::InsufficientFunds { .. } => {
+                    AppError::invalid_field("amount", error.to_string())
+                }
+                ledger::LedgerError::InvalidAmount(reason) => {
+                    AppError::invalid_field("amount", reason)
+                }
+                other => other.into(),
+            })?;
+        tx.commit().await?;
+        Ok((id, ledger::balances(&client, merchant).await?))
+    }
+
+    /// Sets the time zone the merchant's reports are dated in (admins only).
+    pub async fn set_time_zone(
+        &self,
+        caller: &Caller,
+        time_zone: &str,
+    ) -> Result<Merchant, AppError> {
+        caller.require(&[Role::Admin])?;
+        super::reports::period::zone(time_zone)?;
+        let client = self.pool.get().await?;
+        merchants::set_time_zone(&client, caller.merchant, time_zone).await?;
+        Ok(merchants::get(&client, caller.merchant).await?)
     }
 
     /// A merchant and its balances, for the node's operator.

@@ -6,7 +6,7 @@ use deadpool_postgres::Transaction;
 use uuid::Uuid;
 
 use super::{AccountKind, LedgerError};
-use crate::ids::{BatchId, CollectionId, MerchantId, PayoutId};
+use crate::ids::{BatchId, CollectionId, MerchantId, MovementId, PayoutId};
 use crate::money::Amount;
 use crate::route::RouteName;
 
@@ -56,7 +56,8 @@ const FUND: &str = "
             (SELECT id FROM ledger_accounts WHERE merchant_id = $1 AND kind = 'external_funding') AS external,
             (SELECT id FROM ledger_accounts WHERE merchant_id = $1 AND kind = 'merchant_available') AS available),
     entry AS (
-        INSERT INTO journal_entries (merchant_id, kind) VALUES ($1, 'funding') RETURNING id),
+        INSERT INTO journal_entries (merchant_id, kind, movement_id, description)
+        VALUES ($1, 'funding', $3, 'Top-up') RETURNING id),
     posted AS (
         INSERT INTO postings (entry_id, merchant_id, account_id, amount)
         SELECT entry.id, $1, leg.account_id, leg.amount
@@ -75,10 +76,85 @@ pub async fn fund(
         return Err(LedgerError::InvalidAmount("a top-up must be positive"));
     }
     let written: i64 = tx
-        .query_one(FUND, &[&merchant, &amount.minor()])
+        .query_one(FUND, &[&merchant, &amount.minor(), &MovementId::new()])
         .await?
         .get(0);
     expect_postings(2, written)
+}
+
+/// A correction of a merchant's balance by the node's operator: money found missing from
+/// it (`Credit`) or paid into it by mistake (`Debit`), against the external account.
+#[derive(Clone, Debug)]
+pub struct Correction {
+    pub direction: Direction,
+    pub amount: Amount,
+    /// Why, as the statement shows it.
+    pub description: String,
+}
+
+/// Which way money moves for the merchant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Credit,
+    Debit,
+}
+
+const CORRECT: &str = "
+    WITH accounts AS (
+        SELECT
+            (SELECT id FROM ledger_accounts WHERE merchant_id = $1 AND kind = 'external_funding') AS external,
+            (SELECT id FROM ledger_accounts WHERE merchant_id = $1 AND kind = 'merchant_available') AS available),
+    entry AS (
+        INSERT INTO journal_entries (merchant_id, kind, movement_id, description)
+        VALUES ($1, 'correction', $3, $4) RETURNING id),
+    posted AS (
+        INSERT INTO postings (entry_id, merchant_id, account_id, amount)
+        SELECT entry.id, $1, leg.account_id, leg.amount
+          FROM entry, accounts,
+               LATERAL (VALUES (accounts.external, -$2::bigint), (accounts.available, $2::bigint)) AS leg (account_id, amount)
+        RETURNING 1)
+    SELECT count(*) FROM posted";
+
+const LOCK_AVAILABLE: &str = "
+    SELECT balance FROM ledger_accounts
+     WHERE merchant_id = $1 AND kind = 'merchant_available' FOR UPDATE";
+
+/// Corrects a merchant's available balance; a debit the available balance does not cover
+/// is refused (`InsufficientFunds`). Returns the correction's id.
+pub async fn correct(
+    tx: &Transaction<'_>,
+    merchant: MerchantId,
+    correction: &Correction,
+) -> Result<MovementId, LedgerError> {
+    if correction.amount.is_zero() {
+        return Err(LedgerError::InvalidAmount("a correction must be positive"));
+    }
+    let minor = correction.amount.minor();
+    let signed = match correction.direction {
+        Direction::Credit => minor,
+        Direction::Debit => -minor,
+    };
+    if correction.direction == Direction::Debit {
+        let available: i64 = tx
+            .query_opt(LOCK_AVAILABLE, &[&merchant])
+            .await?
+            .ok_or(LedgerError::UnknownMerchant)?
+            .get(0);
+        if available < minor {
+            return Err(LedgerError::InsufficientFunds {
+                available: Amount::from_minor(available)
+                    .map_err(|_| LedgerError::InvalidAmount("a stored balance is negative"))?,
+                needed: correction.amount,
+            });
+        }
+    }
+    let id = MovementId::new();
+    let written: i64 = tx
+        .query_one(CORRECT, &[&merchant, &signed, &id, &correction.description])
+        .await?
+        .get(0);
+    expect_postings(2, written)?;
+    Ok(id)
 }
 
 const RESERVE: &str = "

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tokio_postgres::Row;
 
+use super::activity::count_ended;
 use super::{StoreError, merchants};
 use crate::ids::{ApiKeyId, CollectionId, MerchantId, Reference};
 use crate::ledger::{self, CollectionCredit};
@@ -233,11 +234,27 @@ pub async fn pending(client: &impl GenericClient) -> Result<Vec<Collection>, Sto
     rows.iter().map(from_row).collect()
 }
 
-const FINISH: &str = "
-    UPDATE collections
-       SET state = $4, failure_code = $5, operator_transaction_id = $6, updated_at = now()
-     WHERE id = $1 AND merchant_id = $2 AND state = $3
-    RETURNING amount, fee";
+// The collection is counted for analytics in the same statement: an expired one under
+// the failure code `expired`.
+const FINISH: &str = concat!(
+    "WITH finished AS (
+        UPDATE collections
+           SET state = $4, failure_code = $5, operator_transaction_id = $6, updated_at = now()
+         WHERE id = $1 AND merchant_id = $2 AND state = $3
+        RETURNING merchant_id, route, state, failure_code, amount, fee, created_at),
+    ended AS (
+        SELECT merchant_id, route,
+               CASE state WHEN 'paid' THEN 'succeeded' ELSE 'failed' END AS outcome,
+               CASE state WHEN 'expired' THEN 'expired' ELSE coalesce(failure_code, '') END
+                   AS failure_code,
+               amount, fee,
+               (extract(epoch FROM now() - created_at) * 1000)::bigint AS latency_ms
+          FROM finished),
+    counted AS (",
+    count_ended!("ended", "collection"),
+    ")
+    SELECT amount, fee FROM finished"
+);
 
 /// Ends a pending collection with `outcome` in the caller's transaction; a paid one is
 /// credited to the merchant (amount − fee, the fee to revenue). `StaleState` when it was

@@ -31,8 +31,13 @@ pub struct Merchant {
     pub currency: Currency,
     pub fees: FeeAgreement,
     pub approval_threshold: Option<Amount>,
+    /// The IANA time zone its reports are dated in.
+    pub time_zone: String,
     pub created_at: Timestamp,
 }
+
+/// The time zone of a new merchant's reports.
+pub const DEFAULT_TIME_ZONE: &str = "Africa/Kigali";
 
 /// Why a merchant could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -88,13 +93,14 @@ pub async fn create(
         currency: new.currency,
         fees: new.fees,
         approval_threshold: new.approval_threshold,
+        time_zone: DEFAULT_TIME_ZONE.to_owned(),
         created_at: row.try_get(0).map_err(StoreError::from)?,
     };
     Ok((merchant, keys))
 }
 
 const COLUMNS: &str =
-    "id, name, currency, payout_fee, collection_fee_bps, approval_threshold, created_at";
+    "id, name, currency, payout_fee, collection_fee_bps, approval_threshold, created_at, time_zone";
 
 const SET_APPROVAL: &str = "UPDATE merchants SET approval_threshold = $2 WHERE id = $1";
 
@@ -106,6 +112,22 @@ pub async fn set_approval_threshold(
     threshold: Option<Amount>,
 ) -> Result<(), StoreError> {
     let changed = client.execute(SET_APPROVAL, &[&id, &threshold]).await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound { what: "merchant" });
+    }
+    Ok(())
+}
+
+const SET_TIME_ZONE: &str = "UPDATE merchants SET time_zone = $2 WHERE id = $1";
+
+/// Changes the time zone the merchant's reports are dated in (an IANA name, checked by
+/// the caller).
+pub async fn set_time_zone(
+    client: &impl GenericClient,
+    id: MerchantId,
+    time_zone: &str,
+) -> Result<(), StoreError> {
+    let changed = client.execute(SET_TIME_ZONE, &[&id, &time_zone]).await?;
     if changed == 0 {
         return Err(StoreError::NotFound { what: "merchant" });
     }
@@ -150,5 +172,6 @@ fn from_row(row: &Row) -> Result<Merchant, StoreError> {
         fees,
         approval_threshold: row.try_get(5)?,
         created_at: row.try_get(6)?,
+        time_zone: row.try_get(7)?,
     })
 }

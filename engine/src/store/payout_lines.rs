@@ -7,6 +7,7 @@ use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use super::StoreError;
+use super::activity::count_ended;
 use crate::ids::{BatchId, MerchantId, PayoutId, Reference};
 use crate::money::Amount;
 use crate::msisdn::Msisdn;
@@ -158,7 +159,8 @@ pub struct ClaimedLine {
 
 const CLAIM_CHUNK: &str = "
     UPDATE payout_lines AS line
-       SET state = $4, attempts = line.attempts + 1, updated_at = now()
+       SET state = $4, attempts = line.attempts + 1, updated_at = now(),
+           sent_at = coalesce(line.sent_at, now())
       FROM (SELECT id FROM payout_lines
              WHERE batch_id = $1 AND line_no > $5 AND state = ANY($3)
              ORDER BY line_no LIMIT $2
@@ -310,14 +312,27 @@ pub struct FinishedLine {
     pub operator_transaction_id: Option<String>,
 }
 
-const FINISH_LINES: &str = "
-    UPDATE payout_lines AS line
-       SET state = outcome.state, failure_code = outcome.failure_code,
-           operator_transaction_id = outcome.transaction_id, updated_at = now()
-      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
-           AS outcome (id, state, failure_code, transaction_id)
-     WHERE line.id = outcome.id AND line.state = ANY($5)
-    RETURNING line.id";
+// The lines that moved are counted for analytics in the same statement.
+const FINISH_LINES: &str = concat!(
+    "WITH finished AS (
+        UPDATE payout_lines AS line
+           SET state = outcome.state, failure_code = outcome.failure_code,
+               operator_transaction_id = outcome.transaction_id, updated_at = now()
+          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+               AS outcome (id, state, failure_code, transaction_id)
+         WHERE line.id = outcome.id AND line.state = ANY($5)
+        RETURNING line.id, line.merchant_id, line.route, line.state, line.failure_code,
+                  line.amount, line.fee, line.sent_at),
+    ended AS (
+        SELECT merchant_id, route, state AS outcome, coalesce(failure_code, '') AS failure_code,
+               amount, fee,
+               (extract(epoch FROM now() - coalesce(sent_at, now())) * 1000)::bigint AS latency_ms
+          FROM finished),
+    counted AS (",
+    count_ended!("ended", "payout"),
+    ")
+    SELECT id FROM finished"
+);
 
 /// Moves many lines sent and not finished (`sending` or `submitted`) to their final state
 /// in one statement; returns the ids that moved (a line finished by someone else is left

@@ -16,6 +16,7 @@ use deadpool_postgres::Transaction;
 use jiff::Timestamp;
 
 use super::StoreError;
+use super::activity::count_ended;
 use super::payout_lines::NewPayoutLine;
 use super::payouts::Payout;
 use crate::ids::{ApiKeyId, BatchId, MerchantId, PayoutId, Reference};
@@ -60,16 +61,30 @@ const WRITE_BATCHES: &str = "
       FROM unnest($4::uuid[], $5::text[], $6::int[], $7::bigint[], $8::bigint[])
            AS batch (id, state, line_count, total_amount, total_fee)";
 
-const WRITE_LINES: &str = "
-    INSERT INTO payout_lines (id, merchant_id, batch_id, line_no, msisdn, amount, fee, route,
-                              client_reference, name, note, state, failure_code, single)
-    SELECT id, $1, batch_id, line_no, msisdn, amount, fee, route, client_reference, name,
-           note, state, failure_code, true
-      FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bigint[], $7::bigint[],
-                  $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-           AS line (id, batch_id, line_no, msisdn, amount, fee, route, client_reference, name,
-                    note, state, failure_code)
-    RETURNING id, reference, created_at, updated_at";
+// Payouts failed for want of funds end here, and are counted for analytics at once.
+const WRITE_LINES: &str = concat!(
+    "WITH written AS (
+        INSERT INTO payout_lines (id, merchant_id, batch_id, line_no, msisdn, amount, fee,
+                                  route, client_reference, name, note, state, failure_code,
+                                  single)
+        SELECT id, $1, batch_id, line_no, msisdn, amount, fee, route, client_reference, name,
+               note, state, failure_code, true
+          FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::bigint[],
+                      $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
+                      $12::text[], $13::text[])
+               AS line (id, batch_id, line_no, msisdn, amount, fee, route, client_reference,
+                        name, note, state, failure_code)
+        RETURNING id, reference, created_at, updated_at, merchant_id, route, state,
+                  failure_code, amount, fee),
+    ended AS (
+        SELECT merchant_id, route, state AS outcome, coalesce(failure_code, '') AS failure_code,
+               amount, fee, 0::bigint AS latency_ms
+          FROM written WHERE state = 'failed'),
+    counted AS (",
+    count_ended!("ended", "payout"),
+    ")
+    SELECT id, reference, created_at, updated_at FROM written"
+);
 
 impl Group {
     /// The payouts in `lines`, each given its id; fails only when a line's amount and fee

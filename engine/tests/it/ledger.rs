@@ -211,7 +211,7 @@ async fn an_unbalanced_entry_is_refused_and_entries_are_immutable() {
     let client = db.client().await;
     let unbalanced = client
         .execute(
-            "WITH entry AS (INSERT INTO journal_entries (merchant_id, kind) VALUES ($1, 'funding') RETURNING id)
+            "WITH entry AS (INSERT INTO journal_entries (merchant_id, kind, movement_id) VALUES ($1, 'funding', gen_random_uuid()) RETURNING id)
              INSERT INTO postings (entry_id, merchant_id, account_id, amount)
              SELECT entry.id, $1, a.id, 7 FROM entry, ledger_accounts a
               WHERE a.merchant_id = $1 AND a.kind = 'merchant_available'",

@@ -1,5 +1,6 @@
 //! The engine's integration tests, on a real PostgreSQL the tests start themselves.
 
+mod activity;
 mod collections;
 mod launcher;
 mod ledger;
@@ -8,5 +9,6 @@ mod merchants;
 mod payout_lines;
 mod payroll_csv;
 mod single_payouts;
+mod statement_properties;
 mod support;
 mod transactions;

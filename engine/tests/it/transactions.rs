@@ -39,7 +39,8 @@ async fn a_page_of_transactions_reads_the_merchant_s_own_index() {
     lines_for(&db, small, 20).await;
     let client = db.client().await;
     client.batch_execute("ANALYZE").await.expect("statistics");
-    let plan = payrail_engine::store::transactions::explain_first_page(&client, small, false)
+    let filter = payrail_engine::store::transactions::TransactionFilter::default();
+    let plan = payrail_engine::store::transactions::explain_page(&client, small, &filter, false)
         .await
         .expect("a plan");
     let plan = plan.join("\n");

@@ -31,6 +31,15 @@ const OPERATIONS: &[&str] = &[
     "post /v1/webhooks/{id}/resend",
     "put /v1/webhook-endpoint",
     "get /v1/webhook-endpoint",
+    "delete /v1/webhook-endpoint",
+    "put /v1/settings/time-zone",
+    "get /v1/statements",
+    "get /v1/analytics",
+    "get /v1/batches/{id}/statement",
+    "post /v1/exports",
+    "get /v1/exports",
+    "get /v1/exports/{id}",
+    "get /v1/exports/{id}/file",
 ];
 
 async fn node() -> Node {
