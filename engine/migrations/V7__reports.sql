@@ -145,6 +145,6 @@ CREATE TABLE export_chunks (
     data      bytea   NOT NULL,
     PRIMARY KEY (export_id, seq)
 );
--- Stored as written: XLSX and PDF are compressed already, and compressing a CSV with pglz
--- cost more time than writing it.
+-- Stored as written: XLSX and PDF are compressed already, and pglz on a large CSV is CPU
+-- time spent on every export.
 ALTER TABLE export_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
