@@ -14,12 +14,13 @@ use reqwest::Body;
 use serde_json::{Value, json};
 
 use payrail_engine::ids::MerchantId;
-use payrail_engine::store::transactions::{self, TransactionFilter, TransactionType};
+use payrail_engine::store::transactions::{TransactionFilter, TransactionType};
 
 use crate::api_merchant::{self, ApiMerchant};
 use crate::bench_database::BenchDatabase;
 use crate::machine;
 use crate::node::SpawnedNode;
+use crate::transactions_bench;
 use crate::upload_bench::csv_chunks;
 
 #[derive(Debug, clap::Args)]
@@ -148,7 +149,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let analytics_query = format!("/v1/analytics?from={month_ago}&to={today}&granularity=day");
     let analytics = time_requests(&http, &node, &merchant, &analytics_query, args.requests).await?;
     node.stop().await?;
-    let plan = plan(&database, merchant.id, &month_ago, &today).await?;
+    let plan = filtered_plan(&database, merchant.id, &month_ago, &today).await?;
 
     let report = format!(
         "reports: one merchant with {rows} transaction rows, {movements} of them paid today by the node ({paid:.0} s)\n\
@@ -314,7 +315,7 @@ async fn time_requests(
 }
 
 /// The plan of the filtered page's query (the first of the two timed), indented.
-async fn plan(
+async fn filtered_plan(
     database: &BenchDatabase,
     merchant: MerchantId,
     from: &jiff::civil::Date,
@@ -331,12 +332,5 @@ async fn plan(
         ..TransactionFilter::default()
     };
     let client = database.pool.get().await?;
-    let lines = transactions::explain_page(&client, merchant, &filter, true)
-        .await
-        .context("explaining the page's query")?;
-    Ok(lines
-        .iter()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n"))
+    transactions_bench::plan(&client, merchant, &filter).await
 }

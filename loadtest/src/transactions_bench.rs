@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
 use serde_json::json;
 
-use payrail_engine::store::transactions;
+use payrail_engine::ids::MerchantId;
+use payrail_engine::store::transactions::{self, TransactionFilter};
 
 use crate::api_merchant;
 use crate::bench_database::BenchDatabase;
@@ -87,7 +88,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             bail!("the page has {rows} rows, not {}", args.own);
         }
     }
-    let plan = plan(&client, &merchant.id).await?;
+    let plan = plan(&client, merchant.id, &TransactionFilter::default()).await?;
     let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
     let report = format!(
         "transactions: GET /v1/transactions for a merchant with {} rows among {} other lines: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} requests)\n\
@@ -114,13 +115,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The plan PostgreSQL runs for the first page of `merchant`'s transactions, indented.
-async fn plan(
+/// The plan PostgreSQL runs for the first page of `merchant`'s transactions under
+/// `filter`, indented; the reports benchmark prints it too.
+pub async fn plan(
     client: &deadpool_postgres::Object,
-    merchant: &payrail_engine::ids::MerchantId,
+    merchant: MerchantId,
+    filter: &TransactionFilter,
 ) -> anyhow::Result<String> {
-    let filter = transactions::TransactionFilter::default();
-    let lines = transactions::explain_page(client, *merchant, &filter, true)
+    let lines = transactions::explain_page(client, merchant, filter, true)
         .await
         .context("explaining the page's query")?;
     Ok(lines

@@ -36,7 +36,7 @@ impl App {
         format: Format,
     ) -> Result<Export, AppError> {
         caller.require(READERS)?;
-        self.report_rows(Reader::Key(*caller), request).await?;
+        self.check_report(Reader::Key(*caller), request).await?;
         let parameters = serde_json::to_value(request).map_err(AppError::internal)?;
         let new = NewExport {
             id: ExportId::new(),

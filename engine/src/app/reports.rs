@@ -82,6 +82,39 @@ pub struct Written {
 }
 
 impl App {
+    /// Checks a report's parameters for the reader's merchant (the period, the filters,
+    /// the batch being its own) without reading its rows or totals: what an export is
+    /// refused for at once, before the runner makes it.
+    pub async fn check_report(
+        &self,
+        reader: Reader,
+        request: &ReportRequest,
+    ) -> Result<(), AppError> {
+        let client = self.pool.get().await?;
+        let merchant = reader.merchant()?;
+        match request {
+            ReportRequest::Statement { from, to } => {
+                let merchant = crate::store::merchants::get(&client, merchant).await?;
+                period::Period::parse(from, to, &merchant.time_zone)?;
+            }
+            ReportRequest::Transactions { filters } => {
+                self.transaction_scope_on(&client, reader, filters).await?;
+            }
+            ReportRequest::BatchStatement { batch } => {
+                crate::store::batches::get(&client, merchant, *batch).await?;
+            }
+            ReportRequest::Analytics {
+                from,
+                to,
+                granularity,
+            } => {
+                self.analytics_on(&client, reader, from, to, granularity)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The rows the report's file will hold, once its parameters are checked: what decides
     /// between answering at once and a background export.
     pub async fn report_rows(
@@ -115,7 +148,7 @@ impl App {
         let stem = report.reference.clone();
         let rows = match rows_of {
             Rows::Statement(head) => {
-                let zone = head.merchant.time_zone.clone();
+                let zone = period::zone(&head.merchant.time_zone)?;
                 let lines = statement::lines(&tx, &head, None, None).await?;
                 let opening = documents::statement_balance(&head, true);
                 let closing = documents::statement_balance(&head, false);
@@ -127,7 +160,7 @@ impl App {
                 render::write(format, report, all, out, progress).await?
             }
             Rows::Transactions(scope) => {
-                let zone = scope.merchant.time_zone.clone();
+                let zone = period::zone(&scope.merchant.time_zone)?;
                 let pages =
                     stream::try_unfold(Some(None), |after: Option<Option<TransactionKey>>| {
                         let (scope, tx, zone) = (&scope, &tx, zone.clone());
@@ -157,7 +190,7 @@ impl App {
                 render::write(format, report, pages, out, progress).await?
             }
             Rows::Batch(head) => {
-                let zone = head.merchant.time_zone.clone();
+                let zone = period::zone(&head.merchant.time_zone)?;
                 let lines = batch_statement::lines(&tx, &head, 0, i64::MAX).await?;
                 let body = render::batched(lines, move |line| documents::reconciled(line, &zone));
                 render::write(format, report, body, out, progress).await?

@@ -7,6 +7,8 @@ use super::batch_statement::BatchStatementHead;
 use super::render::{amount_cell, count_and_sum, grouped, header, text_cell, time_cell};
 use super::statement::{StatementHead, StatementLine};
 use super::transactions::TransactionScope;
+use jiff::tz::TimeZone;
+
 use crate::export::{Cell, Column, ColumnKind, Field, Report};
 use crate::money::Currency;
 use crate::store::batch_statements::ReconciledLine;
@@ -68,13 +70,13 @@ pub fn statement_balance(head: &StatementHead, opening: bool) -> Vec<Cell> {
         (head.period.to, "Closing balance", head.closing)
     };
     let mut cells = vec![Cell::Empty; 11];
-    cells[0] = time_cell(at, &head.merchant.time_zone);
+    cells[0] = Cell::Time(head.period.local(at).datetime());
     cells[1] = Cell::Text(label.into());
     cells[10] = Cell::Amount(balance);
     cells
 }
 
-pub fn statement_line(line: &StatementLine, zone: &str) -> Vec<Cell> {
+pub fn statement_line(line: &StatementLine, zone: &TimeZone) -> Vec<Cell> {
     let movement = &line.movement;
     vec![
         time_cell(movement.key.at, zone),
@@ -137,7 +139,7 @@ pub fn transactions(
     }
 }
 
-pub fn transaction(row: &Transaction, zone: &str) -> Vec<Cell> {
+pub fn transaction(row: &Transaction, zone: &TimeZone) -> Vec<Cell> {
     let amount = row.amount.minor();
     let (debit, credit) = if row.credit { (0, amount) } else { (amount, 0) };
     vec![
@@ -214,7 +216,7 @@ pub fn batch_statement(head: &BatchStatementHead) -> Report {
     }
 }
 
-pub fn reconciled(line: &ReconciledLine, zone: &str) -> Vec<Cell> {
+pub fn reconciled(line: &ReconciledLine, zone: &TimeZone) -> Vec<Cell> {
     let time = |at: Option<jiff::Timestamp>| at.map_or(Cell::Empty, |at| time_cell(at, zone));
     vec![
         Cell::Count(i64::from(line.line_no)),

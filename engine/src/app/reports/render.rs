@@ -5,6 +5,7 @@
 
 use futures_util::{Stream, StreamExt};
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use tokio::sync::mpsc;
 
 use super::period::Period;
@@ -140,10 +141,8 @@ pub fn count_and_sum(count: i64, sum: i64, currency: Currency) -> String {
 }
 
 /// A time in the report's zone, as a cell.
-pub fn time_cell(at: Timestamp, zone: &str) -> Cell {
-    at.in_tz(zone)
-        .map(|local| Cell::Time(local.datetime()))
-        .unwrap_or(Cell::Empty)
+pub fn time_cell(at: Timestamp, zone: &TimeZone) -> Cell {
+    Cell::Time(at.to_zoned(zone.clone()).datetime())
 }
 
 /// Free text as a cell, or nothing.
