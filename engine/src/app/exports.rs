@@ -5,8 +5,11 @@
 //! half-written file is never served. A merchant's exports are its own: another's are not
 //! found.
 
+use std::io::Write;
+
+use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::sync::mpsc;
 
 use super::caller::{Caller, READERS, Reader};
 use super::reports::ReportRequest;
@@ -118,45 +121,38 @@ impl App {
         Ok(exports::expire(&self.pool.get().await?).await?)
     }
 
-    /// Writes the file to a temporary file, then stores it in chunks and marks it ready in
-    /// one transaction. (Storing chunks while the writer went on was slower: on two cores
-    /// the writer, the report's query and the inserts then compete.)
+    /// Writes the file and stores it in chunks as it is written (one COPY, on a second
+    /// connection), then marks it ready in the transaction that stored the chunks.
     async fn make_export(&self, export: &Export) -> Result<Export, AppError> {
         let request: ReportRequest =
             serde_json::from_value(export.parameters.clone()).map_err(AppError::internal)?;
         let format: Format = export.format.parse().map_err(AppError::internal)?;
-        let file = tempfile::tempfile().map_err(AppError::internal)?;
-        let out = file.try_clone().map_err(AppError::internal)?;
-        let written = self
-            .write_report(
+        let started = std::time::Instant::now();
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let mut hasher = Sha256::new();
+        let mut bytes = 0_i64;
+        let chunks = stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|chunk| (chunk, receiver))
+        })
+        .inspect(|chunk: &Vec<u8>| {
+            hasher.update(chunk);
+            bytes += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+        })
+        .map(Ok::<_, AppError>);
+        let (written, stored) = tokio::join!(
+            self.write_report(
                 Reader::Operator(export.merchant),
                 &request,
                 format,
-                out,
+                ChunkSink::new(sender),
                 &|_| {},
-            )
-            .await?;
-        let mut contents = tokio::fs::File::from_std(file);
-        contents.rewind().await.map_err(AppError::internal)?;
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let mut hasher = Sha256::new();
-        let (mut seq, mut bytes) = (0, 0_i64);
-        loop {
-            let mut chunk = Vec::with_capacity(CHUNK_BYTES);
-            let read = (&mut contents)
-                .take(u64::try_from(CHUNK_BYTES).unwrap_or(u64::MAX))
-                .read_to_end(&mut chunk)
-                .await
-                .map_err(AppError::internal)?;
-            if read == 0 {
-                break;
-            }
-            hasher.update(&chunk);
-            exports::store_chunk(&tx, export.id, seq, &chunk).await?;
-            bytes += i64::try_from(read).unwrap_or(i64::MAX);
-            seq += 1;
-        }
+            ),
+            exports::store_chunks(&tx, export.id, chunks),
+        );
+        let written = written?;
+        stored?;
         let sha256 = hasher.finalize().to_vec();
         let file = ExportFile {
             name: &written.file_name,
@@ -166,7 +162,64 @@ impl App {
         };
         let ready = exports::finish(&tx, export, file, EXPORT_KEEP_DAYS).await?;
         tx.commit().await?;
-        tracing::info!(export = %ready.id, rows = written.rows, bytes, "export ready");
+        tracing::info!(
+            export = %ready.id,
+            rows = written.rows,
+            bytes,
+            seconds = started.elapsed().as_secs_f64(),
+            "export ready"
+        );
         Ok(ready)
+    }
+}
+
+/// Chunks on their way from the file's writer to the COPY that stores them.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// The file's writer's output, cut into `CHUNK_BYTES` chunks and handed to the COPY; the
+/// last, shorter chunk goes when the writer is done with it (dropped). Used from the
+/// writer's blocking thread.
+struct ChunkSink {
+    chunk: Vec<u8>,
+    sender: mpsc::Sender<Vec<u8>>,
+}
+
+impl ChunkSink {
+    fn new(sender: mpsc::Sender<Vec<u8>>) -> ChunkSink {
+        ChunkSink {
+            chunk: Vec::with_capacity(CHUNK_BYTES),
+            sender,
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_BYTES));
+        self.sender
+            .blocking_send(full)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the COPY ended"))
+    }
+}
+
+impl Write for ChunkSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let taken = bytes.len().min(CHUNK_BYTES - self.chunk.len());
+        self.chunk.extend_from_slice(&bytes[..taken]);
+        if self.chunk.len() == CHUNK_BYTES {
+            self.send()?;
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ChunkSink {
+    fn drop(&mut self) {
+        if !self.chunk.is_empty() {
+            // A failure here ended the COPY too, and the export fails with it.
+            let _ = self.send();
+        }
     }
 }

@@ -138,12 +138,7 @@ impl App {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Written, AppError> {
         let mut client = self.pool.get().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = crate::store::exports::report_snapshot(&mut client).await?;
         let (report, rows_of) = self.document(&tx, reader, request).await?;
         let stem = report.reference.clone();
         let rows = match rows_of {

@@ -2,13 +2,29 @@
 //! claimed by one node at a time under a lease; the file kept in chunks, written with the
 //! job's `ready` in one transaction (a file is whole or absent), and removed at expiry.
 
-use deadpool_postgres::{GenericClient, Transaction};
+use deadpool_postgres::{Client, GenericClient, Transaction};
 use jiff::Timestamp;
 use serde_json::Value;
 use tokio_postgres::Row;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::StoreError;
 use crate::ids::{ApiKeyId, ExportId, MerchantId};
+
+/// A read-only snapshot in which a report file is written, so that its header, lines and
+/// totals agree. Without JIT: a report's queries run once over many rows, and compiling
+/// them cost about half a second of a one-million-line statement (docs/benchmarks.md).
+pub async fn report_snapshot(client: &mut Client) -> Result<Transaction<'_>, StoreError> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    tx.batch_execute("SET LOCAL jit = off").await?;
+    Ok(tx)
+}
 
 /// A job as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,18 +160,36 @@ pub async fn fail(
     Ok(())
 }
 
-/// Stores chunk `seq` of the job's file, in the transaction that will mark it ready.
-pub async fn store_chunk(
+/// Stores a file's chunks, as they come from `chunks`, in one binary COPY: no round trip
+/// per chunk. Returns the number of chunks.
+pub async fn store_chunks<E>(
     tx: &Transaction<'_>,
     id: ExportId,
-    seq: i32,
-    data: &[u8],
-) -> Result<(), StoreError> {
-    let insert = tx
-        .prepare_cached("INSERT INTO export_chunks (export_id, seq, data) VALUES ($1, $2, $3)")
-        .await?;
-    tx.execute(&insert, &[&id, &seq, &data]).await?;
-    Ok(())
+    chunks: impl futures_util::Stream<Item = Result<Vec<u8>, E>>,
+) -> Result<i32, E>
+where
+    E: From<StoreError>,
+{
+    let sink = tx
+        .copy_in("COPY export_chunks (export_id, seq, data) FROM STDIN (FORMAT binary)")
+        .await
+        .map_err(StoreError::from)?;
+    let types = [Type::UUID, Type::INT4, Type::BYTEA];
+    let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
+    let mut chunks = std::pin::pin!(chunks);
+    let mut seq = 0_i32;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
+        let chunk = chunk?;
+        let row: [&(dyn ToSql + Sync); 3] = [&id, &seq, &chunk];
+        writer
+            .as_mut()
+            .write(&row)
+            .await
+            .map_err(StoreError::from)?;
+        seq += 1;
+    }
+    writer.as_mut().finish().await.map_err(StoreError::from)?;
+    Ok(seq)
 }
 
 /// Marks the job ready, its chunks stored in this transaction, until `keep_days` from now,

@@ -5,6 +5,7 @@
 
 use payrail_engine::api_key::Role;
 use serde_json::json;
+use sha2::Digest;
 
 use super::harness::Node;
 use super::readback::{csv_records, download};
@@ -225,5 +226,43 @@ async fn a_report_too_large_to_answer_at_once_points_to_an_export() {
         )
         .await;
     assert_eq!(unknown.status, 422);
+
+    // The export it points to: a file of more than one chunk, whole and in order.
+    let asked = node
+        .post_json(
+            "/v1/exports",
+            viewer,
+            &json!({ "report": { "report": "transactions", "filters": {} }, "format": "csv" }),
+        )
+        .await;
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let made = node
+        .app
+        .run_next_export()
+        .await
+        .expect("made")
+        .expect("one");
+    assert_eq!(made.state, "ready", "{:?}", made.failure);
+    let link = format!("/v1/exports/{}/file", made.id);
+    let (status, _, file) = download(&node, &link, viewer, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        count(&node, "SELECT count(*) FROM export_chunks").await >= 2,
+        "{} bytes are more than one chunk",
+        file.len()
+    );
+    let records = csv_records(&file);
+    assert_eq!(
+        records.len(),
+        1 + 1 + 10_001,
+        "the header, the funding and every line"
+    );
+    let stored: Vec<u8> = client
+        .query_one("SELECT sha256 FROM exports WHERE id = $1", &[&made.id])
+        .await
+        .expect("the job")
+        .get(0);
+    assert_eq!(stored, sha2::Sha256::digest(&file).to_vec());
+    assert_eq!(made.bytes, i64::try_from(file.len()).ok());
     node.stop().await;
 }
