@@ -224,8 +224,11 @@ const SETTLE: &str = "
     entry AS (
         INSERT INTO journal_entries (merchant_id, kind) VALUES ($1, 'settlement') RETURNING id),
     outcome AS (
-        INSERT INTO payout_outcomes (payout_id, merchant_id, entry_id, kind, amount, fee)
-        SELECT line.payout_id, $1, entry.id, 'settlement', line.amount, line.fee FROM line, entry
+        INSERT INTO payout_outcomes (payout_id, merchant_id, entry_id, kind, amount, fee,
+                                     description, reference, msisdn, operator_transaction_id)
+        SELECT line.payout_id, $1, entry.id, 'settlement', line.amount, line.fee,
+               coalesce(l.name, l.note), l.client_reference, l.msisdn, l.operator_transaction_id
+          FROM line CROSS JOIN entry LEFT JOIN payout_lines l ON l.id = line.payout_id
         RETURNING 1),
     leg AS (
         SELECT reserved.id AS account_id, -sum(line.amount + line.fee) AS amount
@@ -243,7 +246,9 @@ const SETTLE: &str = "
 
 /// Settles many paid lines in one statement: one journal entry whose postings are the sums
 /// (reserved → each route's clearing account and fee revenue), and one outcome row per
-/// line, which is what makes each line settled (or released) once.
+/// line, which is what makes each line settled (or released) once. Each outcome copies its
+/// line's particulars (name or note, reference, number, operator's transaction id, as the
+/// line stands in this transaction), so a statement reads them from the ledger.
 pub async fn settle(
     tx: &Transaction<'_>,
     merchant: MerchantId,

@@ -156,16 +156,16 @@ pub async fn totals(
 }
 
 // Entries in time order through their index; within an entry, its movements by id. The
-// amounts are the ledger's (as in TOTALS); the payout or collection adds its details.
+// amounts are the ledger's (as in TOTALS); a payout's particulars are its outcome's (copied
+// from the line at settlement), a collection's are the collection's.
 const MOVEMENTS: &str = "
     SELECT e.created_at, e.id, m.kind, m.item, m.description, m.reference, m.msisdn,
            m.operator_transaction_id, m.debit, m.credit, m.fee
       FROM journal_entries e
      CROSS JOIN LATERAL (
-        SELECT 'payout' AS kind, o.payout_id AS item, coalesce(l.name, l.note) AS description,
-               l.client_reference AS reference, l.msisdn, l.operator_transaction_id,
-               o.amount AS debit, 0::bigint AS credit, o.fee
-          FROM payout_outcomes o LEFT JOIN payout_lines l ON l.id = o.payout_id
+        SELECT 'payout' AS kind, o.payout_id AS item, o.description, o.reference, o.msisdn,
+               o.operator_transaction_id, o.amount AS debit, 0::bigint AS credit, o.fee
+          FROM payout_outcomes o
          WHERE e.kind = 'settlement' AND o.entry_id = e.id AND o.kind = 'settlement'
         UNION ALL
         SELECT 'collection', e.collection_id, c.payer_message, c.client_reference, c.msisdn,

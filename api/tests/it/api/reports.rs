@@ -59,6 +59,22 @@ async fn the_statement_adds_up_and_reads_the_same_in_every_format() {
     let body = &statement.body;
     let lines = body["lines"].as_array().expect("lines");
     assert_eq!(lines.len(), 4, "a funding and three payouts: {body}");
+    for payout in lines.iter().filter(|line| line["type"] == "payout") {
+        // Copied from the line into the ledger when the payout settled.
+        assert!(
+            payout["reference"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("inv-")),
+            "{payout}"
+        );
+        assert!(
+            payout["msisdn"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("250")),
+            "{payout}"
+        );
+        assert!(payout["operator_transaction_id"].is_string(), "{payout}");
+    }
     assert_eq!(minor(&body["opening_balance"]), 0);
     assert_eq!(minor(&body["credits"]["sum"]), 100_000);
     assert_eq!(minor(&body["debits"]["sum"]), 7_000);
