@@ -412,3 +412,48 @@ async fn analytics_count_what_ended_per_day() {
     assert_eq!(records[2][4], "3");
     node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settlements_posted_before_migration_8_get_their_particulars_from_their_lines() {
+    let node = Node::start().await;
+    let merchant = history(&node).await;
+    let viewer = merchant.key(Role::Viewer);
+    let (from, to) = days();
+    let path = format!("/v1/statements?from={from}&to={to}");
+    let payouts = |body: &Value| -> Vec<Value> {
+        body["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .filter(|line| line["type"] == "payout")
+            .cloned()
+            .collect()
+    };
+    let before = payouts(&node.get(&path, viewer).await.body);
+    assert_eq!(before.len(), 3);
+
+    // The schema as it was before V8, with these settlements in it: then migrate.
+    let (mut client, connection) = tokio_postgres::connect(&node.db.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute(
+            "ALTER TABLE payout_outcomes DROP COLUMN description, DROP COLUMN reference,
+                 DROP COLUMN msisdn, DROP COLUMN operator_transaction_id;
+             DELETE FROM refinery_schema_history WHERE version = 8;",
+        )
+        .await
+        .expect("back to V7");
+    let applied = payrail_engine::store::migrations::run(&mut client)
+        .await
+        .expect("migrate");
+    assert_eq!(applied, vec![8]);
+    drop(client);
+    let _ = connection.await;
+
+    let after = payouts(&node.get(&path, viewer).await.body);
+    assert_eq!(after, before, "the same particulars, now from the ledger");
+    assert!(after.iter().all(|line| line["msisdn"].is_string()));
+    node.stop().await;
+}
