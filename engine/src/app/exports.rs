@@ -151,8 +151,10 @@ impl App {
             ),
             exports::store_chunks(&tx, export.id, chunks),
         );
-        let written = written?;
+        // A failed COPY fails the writer too (its chunks have nowhere to go): its own error
+        // is the cause, so it comes first.
         stored?;
+        let written = written?;
         let sha256 = hasher.finalize().to_vec();
         let file = ExportFile {
             name: &written.file_name,
