@@ -82,16 +82,25 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = match Cli::parse().command {
-        Command::BulkInsert(args) => bulk_insert::run(args).await,
-        Command::Engine(args) => engine_bench::run(args).await,
-        Command::Upload(args) => upload_bench::run(args).await,
-        Command::Single(args) => single_bench::run(args).await,
-        Command::Cancel(args) => cancel_bench::run(args).await,
-        Command::Transactions(args) => transactions_bench::run(args).await,
-        Command::Reports(args) => reports_bench::run(args).await,
-        Command::Run(args) => run::run(args).await,
-        Command::Audit(args) => audit::audit_again(args).await,
+    let command = async {
+        match Cli::parse().command {
+            Command::BulkInsert(args) => bulk_insert::run(args).await,
+            Command::Engine(args) => engine_bench::run(args).await,
+            Command::Upload(args) => upload_bench::run(args).await,
+            Command::Single(args) => single_bench::run(args).await,
+            Command::Cancel(args) => cancel_bench::run(args).await,
+            Command::Transactions(args) => transactions_bench::run(args).await,
+            Command::Reports(args) => reports_bench::run(args).await,
+            Command::Run(args) => run::run(args).await,
+            Command::Audit(args) => audit::audit_again(args).await,
+        }
+    };
+    // Interrupted, the command is dropped: a node it started is killed, and its private
+    // PostgreSQL server is stopped and its directory removed (a large benchmark's is
+    // gigabytes).
+    let result = tokio::select! {
+        result = command => result,
+        signal = interrupted() => Err(anyhow::anyhow!("interrupted by {signal}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -100,5 +109,20 @@ async fn main() -> ExitCode {
             let _ = writeln!(std::io::stderr(), "payrail-loadtest: error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Resolves with the signal's name on SIGINT or SIGTERM.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
     }
 }

@@ -18,6 +18,8 @@ use super::{LaunchError, SUPERUSER, io_error};
 const START_TIMEOUT_MS: u64 = 60_000;
 /// How long a fast shutdown may take before the server is told to quit at once.
 const STOP_TIMEOUT_MS: u64 = 60_000;
+/// How long dropping a running server (without `stop`) waits for it to exit.
+const DROP_WAIT_MS: u64 = 10_000;
 /// How often a starting server is asked whether it accepts connections yet.
 const READY_POLL_MS: u64 = 25;
 /// Ports tried when another program takes the chosen one before the server binds it.
@@ -189,10 +191,17 @@ impl LocalPostgres {
 
 impl Drop for LocalPostgres {
     /// A server this launcher started never outlives it: if `stop` was not awaited, the
-    /// server is at least told to shut down.
+    /// server is told to shut down, and waited for (a while) so that whoever removes its
+    /// directory next does not race its last writes.
     fn drop(&mut self) {
-        if let Some(process) = self.process.as_ref().filter(|p| p.exit.borrow().is_none()) {
-            let _ = kill(process.pid, Signal::SIGINT);
+        let Some(process) = self.process.as_ref().filter(|p| p.exit.borrow().is_none()) else {
+            return;
+        };
+        let _ = kill(process.pid, Signal::SIGINT);
+        // The exit is reported by the process's own thread, not by the async runtime.
+        let deadline = std::time::Instant::now() + Duration::from_millis(DROP_WAIT_MS);
+        while process.exit.borrow().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 }

@@ -76,3 +76,58 @@ fn nonsense_arguments_are_refused_with_a_reason() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 1"));
 }
+
+/// Whether a `postmaster.pid` is anywhere under `dir`: a private server is running there.
+fn server_running_under(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            let path = entry.path();
+            path.file_name() == Some(std::ffi::OsStr::new("postmaster.pid"))
+                || (path.is_dir() && server_running_under(&path))
+        })
+}
+
+#[tokio::test]
+async fn an_interrupted_benchmark_stops_its_private_server_and_removes_its_directory() {
+    let temp = tempfile::tempdir().expect("a directory");
+    // The private server's directory goes where the benchmark's temporary files go.
+    std::fs::set_permissions(
+        temp.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .expect("open to the server's account");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_payrail-loadtest"))
+        .args(["engine", "--merchants", "1", "--lines", "5000000"])
+        .env("TMPDIR", temp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start payrail-loadtest");
+    let started = std::time::Instant::now();
+    while !server_running_under(temp.path()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the private server never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id().expect("running") as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal");
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("it exits soon after")
+        .expect("its output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(temp.path())
+        .expect("the directory")
+        .flatten()
+        .map(|entry| entry.path())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
