@@ -21,6 +21,18 @@ async fn count(node: &Node, sql: &str) -> i64 {
         .get(0)
 }
 
+/// Makes the oldest waiting export, as a node's runner would; it must end `ready`.
+async fn make_next_export(node: &Node) -> payrail_engine::app::exports::Export {
+    let made = node
+        .app
+        .run_next_export()
+        .await
+        .expect("made")
+        .expect("one");
+    assert_eq!(made.state, "ready", "{:?}", made.failure);
+    made
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_is_made_in_the_background_and_downloaded_by_its_merchant_only() {
     let node = Node::start().await;
@@ -49,13 +61,7 @@ async fn an_export_is_made_in_the_background_and_downloaded_by_its_merchant_only
     let early = node.get(&format!("{path}/file"), viewer).await;
     assert_eq!((early.status, early.problem()), (409, "export-state"));
 
-    let made = node
-        .app
-        .run_next_export()
-        .await
-        .expect("made")
-        .expect("one");
-    assert_eq!(made.state, "ready");
+    make_next_export(&node).await;
     let ready = node.get(&path, viewer).await;
     assert_eq!(ready.body["state"], "ready", "{}", ready.text);
     assert_eq!(
@@ -236,13 +242,7 @@ async fn a_report_too_large_to_answer_at_once_points_to_an_export() {
         )
         .await;
     assert_eq!(asked.status, 202, "{}", asked.text);
-    let made = node
-        .app
-        .run_next_export()
-        .await
-        .expect("made")
-        .expect("one");
-    assert_eq!(made.state, "ready", "{:?}", made.failure);
+    let made = make_next_export(&node).await;
     let link = format!("/v1/exports/{}/file", made.id);
     let (status, _, file) = download(&node, &link, viewer, None).await;
     assert_eq!(status, 200);
