@@ -49,6 +49,9 @@ pub enum Command {
     /// Creates, funds, shows and lists merchants.
     #[command(subcommand)]
     Merchant(MerchantCommand),
+    /// Makes people who sign in to the portal.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Submits a payroll batch from a CSV file, and shows a batch.
     #[command(subcommand)]
     Batch(BatchCommand),
@@ -135,6 +138,22 @@ pub enum ReportCommand {
         output: ReportOutput,
         #[arg(long)]
         batch: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Makes a portal user of a merchant and prints a one-time link (valid 72 hours) where
+    /// they set their password. The first admin is made this way; admins invite the others
+    /// from the portal.
+    Create {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        email: String,
+        /// viewer, maker, checker or admin.
+        #[arg(long)]
+        role: String,
     },
 }
 

@@ -5,6 +5,7 @@ mod merchant;
 mod report;
 mod serve;
 mod simulate;
+mod user;
 
 use payrail_engine::app::App;
 
@@ -24,6 +25,13 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let database = Database::open(&config, Migrate::PrivateOnly).await?;
             let app = App::detached(database.pool.clone(), config.app_settings()?);
             let result = merchant::run(command, &app).await;
+            database.close().await?;
+            result
+        }
+        Command::User(command) => {
+            let database = Database::open(&config, Migrate::PrivateOnly).await?;
+            let app = App::detached(database.pool.clone(), config.app_settings()?);
+            let result = user::run(command, &app, &config.portal_url()).await;
             database.close().await?;
             result
         }

@@ -2,6 +2,7 @@
 //! (and `DATABASE_URL`) < command-line flags.
 
 mod operators;
+mod portal;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use payrail_engine::url_policy::UrlPolicy;
 use serde::{Deserialize, Serialize};
 
 pub use operators::{OperatorConfig, OperatorSetupError, Operators, RouteOperator};
+pub use portal::PortalConfig;
 
 /// The configuration file read from the working directory unless `--config` names another.
 pub const DEFAULT_CONFIG_FILE: &str = "payrail.toml";
@@ -61,6 +63,9 @@ pub struct Config {
     /// Webhooks and LTGS callbacks to merchants.
     #[serde(default)]
     pub webhooks: WebhookConfig,
+    /// The web portal.
+    #[serde(default)]
+    pub portal: PortalConfig,
 }
 
 /// Limits of the HTTP API.
@@ -141,6 +146,7 @@ impl Default for Config {
             simulator: SimulatorProfile::default(),
             api: ApiConfig::default(),
             webhooks: WebhookConfig::default(),
+            portal: PortalConfig::default(),
         }
     }
 }
@@ -226,6 +232,16 @@ impl Config {
             urls: UrlPolicy::allowing(&self.webhooks.allow)?,
             channels,
         })
+    }
+}
+
+impl Config {
+    /// Where people open the portal: `[portal] public_url`, or the listen address.
+    pub fn portal_url(&self) -> String {
+        match &self.portal.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
     }
 }
 
@@ -316,3 +332,4 @@ mod tests {
         });
     }
 }
+

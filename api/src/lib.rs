@@ -24,6 +24,7 @@
 //! - `json`: JSON bodies whose every refusal is problem+json
 //! - `openapi`: the OpenAPI document (`/openapi.json`) and the docs page (`/docs`)
 //! - `pagination`: keyset pages with an opaque cursor
+//! - `portal`: the web portal at `/`, for people, over the same use cases
 //! - `payouts`: `POST /v1/payouts`, `GET /v1/payouts/{id}`, `POST /v1/payouts/{id}/cancel`
 //! - `problem`: every error answer, as problem+json
 //! - `query`: query strings whose every refusal is problem+json
@@ -57,6 +58,7 @@ pub mod json;
 mod openapi;
 pub mod pagination;
 mod payouts;
+pub mod portal;
 pub mod problem;
 mod query;
 mod report_files;
@@ -95,6 +97,8 @@ pub struct AppState {
     pub limiter: Arc<DefaultKeyedRateLimiter<ApiKeyId>>,
     /// The routes each operator's callbacks may be about.
     pub operator_routes: Arc<OperatorRoutes>,
+    /// The portal's sessions and sign-in limits.
+    pub portal: Arc<portal::PortalSettings>,
 }
 
 /// The routes configured on each operator whose callbacks the node takes.
@@ -111,6 +115,15 @@ impl AppState {
             app,
             limiter: Arc::new(limiter(&ApiConfig::default())),
             operator_routes: Arc::default(),
+            portal: Arc::default(),
+        }
+    }
+
+    /// The same, with `[portal]`'s settings.
+    pub fn with_portal(self, portal: portal::PortalSettings) -> AppState {
+        AppState {
+            portal: Arc::new(portal),
+            ..self
         }
     }
 
@@ -189,6 +202,7 @@ pub fn app(state: AppState) -> Router {
             .chain(UNDOCUMENTED_ROUTES),
     );
     let [csp, frames] = headers::docs_policy();
+    let portal = portal::router(&state);
     Router::new()
         .merge(health::router())
         .merge(callbacks::router())
@@ -202,6 +216,7 @@ pub fn app(state: AppState) -> Router {
             http_metrics::record,
         ))
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
+        .merge(portal)
         .with_state(state)
         .layer(
             ServiceBuilder::new()

@@ -22,6 +22,8 @@
 //! - `merchants`: create and fund merchants, read their settings and set the approval rule
 //! - `webhooks`: the merchant's endpoint and its events
 //! - `callbacks`: an operator's word about a payout or collection
+//! - `overview`: the latest payouts and collections, and batches newest first
+//! - `users`, `sessions`: the portal's people, invited with a setup link, and signing in
 
 pub mod balances;
 pub mod batches;
@@ -33,11 +35,14 @@ pub mod exports;
 pub mod idempotency;
 pub mod lines;
 pub mod merchants;
+pub mod overview;
 pub mod payouts;
 pub mod port;
 pub mod reports;
+pub mod sessions;
 pub mod singles;
 pub mod uploads;
+pub mod users;
 pub mod webhooks;
 
 use std::sync::Arc;

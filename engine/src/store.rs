@@ -13,9 +13,12 @@
 //! - `statements`: the account statement's balances, totals and movements, from the ledger
 //! - `batch_statements`: a batch's lines reconciled with the operator's ids
 //! - `activity`: what ended, counted per quarter-hour for analytics
+//! - `recent`: a merchant's latest payouts and collections
 //! - `idempotency_keys`: claimed keys and their stored answers
 //! - `webhooks`: endpoints, events and their delivery bookkeeping
 //! - `exports`: background export jobs and their files, kept in chunks until they expire
+//! - `users`, `portal_sessions`, `payroll_drafts`: the portal's people, their sessions, and
+//!   payroll files between preview and submission
 
 pub mod activity;
 pub mod api_keys;
@@ -30,10 +33,14 @@ pub mod merchants;
 pub mod migrations;
 pub mod payout_lines;
 pub mod payouts;
+pub mod payroll_drafts;
 pub mod pool;
+pub mod portal_sessions;
+pub mod recent;
 pub mod single_payouts;
 pub mod statements;
 pub mod transactions;
+pub mod users;
 pub mod webhooks;
 
 use crate::state::InvalidTransition;

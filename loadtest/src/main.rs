@@ -6,6 +6,7 @@
 //! - `upload_bench`: a payroll file through the HTTP API, seconds and the node's memory
 //! - `cancel_bench`: cancelling batches of growing size through the HTTP API
 //! - `single_bench`: single payouts at an open-model rate, accept and final latency
+//! - `portal_bench`: the portal's pages opened by many people at once among millions of lines
 //! - `transactions_bench`: a small merchant's transactions among millions of other lines
 //! - `reports_bench`: a large merchant's statement, reconciliation, transaction report and analytics
 //! - `run`: scenarios through the HTTP API with an audit and reports (`report`)
@@ -28,6 +29,7 @@ mod naive;
 mod node;
 mod operators;
 mod payroll;
+mod portal_bench;
 mod report;
 mod reports_bench;
 mod run;
@@ -65,6 +67,9 @@ enum Command {
     Cancel(cancel_bench::Args),
     /// Times GET /v1/transactions for a small merchant among millions of others' lines.
     Transactions(transactions_bench::Args),
+    /// Times the portal's dashboard, transactions, statement and batch pages opened by
+    /// many people at once, among millions of other lines; and weighs them.
+    Portal(portal_bench::Args),
     /// Times a large merchant's reports: exports to CSV, XLSX and PDF, a filtered
     /// transaction report's first page, a month of daily analytics.
     Reports(reports_bench::Args),
@@ -90,6 +95,7 @@ async fn main() -> ExitCode {
             Command::Single(args) => single_bench::run(args).await,
             Command::Cancel(args) => cancel_bench::run(args).await,
             Command::Transactions(args) => transactions_bench::run(args).await,
+            Command::Portal(args) => portal_bench::run(args).await,
             Command::Reports(args) => reports_bench::run(args).await,
             Command::Run(args) => run::run(args).await,
             Command::Audit(args) => audit::audit_again(args).await,

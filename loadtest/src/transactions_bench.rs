@@ -50,14 +50,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let database = BenchDatabase::open(args.database_url.as_deref(), 2).await?;
     let node = SpawnedNode::start(&database.url, "").await?;
     let client = database.pool.get().await?;
-    let mut written = 0;
-    while written < args.others {
-        let other = api_merchant::create(&database.pool, 1, false).await?;
-        let lines = i32::try_from(BATCH_LINES.min(args.others - written))?;
-        client.execute(OTHER_LINES, &[&other.id, &lines]).await?;
-        written += lines.unsigned_abs();
-    }
-    client.batch_execute("VACUUM ANALYZE").await?;
+    fill_others(&database, args.others).await?;
     let merchant = api_merchant::create(&database.pool, 100_000_000, false).await?;
     let http = reqwest::Client::new();
     for _ in 0..args.own {
@@ -112,6 +105,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     database.close().await?;
     use std::io::Write;
     std::io::stdout().write_all(report.as_bytes())?;
+    Ok(())
+}
+
+/// Writes `others` succeeded payout lines for other merchants, 100,000 to a batch, in SQL;
+/// then vacuums and analyzes.
+pub async fn fill_others(database: &BenchDatabase, others: u32) -> anyhow::Result<()> {
+    let client = database.pool.get().await?;
+    let mut written = 0;
+    while written < others {
+        let other = api_merchant::create(&database.pool, 1, false).await?;
+        let lines = i32::try_from(BATCH_LINES.min(others - written))?;
+        client.execute(OTHER_LINES, &[&other.id, &lines]).await?;
+        written += lines.unsigned_abs();
+    }
+    client.batch_execute("VACUUM ANALYZE").await?;
+    Ok(())
+}
+
+/// Writes a completed batch of `lines` succeeded lines for `merchant`, in SQL.
+pub async fn completed_batch(
+    database: &BenchDatabase,
+    merchant: MerchantId,
+    lines: i32,
+) -> anyhow::Result<()> {
+    let client = database.pool.get().await?;
+    client.execute(OTHER_LINES, &[&merchant, &lines]).await?;
     Ok(())
 }
 

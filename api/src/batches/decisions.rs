@@ -41,7 +41,7 @@ async fn approve(
     let key = idempotency::key_of(&headers, KeyRule::Optional)?;
     let answered = state
         .app
-        .approve_batch(&caller, id, key.as_ref(), view)
+        .approve_batch(&caller, id, None, key.as_ref(), view)
         .await?;
     idempotency::respond(answered)
 }

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, OperatorConfig, RouteOperator};
 use crate::database::{Database, Migrate};
+use crate::portal::PortalSettings;
 use crate::webhooks::Deliverer;
 use crate::{AppState, OperatorRoutes, app, idempotency, shutdown};
 
@@ -37,11 +38,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let exports = crate::exports::runner::Runner::start(use_cases.clone());
     let state = AppState::new(use_cases)
         .with_limits(&config.api)
-        .with_operator_routes(operator_routes(&config)?);
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown::signal())
-        .await
-        .context("serving HTTP");
+        .with_operator_routes(operator_routes(&config)?)
+        .with_portal(PortalSettings::new(&config.portal));
+    tracing::info!(portal = %config.portal_url(), "the portal is at this address");
+    let served = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown::signal())
+    .await
+    .context("serving HTTP");
     tracing::info!("draining done; stopping");
     sweeper.stop();
     upkeep.abort();

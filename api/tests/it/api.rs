@@ -7,7 +7,7 @@ mod conventions;
 mod csv_round_trip;
 mod dashboard;
 mod exports;
-mod harness;
+pub mod harness;
 mod idempotency_sweep;
 mod ltgs_delivery;
 mod metrics;

@@ -1,4 +1,5 @@
-//! `payrail merchant …` and `payrail migrate` as a script would run them: JSON on stdout.
+//! `payrail merchant …`, `payrail user create` and `payrail migrate` as a script would run
+//! them: JSON on stdout.
 
 use payrail_engine::testing::TestDb;
 
@@ -140,5 +141,56 @@ async fn migrate_builds_the_schema_on_an_empty_database_and_is_idempotent() {
     assert_eq!(
         applied,
         Some(payrail_engine::store::migrations::latest_version())
+    );
+}
+
+#[tokio::test]
+async fn user_create_prints_a_setup_link_that_works_once_and_refuses_a_taken_email() {
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    let (created, again) = tokio::task::spawn_blocking(move || {
+        let merchant = run_json(&url, &["merchant", "create", "--name", "Musanze Dairy"]);
+        let id = merchant["merchant"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+        let args = [
+            "user",
+            "create",
+            "--merchant",
+            &id,
+            "--email",
+            "Finance@Musanze.rw",
+            "--role",
+            "admin",
+        ];
+        let created = run_json(&url, &args);
+        let again = run(&url, &args, false);
+        (created, again)
+    })
+    .await
+    .expect("the commands ran");
+    assert_eq!(created["email"], "finance@musanze.rw");
+    assert_eq!(created["role"], "admin");
+    let link = created["setup_link"].as_str().expect("a setup link");
+    assert!(link.starts_with("http://127.0.0.1:8080/setup/"), "{link}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already exists"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let token = link.rsplit('/').next().expect("a token");
+    let app = payrail_engine::app::App::detached(
+        db.pool.clone(),
+        payrail_engine::app::AppSettings::rwanda(),
+    );
+    app.set_password_by_link(token, "a long enough password")
+        .await
+        .expect("the link works");
+    assert!(
+        app.set_password_by_link(token, "a long enough password")
+            .await
+            .is_err(),
+        "and only once"
     );
 }

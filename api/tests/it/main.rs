@@ -8,6 +8,7 @@ mod callbacks;
 mod cli;
 mod health;
 mod over_network;
+mod portal;
 mod report;
 mod serve;
 mod support;

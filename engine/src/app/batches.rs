@@ -22,7 +22,7 @@ pub use crate::store::batches::{Batch, BatchKind};
 use crate::store::line_errors;
 pub use crate::store::line_errors::{ErrorCursor, LineError};
 use crate::store::payout_lines;
-pub use crate::store::payout_lines::StateCount;
+pub use crate::store::payout_lines::{RouteTotal, StateCount};
 use crate::store::payouts::{self, LineFilter, Payout};
 
 /// A batch with its lines' counts and totals per state.
@@ -102,10 +102,12 @@ impl App {
         &self,
         caller: &Caller,
         id: BatchId,
+        note: Option<&str>,
         key: Option<&IdempotencyKey>,
         render: Render<BatchSummary>,
     ) -> Result<Answered, AppError> {
         caller.require(&[Role::Checker])?;
+        let note = checked_note(note)?;
         let fingerprint = idempotency::fingerprint("POST /v1/batches/approve", &id)?;
         let merchant = caller.merchant;
         let (approved, answered) =
@@ -120,6 +122,9 @@ impl App {
                         },
                         ApprovalError::Store(store) => decision_error(store, "approved"),
                     })?;
+                if let Some(note) = note {
+                    batches::record_note(tx, merchant, id, note).await?;
+                }
                 BatchSummary::read(tx, merchant, id).await
             })
             .await?;
@@ -127,6 +132,64 @@ impl App {
             self.engine.run_batch(merchant, id);
         }
         Ok(answered)
+    }
+
+    /// A batch's lines, amounts and fees per route (what a checker looks at before deciding).
+    pub async fn batch_routes(
+        &self,
+        caller: &Caller,
+        id: BatchId,
+    ) -> Result<Vec<RouteTotal>, AppError> {
+        caller.require(READERS)?;
+        let client = self.pool.get().await?;
+        batches::get(&client, caller.merchant, id)
+            .await
+            .map_err(not_found)?;
+        Ok(payout_lines::route_totals(&client, id).await?)
+    }
+
+    /// Rejects a batch awaiting approval, with the checker's reason: it is cancelled and
+    /// nothing of it is paid. Like an approval, it takes a checker other than its maker.
+    pub async fn reject_batch(
+        &self,
+        caller: &Caller,
+        id: BatchId,
+        note: &str,
+    ) -> Result<BatchSummary, AppError> {
+        caller.require(&[Role::Checker])?;
+        let note = checked_note(Some(note))?
+            .ok_or_else(|| AppError::invalid_field("note", "say why the batch is rejected"))?;
+        let merchant = caller.merchant;
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let batch = batches::get(&tx, merchant, id).await.map_err(not_found)?;
+        if batch.kind == BatchKind::Single {
+            return Err(AppError::NotFound("batch"));
+        }
+        if batch.created_by == Some(caller.key) {
+            return Err(AppError::Forbidden {
+                role: caller.role,
+                needed: "a checker other than the one who made the batch".into(),
+            });
+        }
+        if batch.state != BatchState::AwaitingApproval {
+            return Err(AppError::conflict(
+                "batch-state",
+                format!(
+                    "this batch is {}: only a batch awaiting approval can be rejected",
+                    batch.state.as_str()
+                ),
+            ));
+        }
+        batch_decisions::cancel(&tx, merchant, id, caller.key)
+            .await
+            .map_err(|error| decision_error(error, "rejected"))?;
+        batches::record_note(&tx, merchant, id, note).await?;
+        let summary = BatchSummary::read(&tx, merchant, id).await?;
+        tx.commit().await?;
+        metrics::counter!(crate::metrics::BATCHES, "outcome" => "cancelled").increment(1);
+        tracing::info!(batch_id = %id, "batch rejected");
+        Ok(summary)
     }
 
     /// Cancels a payroll batch: lines not yet sent are cancelled and their funds released;
@@ -261,4 +324,19 @@ fn decision_error(error: StoreError, done: &'static str) -> AppError {
         ),
         other => other.into(),
     }
+}
+
+/// The longest note on a decision.
+pub const NOTE_MAX_CHARS: usize = 500;
+
+/// A decision's note, trimmed; `None` when empty.
+fn checked_note(note: Option<&str>) -> Result<Option<&str>, AppError> {
+    let note = note.map(str::trim).filter(|note| !note.is_empty());
+    if note.is_some_and(|note| note.chars().count() > NOTE_MAX_CHARS) {
+        return Err(AppError::invalid_field(
+            "note",
+            format!("at most {NOTE_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(note)
 }

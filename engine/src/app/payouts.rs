@@ -14,9 +14,11 @@ use super::singles::SinglePayout;
 use super::{App, AppError, FieldError};
 use crate::api_key::Role;
 use crate::ids::{MerchantId, PayoutId};
+use crate::store::batch_decisions;
+use crate::store::merchants::{self, Merchant};
+use crate::store::payout_lines::NewPayoutLine;
 use crate::store::payouts;
 pub use crate::store::payouts::Payout;
-use crate::store::{batch_decisions, merchants};
 
 /// The longest a request may wait for its payout to end.
 pub const WAIT_MAX_SECONDS: u64 = 10;
@@ -61,29 +63,7 @@ impl App {
                 format!("at most {WAIT_MAX_SECONDS} seconds"),
             ));
         }
-        let merchant = merchants::get(&self.pool.get().await?, caller.merchant).await?;
-        if new.currency != merchant.currency.code() {
-            return Err(AppError::invalid_field(
-                "currency",
-                format!("this merchant pays in {}", merchant.currency.code()),
-            ));
-        }
-        let rules = LineRules {
-            country: self.settings.country,
-            routes: &self.settings.routes,
-            currency: merchant.currency,
-            fee: merchant.fees.payout_fee(),
-        };
-        let raw = RawLine {
-            msisdn: &new.msisdn,
-            amount: &new.amount,
-            name: new.name.as_deref(),
-            reference: new.reference.as_deref(),
-            note: new.note.as_deref(),
-        };
-        let line = LineChecker::new(rules)
-            .check(1, raw)
-            .map_err(refused_line)?;
+        let (merchant, line) = self.checked_line(caller, new).await?;
         let claim = match idempotency::claim(&self.pool, caller.merchant, &once.key).await? {
             Lookup::Done(stored) => return stored.replay(&once.request_sha256),
             Lookup::Claimed(claim) => claim,
@@ -116,6 +96,49 @@ impl App {
                 .await?;
         }
         Ok(answered)
+    }
+
+    /// Checks a payout as `pay_one` would, without paying it: what would be sent, with its
+    /// fee and route (the portal shows it before the person confirms).
+    pub async fn check_payout(
+        &self,
+        caller: &Caller,
+        new: &NewPayout,
+    ) -> Result<NewPayoutLine, AppError> {
+        Ok(self.checked_line(caller, new).await?.1)
+    }
+
+    /// The caller's merchant and the payout's line, checked.
+    async fn checked_line(
+        &self,
+        caller: &Caller,
+        new: &NewPayout,
+    ) -> Result<(Merchant, NewPayoutLine), AppError> {
+        caller.require(&[Role::Maker])?;
+        let merchant = merchants::get(&self.pool.get().await?, caller.merchant).await?;
+        if new.currency != merchant.currency.code() {
+            return Err(AppError::invalid_field(
+                "currency",
+                format!("this merchant pays in {}", merchant.currency.code()),
+            ));
+        }
+        let rules = LineRules {
+            country: self.settings.country,
+            routes: &self.settings.routes,
+            currency: merchant.currency,
+            fee: merchant.fees.payout_fee(),
+        };
+        let raw = RawLine {
+            msisdn: &new.msisdn,
+            amount: &new.amount,
+            name: new.name.as_deref(),
+            reference: new.reference.as_deref(),
+            note: new.note.as_deref(),
+        };
+        let line = LineChecker::new(rules)
+            .check(1, raw)
+            .map_err(refused_line)?;
+        Ok((merchant, line))
     }
 
     /// One of the caller's merchant's payouts.

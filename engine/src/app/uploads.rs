@@ -7,9 +7,11 @@
 //! - `writer`: lines into one COPY, or errors into the report
 //! - `csv`: a CSV body's lines, by the strict rules
 //! - `json`: a JSON body's lines, parsed on a blocking thread
+//! - `preview`: a file checked without keeping anything, for the portal's preview
 
 mod csv;
 mod json;
+mod preview;
 mod writer;
 
 use std::io;
@@ -21,6 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
 
 pub use self::json::JSON_LINE_MAX_BYTES;
+pub use self::preview::{PayrollPreview, PreviewLine, draft_format};
 use self::writer::{Upload, Uploaded};
 use super::batches::BatchSummary;
 use super::caller::Caller;
@@ -33,6 +36,7 @@ use crate::state::batch::{BatchEvent, BatchState};
 use crate::store::batches::{self, Batch, BatchKind, NewBatch};
 use crate::store::line_errors::LineError;
 use crate::store::merchants::{self, Merchant};
+pub use crate::store::payout_lines::RouteTotal;
 
 /// The largest payroll file: a million lines fit in well under this.
 pub const UPLOAD_LIMIT_BYTES: usize = 512 * 1024 * 1024;

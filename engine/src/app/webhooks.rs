@@ -104,6 +104,17 @@ impl App {
         Ok(webhooks::events(&client, caller.merchant, state, after, limit).await?)
     }
 
+    /// The merchant's `limit` latest events, newest first (the portal's recent deliveries).
+    pub async fn latest_webhook_events(
+        &self,
+        caller: &Caller,
+        limit: i64,
+    ) -> Result<Vec<WebhookEvent>, AppError> {
+        caller.require(READERS)?;
+        let client = self.pool.get().await?;
+        Ok(webhooks::latest_events(&client, caller.merchant, limit).await?)
+    }
+
     /// One of the merchant's events.
     pub async fn webhook_event(&self, caller: &Caller, id: Uuid) -> Result<WebhookEvent, AppError> {
         caller.require(READERS)?;

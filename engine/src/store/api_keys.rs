@@ -1,6 +1,8 @@
 //! API keys: issued with their hash (the secret is shown once and never stored), found by
 //! their public prefix, listed and revoked. A revoked key is kept, for the record of who
-//! made and approved what.
+//! made and approved what. A portal user acts through a principal of its own in the same
+//! table (`kind = 'user'`), with a secret nobody knows: it is never authenticated, listed
+//! or revoked as a key.
 
 use deadpool_postgres::GenericClient;
 use jiff::Timestamp;
@@ -68,8 +70,7 @@ pub async fn issue(
     })
 }
 
-const BY_PREFIX: &str =
-    "SELECT id, merchant_id, hash, role FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL";
+const BY_PREFIX: &str = "SELECT id, merchant_id, hash, role FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL AND kind = 'key'";
 
 /// The unrevoked key with this prefix, if any.
 pub async fn by_prefix(
@@ -93,7 +94,7 @@ pub async fn by_prefix(
 
 const LIST: &str = "
     SELECT id, role, prefix, created_at, revoked_at FROM api_keys
-     WHERE merchant_id = $1 ORDER BY created_at, id";
+     WHERE merchant_id = $1 AND kind = 'key' ORDER BY created_at, id";
 
 /// Every key of the merchant, revoked ones too, oldest first.
 pub async fn list(
@@ -119,7 +120,7 @@ pub async fn list(
 
 const REVOKE: &str = "
     UPDATE api_keys SET revoked_at = now()
-     WHERE merchant_id = $1 AND id = $2 AND revoked_at IS NULL";
+     WHERE merchant_id = $1 AND id = $2 AND revoked_at IS NULL AND kind = 'key'";
 
 /// Revokes the merchant's key; `NotFound` if it has no such unrevoked key.
 pub async fn revoke(
@@ -129,6 +130,55 @@ pub async fn revoke(
 ) -> Result<(), StoreError> {
     match client.execute(REVOKE, &[&merchant, &key]).await? {
         0 => Err(StoreError::NotFound { what: "API key" }),
+        _ => Ok(()),
+    }
+}
+
+const INSERT_PRINCIPAL: &str = "
+    INSERT INTO api_keys (id, merchant_id, prefix, hash, role, kind)
+    VALUES ($1, $2, $3, $4, $5, 'user')";
+
+/// A principal for a portal user of `role`: a key row whose secret is thrown away at once.
+pub async fn issue_principal(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    role: Role,
+) -> Result<ApiKeyId, StoreError> {
+    let key = NewApiKey::generate();
+    let id = ApiKeyId::new();
+    let prefix = key.prefix.replacen("pr_", "pu_", 1);
+    client
+        .execute(
+            INSERT_PRINCIPAL,
+            &[
+                &id,
+                &merchant,
+                &prefix,
+                &key.hash.as_slice(),
+                &role.as_str(),
+            ],
+        )
+        .await?;
+    Ok(id)
+}
+
+const SET_PRINCIPAL: &str = "
+    UPDATE api_keys SET role = $3, revoked_at = CASE WHEN $4 THEN coalesce(revoked_at, now()) END
+     WHERE merchant_id = $1 AND id = $2 AND kind = 'user'";
+
+/// Sets a user principal's role, and whether it is revoked (a disabled user).
+pub async fn set_principal(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    id: ApiKeyId,
+    role: Role,
+    revoked: bool,
+) -> Result<(), StoreError> {
+    match client
+        .execute(SET_PRINCIPAL, &[&merchant, &id, &role.as_str(), &revoked])
+        .await?
+    {
+        0 => Err(StoreError::NotFound { what: "user" }),
         _ => Ok(()),
     }
 }

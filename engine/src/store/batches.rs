@@ -73,6 +73,8 @@ pub struct Batch {
     pub approved_at: Option<Timestamp>,
     pub cancelled_by: Option<ApiKeyId>,
     pub cancelled_at: Option<Timestamp>,
+    /// The checker's note on their approval or rejection.
+    pub decision_note: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -170,7 +172,7 @@ pub async fn finish_upload(
 const GET: &str = "
     SELECT id, merchant_id, state, currency, line_count, total_amount, total_fee, created_at,
            updated_at, kind, error_count, created_by, approved_by, approved_at, cancelled_by,
-           cancelled_at
+           cancelled_at, decision_note
       FROM batches WHERE id = $1 AND merchant_id = $2";
 
 const MERCHANT_OF: &str = "SELECT merchant_id FROM batches WHERE id = $1";
@@ -225,6 +227,7 @@ fn from_row(row: &tokio_postgres::Row) -> Result<Batch, StoreError> {
         approved_at: row.try_get(13)?,
         cancelled_by: row.try_get(14)?,
         cancelled_at: row.try_get(15)?,
+        decision_note: row.try_get(16)?,
         created_at: row.try_get(7)?,
         updated_at: row.try_get(8)?,
     })
@@ -233,7 +236,7 @@ fn from_row(row: &tokio_postgres::Row) -> Result<Batch, StoreError> {
 const LIST: &str = "
     SELECT id, merchant_id, state, currency, line_count, total_amount, total_fee, created_at,
            updated_at, kind, error_count, created_by, approved_by, approved_at, cancelled_by,
-           cancelled_at
+           cancelled_at, decision_note
       FROM batches
      WHERE merchant_id = $1 AND kind = 'batch' AND ($2::uuid IS NULL OR id > $2)
        AND ($3::text IS NULL OR state = $3)
@@ -252,6 +255,46 @@ pub async fn list(
         .query(LIST, &[&merchant, &after, &state, &limit])
         .await?;
     rows.iter().map(from_row).collect()
+}
+
+const NEWEST: &str = "
+    SELECT id, merchant_id, state, currency, line_count, total_amount, total_fee, created_at,
+           updated_at, kind, error_count, created_by, approved_by, approved_at, cancelled_by,
+           cancelled_at, decision_note
+      FROM batches
+     WHERE merchant_id = $1 AND kind = 'batch' AND ($2::uuid IS NULL OR id < $2)
+       AND (cardinality($3::text[]) = 0 OR state = ANY($3))
+     ORDER BY id DESC LIMIT $4";
+
+/// A merchant's payroll batches before `before`, newest first, in any of `states` (all
+/// when empty): what a person looks for first.
+pub async fn newest(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    before: Option<uuid::Uuid>,
+    states: &[&str],
+    limit: i64,
+) -> Result<Vec<Batch>, StoreError> {
+    let rows = client
+        .query(NEWEST, &[&merchant, &before, &states, &limit])
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Keeps a checker's note on their decision.
+pub async fn record_note(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    batch: BatchId,
+    note: &str,
+) -> Result<(), StoreError> {
+    client
+        .execute(
+            "UPDATE batches SET decision_note = $3 WHERE id = $1 AND merchant_id = $2",
+            &[&batch, &merchant, &note],
+        )
+        .await?;
+    Ok(())
 }
 
 const SAME_FILE: &str = "

@@ -384,3 +384,34 @@ pub async fn mark_submitted(
         )
         .await?)
 }
+
+/// Lines, amount and fees paid through one route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteTotal {
+    pub route: String,
+    pub lines: i64,
+    pub amount: Amount,
+    pub fee: Amount,
+}
+
+const ROUTE_TOTALS: &str = "
+    SELECT route, count(*), sum(amount)::bigint, sum(fee)::bigint FROM payout_lines
+     WHERE batch_id = $1 GROUP BY route ORDER BY route";
+
+/// A batch's lines, amounts and fees per route.
+pub async fn route_totals(
+    client: &impl GenericClient,
+    batch: BatchId,
+) -> Result<Vec<RouteTotal>, StoreError> {
+    let rows = client.query(ROUTE_TOTALS, &[&batch]).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(RouteTotal {
+                route: row.try_get(0)?,
+                lines: row.try_get(1)?,
+                amount: row.try_get(2)?,
+                fee: row.try_get(3)?,
+            })
+        })
+        .collect()
+}

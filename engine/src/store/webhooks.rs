@@ -132,6 +132,22 @@ pub async fn events(
     rows.iter().map(event_of).collect()
 }
 
+/// The merchant's `limit` latest events, newest first.
+pub async fn latest_events(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    limit: i64,
+) -> Result<Vec<WebhookEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM webhook_events
+          WHERE merchant_id = $1
+          ORDER BY created_at DESC, id DESC
+          LIMIT $2"
+    );
+    let rows = client.query(&sql, &[&merchant, &limit]).await?;
+    rows.iter().map(event_of).collect()
+}
+
 /// One of the merchant's events.
 pub async fn event(
     client: &impl GenericClient,

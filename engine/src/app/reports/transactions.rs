@@ -122,6 +122,16 @@ impl App {
         Ok(transactions::totals(&client, scope.merchant.id, &scope.filter).await?)
     }
 
+    /// The routes a route filter may name (an operator filter names a route's first part),
+    /// for a front end to offer.
+    pub fn transaction_routes(&self) -> Vec<String> {
+        self.settings
+            .routes
+            .routes()
+            .map(|route| route.as_str().to_owned())
+            .collect()
+    }
+
     /// The routes a route or operator filter names.
     fn routes(&self, query: &TransactionQuery) -> Result<Option<Vec<String>>, AppError> {
         let known: Vec<&str> = self.settings.routes.routes().map(|r| r.as_str()).collect();

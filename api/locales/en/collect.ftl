@@ -1,0 +1,10 @@
+collect-title = Collect a payment
+collect-lede = Ask a customer to pay. They approve the payment on their phone, and this page shows when they do.
+collect-msisdn = Customer's mobile number
+collect-message = Message to the customer (optional)
+collect-message-hint = Shown on their phone with the request
+collect-send = Send the request
+collect-another = Request another payment
+collection-title = Payment request
+collection-paid = { $amount } was paid.
+collection-waiting = Waiting for the customer to approve on their phone. This page updates by itself.

@@ -1,0 +1,10 @@
+collect-title = Encaisser un paiement
+collect-lede = Demandez à un client de payer. Il approuve le paiement sur son téléphone, et cette page indique quand il le fait.
+collect-msisdn = Numéro mobile du client
+collect-message = Message au client (facultatif)
+collect-message-hint = Affiché sur son téléphone avec la demande
+collect-send = Envoyer la demande
+collect-another = Demander un autre paiement
+collection-title = Demande de paiement
+collection-paid = { $amount } a été payé.
+collection-waiting = En attente de l’approbation du client sur son téléphone. Cette page se met à jour toute seule.
