@@ -2,8 +2,8 @@
 //! outbox with every payout, batch and collection change of state; the [`Deliverer`]
 //! sends them, signed per Standard Webhooks, with a client (`client`) that reaches only
 //! the addresses the URL policy permits; and the
-//! `/v1/webhook-endpoint` and `/v1/webhooks` endpoints set where they go and show what
-//! became of them.
+//! `/v1/webhook-endpoint` and `/v1/webhooks` endpoints set where they go (and rotate the
+//! secret they are signed with) and show what became of them.
 
 mod client;
 mod deliverer;
@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             endpoint::get_endpoint,
             endpoint::remove_endpoint
         ))
+        .routes(routes!(endpoint::rotate_secret))
         .routes(routes!(events::list))
         .routes(routes!(events::show))
         .routes(routes!(events::resend))

@@ -22,6 +22,7 @@
 //! - `merchants`: create and fund merchants, read their settings and set the approval rule
 //! - `webhooks`: the merchant's endpoint and its events
 //! - `callbacks`: an operator's word about a payout or collection
+//! - `progress`: a batch's counts per state as people watch its page
 //! - `overview`: the latest payouts and collections, and batches newest first
 //! - `users`, `sessions`: the portal's people, invited with a setup link, and signing in
 
@@ -38,6 +39,7 @@ pub mod merchants;
 pub mod overview;
 pub mod payouts;
 pub mod port;
+pub mod progress;
 pub mod reports;
 pub mod sessions;
 pub mod singles;
@@ -91,6 +93,10 @@ pub struct App {
     /// Woken when this process asks for an export, so that its runner starts at once
     /// (other nodes' runners find it when they next look).
     pub(crate) export_asked: Arc<tokio::sync::Notify>,
+    /// Each merchant's "needs attention" counts, read again after a few seconds.
+    pub(crate) attention: Arc<overview::AttentionCache>,
+    /// Batches' counts per state, as their pages show them.
+    pub(crate) progress: Arc<progress::ProgressCache>,
 }
 
 impl App {
@@ -101,6 +107,8 @@ impl App {
             settings: Arc::new(settings),
             engine,
             export_asked: Arc::new(tokio::sync::Notify::new()),
+            attention: Arc::default(),
+            progress: Arc::default(),
         }
     }
 
@@ -118,6 +126,8 @@ impl App {
             settings: Arc::clone(&self.settings),
             engine,
             export_asked: Arc::clone(&self.export_asked),
+            attention: Arc::clone(&self.attention),
+            progress: Arc::clone(&self.progress),
         }
     }
 
@@ -128,6 +138,8 @@ impl App {
             settings: Arc::new(settings),
             engine: Arc::clone(&self.engine),
             export_asked: Arc::clone(&self.export_asked),
+            attention: Arc::clone(&self.attention),
+            progress: Arc::clone(&self.progress),
         }
     }
 

@@ -32,6 +32,10 @@ pub struct Args {
     /// Pages each person opens.
     #[arg(long, default_value_t = 200)]
     pages: usize,
+    /// Milliseconds each person waits after a page before opening the next (0: none, so
+    /// that `--users` requests are always in flight).
+    #[arg(long, default_value_t = 0)]
+    think_ms: u64,
     /// A PostgreSQL to use; without one, a private server runs in a temporary directory.
     #[arg(long)]
     database_url: Option<String>,
@@ -71,7 +75,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let app = App::detached(database.pool.clone(), AppSettings::rwanda());
     let mut sessions = Vec::with_capacity(args.users);
     for person in 0..args.users {
-        let email = format!("person{person}@bench.example");
+        let email = format!("person{person}.{}@bench.example", merchant.id);
         let invited = app
             .invite_user(Inviter::Operator(merchant.id), &email, Role::Viewer)
             .await?;
@@ -90,9 +94,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for cookie in sessions {
         let base = node.base.clone();
         let pages = pages.clone();
-        let count = args.pages;
+        let (count, think) = (args.pages, Duration::from_millis(args.think_ms));
         people.push(tokio::spawn(async move {
-            browse(&base, &cookie, &pages, count).await
+            browse(&base, &cookie, &pages, count, think).await
         }));
     }
     let mut latency: Vec<Histogram<u64>> = (0..pages.len())
@@ -105,8 +109,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let ms = |histogram: &Histogram<u64>, q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
     let mut report = format!(
-        "portal: {} people opening pages at once, {} pages each, with {} other lines in the database\n",
-        args.users, args.pages, args.others
+        "portal: {} people opening pages at once, {} pages each, {} ms between pages, with {} other lines in the database\n",
+        args.users, args.pages, args.think_ms, args.others
     );
     for ((name, _), (histogram, weight)) in pages.iter().zip(latency.iter().zip(&weights)) {
         report.push_str(&format!(
@@ -120,11 +124,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ));
     }
     report.push_str(&format!(
-        "command: payrail-loadtest portal --others {} --batch-lines {} --users {} --pages {}\nmachine: {}\ndatabase: {}\n",
+        "command: payrail-loadtest portal --others {} --batch-lines {} --users {} --pages {} --think-ms {}\nmachine: {}\ndatabase: {}\n",
         args.others,
         args.batch_lines,
         args.users,
         args.pages,
+        args.think_ms,
         machine::describe(),
         database.describe().await?,
     ));
@@ -215,6 +220,7 @@ async fn browse(
     cookie: &str,
     pages: &[(&str, String)],
     count: usize,
+    think: Duration,
 ) -> anyhow::Result<Vec<Histogram<u64>>> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -236,6 +242,7 @@ async fn browse(
             bail!("{} answered {status}", pages[page].1);
         }
         latency[page].record(u64::try_from(started.elapsed().as_micros())?)?;
+        tokio::time::sleep(think).await;
     }
     Ok(latency)
 }

@@ -1,6 +1,6 @@
 //! Payroll batches: the list (newest first, by state), and one batch's page: its live
 //! progress (counts and amounts per state, a progress bar and throughput, refreshed by
-//! htmx until it ends), its lines with a state filter, the decisions a role may take
+//! htmx until it ends; counted at most every two seconds per batch), its lines with a state filter, the decisions a role may take
 //! (approve or reject with a note, cancel the unsent lines), and its reconciliation
 //! statement as CSV, XLSX or PDF.
 
@@ -194,7 +194,7 @@ async fn batch_page(
     errors: FormErrors,
 ) -> Result<BatchPage, PortalError> {
     let caller = session.caller();
-    let summary = state.app.batch(caller, id).await?;
+    let summary = state.app.batch_progress(caller, id).await?;
     let line_state = query.state.unwrap_or_default();
     let filter = PayoutQuery {
         state: Some(line_state.clone()).filter(|state| !state.is_empty()),
@@ -235,7 +235,10 @@ pub async fn progress(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<ProgressPart, PortalError> {
-    let summary = state.app.batch(session.caller(), batch_id(&id)?).await?;
+    let summary = state
+        .app
+        .batch_progress(session.caller(), batch_id(&id)?)
+        .await?;
     Ok(ProgressPart {
         page: Page::new(&session, "batches", "batch-title"),
         progress: Progress::of(&summary),

@@ -1,5 +1,6 @@
 //! The dashboard: available and reserved balance, what was paid out and collected today,
-//! what needs someone's attention, and the latest payouts and collections.
+//! what needs someone's attention (counted at most every ten seconds), and the latest
+//! payouts and collections.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -7,8 +8,6 @@ use axum::extract::State;
 use jiff::Timestamp;
 use payrail_engine::app::caller::Reader;
 use payrail_engine::app::reports::analytics::Flow;
-use payrail_engine::app::reports::transactions::TransactionQuery;
-use payrail_engine::state::batch::BatchState;
 use payrail_engine::store::recent::RecentItem;
 
 use super::error::PortalError;
@@ -18,8 +17,6 @@ use crate::AppState;
 
 /// Items of the latest activity shown.
 const RECENT_ITEMS: i64 = 8;
-/// Batches counted per attention state (more shows as "100+").
-const ATTENTION_MAX: i64 = 100;
 
 /// Something someone should look at, with where to do it.
 #[derive(Clone, Debug)]
@@ -62,52 +59,33 @@ pub async fn show(
         .first()
         .map(|period| (period.payouts, period.collections))
         .unwrap_or_default();
-    let mut attention = Vec::new();
-    for (state_name, label, link) in [
+    let counts = app.attention(caller).await?;
+    let attention = [
+        ("attention-approval", counts.awaiting_approval, "/approvals"),
         (
-            BatchState::AwaitingApproval,
-            "attention-approval",
-            "/approvals",
-        ),
-        (
-            BatchState::AwaitingFunds,
             "attention-funds",
+            counts.awaiting_funds,
             "/batches?state=awaiting_funds",
         ),
+        ("attention-paused", counts.paused, "/batches?state=paused"),
         (
-            BatchState::Paused,
-            "attention-paused",
-            "/batches?state=paused",
+            "attention-review",
+            counts.in_review,
+            "/transactions?type=payout&state=requires_review",
         ),
-    ] {
-        let batches = app
-            .newest_batches(caller, &[state_name], None, ATTENTION_MAX)
-            .await?;
-        attention.push(Attention {
-            label: page.t(label),
-            count: batches.len() as i64,
-            link: link.into(),
-        });
-    }
-    let review = TransactionQuery {
-        types: Some("payout".into()),
-        state: Some("requires_review".into()),
-        ..TransactionQuery::default()
-    };
-    let scope = app.transaction_scope(Reader::Key(*caller), &review).await?;
-    attention.push(Attention {
-        label: page.t("attention-review"),
-        count: app.transaction_totals(&scope).await?.count,
-        link: "/transactions?type=payout&state=requires_review".into(),
-    });
-    let failed_webhooks = app
-        .webhook_events(caller, Some("failed"), None, ATTENTION_MAX)
-        .await?;
-    attention.push(Attention {
-        label: page.t("attention-webhooks"),
-        count: failed_webhooks.len() as i64,
-        link: "/settings#webhook".into(),
-    });
+        (
+            "attention-webhooks",
+            counts.failed_webhooks,
+            "/settings#webhook",
+        ),
+    ]
+    .into_iter()
+    .map(|(label, count, link)| Attention {
+        label: page.t(label),
+        count,
+        link: link.into(),
+    })
+    .collect();
     let recent = app.recent_activity(caller, RECENT_ITEMS).await?;
     Ok(DashboardPage {
         available: balance.available.minor(),

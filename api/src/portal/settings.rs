@@ -4,8 +4,8 @@
 //!
 //! A change that succeeds redirects (303) back to its section, which says what was done; a
 //! refused one shows the page again (422) with the refusal next to its field. A change that
-//! makes a secret (an API key, a setup link, the webhook signing secret) shows it in its
-//! own answer, once: it is never put in a URL.
+//! makes a secret (an API key, a setup link, the webhook signing secret, made or rotated)
+//! shows it in its own answer, once: it is never put in a URL.
 
 mod approval;
 mod keys;
@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings", get(show))
         .route("/settings/approval", post(approval::set))
         .route("/settings/webhook", post(webhook::set))
+        .route("/settings/webhook/rotate", post(webhook::rotate))
         .route("/settings/webhook/remove", post(webhook::remove))
         .route(
             "/settings/webhook/events/{id}/resend",

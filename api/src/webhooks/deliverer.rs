@@ -1,9 +1,11 @@
 //! The deliverer: a task that sends the outbox's due events. It claims a batch of them
 //! (`FOR UPDATE SKIP LOCKED`, so nodes share the work) by pushing their next attempt a
-//! lease into the future, POSTs each, signed, to the merchant's endpoint or the event's
-//! own URL, and records what happened: 2xx delivered; 410 Gone stopped; anything else a
-//! retry after the configured schedule, then failed. A node that dies mid-batch leaves
-//! its events to be tried again when the lease ends: delivery is at least once.
+//! lease into the future, POSTs each, signed (with the merchant's secret and, during a
+//! rotation's overlap, also with the secret it replaced), to the merchant's endpoint or
+//! the event's own URL, and records what happened: 2xx delivered; 410 Gone stopped;
+//! anything else a retry after the configured schedule, then failed. A node that dies
+//! mid-batch leaves its events to be tried again when the lease ends: delivery is at
+//! least once.
 
 use std::time::Duration;
 
@@ -149,7 +151,8 @@ impl Worker {
             .header(ID_HEADER, &id)
             .header(TIMESTAMP_HEADER, timestamp.to_string());
         if let Some(secret) = &event.secret {
-            match signing::sign(secret, &id, timestamp, &body) {
+            let previous = event.previous_secret.as_deref();
+            match signing::sign_all(secret, previous, &id, timestamp, &body) {
                 Ok(signature) => request = request.header(SIGNATURE_HEADER, signature),
                 Err(error) => return failed(None, error.to_string()),
             }

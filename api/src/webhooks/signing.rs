@@ -1,6 +1,8 @@
 //! Standard Webhooks signatures: `webhook-signature` is `v1,` and the base64 HMAC-SHA256
 //! of `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the bytes of the merchant's
-//! secret (`whsec_` then base64 of 24 random bytes).
+//! secret (`whsec_` then base64 of 24 random bytes). While a rotated secret's overlap
+//! lasts, the header carries one signature per secret, space-separated, the current one
+//! first (`v1,<new> v1,<old>`): a receiver accepts the event if any of them verifies.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -33,6 +35,25 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
     ))
 }
 
+/// The `webhook-signature` of `body` signed with `secret` and, while its overlap lasts,
+/// with the `previous` secret it replaced: `v1,<current> v1,<previous>`.
+pub fn sign_all(
+    secret: &str,
+    previous: Option<&str>,
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<String, BadSecret> {
+    let current = sign(secret, id, timestamp, body)?;
+    match previous {
+        Some(previous) => Ok(format!(
+            "{current} {}",
+            sign(previous, id, timestamp, body)?
+        )),
+        None => Ok(current),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +69,68 @@ mod tests {
         )
         .expect("a valid secret");
         assert_eq!(signature, "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=");
+    }
+
+    #[test]
+    fn during_an_overlap_the_header_carries_the_current_signature_then_the_previous() {
+        let (current, previous) = (
+            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        );
+        let (id, timestamp, body) = ("msg_1", 1_649_367_553, br#"{"type":"batch.paid"}"#);
+        let header = sign_all(current, Some(previous), id, timestamp, body).expect("valid secrets");
+        let signatures: Vec<&str> = header.split(' ').collect();
+        assert_eq!(
+            signatures,
+            [
+                sign(current, id, timestamp, body).expect("valid").as_str(),
+                sign(previous, id, timestamp, body).expect("valid").as_str(),
+            ]
+        );
+        assert_ne!(signatures[0], signatures[1]);
+        assert!(
+            signatures
+                .iter()
+                .all(|signature| signature.starts_with("v1,"))
+        );
+        assert_eq!(
+            sign_all(current, None, id, timestamp, body).expect("valid"),
+            signatures[0],
+            "without an overlap, one signature"
+        );
+        assert!(sign_all(current, Some("whsec_not base64!"), id, timestamp, body).is_err());
+    }
+
+    #[test]
+    fn a_standard_webhooks_receiver_with_either_secret_verifies_both_signatures() {
+        let (current, previous) = (
+            payrail_engine::app::webhooks::new_secret(),
+            payrail_engine::app::webhooks::new_secret(),
+        );
+        let (id, body) = ("msg_2", br#"{"type":"payout.succeeded"}"#);
+        let timestamp = jiff::Timestamp::now().as_second();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(ID_HEADER, id.parse().expect("a header"));
+        headers.insert(
+            TIMESTAMP_HEADER,
+            timestamp.to_string().parse().expect("a header"),
+        );
+        let signature =
+            sign_all(&current, Some(&previous), id, timestamp, body).expect("valid secrets");
+        headers.insert(SIGNATURE_HEADER, signature.parse().expect("a header"));
+        for secret in [&current, &previous] {
+            standardwebhooks::Webhook::new(secret)
+                .expect("the secret reads")
+                .verify(body, &headers)
+                .expect("verifies with either secret");
+        }
+        let stranger = payrail_engine::app::webhooks::new_secret();
+        assert!(
+            standardwebhooks::Webhook::new(&stranger)
+                .expect("the secret reads")
+                .verify(body, &headers)
+                .is_err()
+        );
     }
 
     #[test]

@@ -99,16 +99,10 @@ impl App {
     ) -> Result<Option<SignedIn>, AppError> {
         let client = self.pool.get().await?;
         let idle = i64::try_from(timeouts.idle.as_secs()).unwrap_or(i64::MAX);
-        let Some(session) = portal_sessions::touch(&client, &token_hash(token), idle).await? else {
+        let Some(found) = portal_sessions::find(&client, &token_hash(token), idle).await? else {
             return Ok(None);
         };
-        let row = client
-            .query_one(
-                "SELECT merchant_id FROM users WHERE id = $1",
-                &[&session.user],
-            )
-            .await?;
-        let user = users::get(&client, row.try_get(0)?, session.user).await?;
+        let (session, user) = (found.session, found.user);
         if user.disabled_at.is_some() {
             return Ok(None);
         }

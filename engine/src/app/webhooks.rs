@@ -1,10 +1,12 @@
 //! A merchant's webhooks: where its events go (an endpoint its admins set, checked against
 //! the URL policy, and the secret they are signed with, made on the first set and kept when
-//! the URL changes), and the events themselves: listed, read, and queued to be sent again.
+//! the URL changes, until an admin rotates it: the secret replaced then keeps signing events
+//! too for an overlap, so that the receiver can change secrets without refusing any), and
+//! the events themselves: listed, read, and queued to be sent again.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
 
 use super::caller::{Caller, READERS};
@@ -16,6 +18,9 @@ pub use crate::store::webhooks::{Endpoint, WebhookEvent};
 
 /// What every signing secret starts with (Standard Webhooks).
 pub const SECRET_PREFIX: &str = "whsec_";
+
+/// How long the secret a rotation replaces still signs events, beside the new one.
+pub const PREVIOUS_SECRET_OVERLAP: SignedDuration = SignedDuration::from_hours(24);
 
 /// The longest endpoint URL stored.
 pub const ENDPOINT_URL_MAX_CHARS: usize = 2_000;
@@ -68,6 +73,23 @@ impl App {
         webhooks::endpoint(&client, caller.merchant)
             .await?
             .ok_or(AppError::NotFound("webhook endpoint"))
+    }
+
+    /// Rotates the endpoint's signing secret (admins only): a new secret becomes current,
+    /// and the one it replaces keeps signing events too for [`PREVIOUS_SECRET_OVERLAP`]
+    /// (a second rotation meanwhile ends the first's overlap: only the secret just replaced
+    /// is kept). Returns the endpoint with the new secret; `NotFound` without an endpoint.
+    pub async fn rotate_webhook_secret(&self, caller: &Caller) -> Result<Endpoint, AppError> {
+        caller.require(&[Role::Admin])?;
+        let client = self.pool.get().await?;
+        webhooks::rotate_secret(
+            &client,
+            caller.merchant,
+            &new_secret(),
+            PREVIOUS_SECRET_OVERLAP.as_secs_f64(),
+        )
+        .await?
+        .ok_or(AppError::NotFound("webhook endpoint"))
     }
 
     /// Stops sending events (admins only): those not yet delivered are stopped when their

@@ -1,5 +1,5 @@
-//! Portal sessions: found by the SHA-256 of the cookie's token, touched on each request
-//! (idle timeout), and ended by logout, by their absolute expiry, or when the user is
+//! Portal sessions: found by the SHA-256 of the cookie's token with their user in one
+//! statement, touched by requests (idle timeout; written at most every 30 seconds), and ended by logout, by their absolute expiry, or when the user is
 //! disabled. Every timestamp is the database's, so nodes with skewed clocks agree.
 
 use deadpool_postgres::GenericClient;
@@ -37,34 +37,58 @@ pub async fn start(
     Ok(())
 }
 
-/// The session with this token hash, if it has been used within `idle_seconds` and has
-/// not reached its absolute expiry; it is touched, so the idle time starts again.
-pub async fn touch(
+/// How stale a session's `last_seen_at` may get before a request writes it again: most
+/// requests then read only, and commit nothing to the log. The idle timeout is kept to
+/// within this.
+pub const TOUCH_EVERY_SECONDS: i64 = 30;
+
+/// A live session with its user, the user's role (from its principal) and merchant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    pub session: LiveSession,
+    pub user: super::users::User,
+}
+
+// One round trip: the session if live, its user and role; `last_seen_at` written only
+// when older than $3 seconds.
+const FIND: &str = "
+    WITH live AS (
+        SELECT token_hash, user_id, csrf_token, last_seen_at FROM portal_sessions
+         WHERE token_hash = $1 AND expires_at > now()
+           AND last_seen_at > now() - make_interval(secs => $2)),
+    touched AS (
+        UPDATE portal_sessions s SET last_seen_at = now() FROM live
+         WHERE s.token_hash = live.token_hash
+           AND live.last_seen_at < now() - make_interval(secs => $3))
+    SELECT __USER__, live.csrf_token
+      FROM live JOIN users u ON u.id = live.user_id JOIN api_keys k ON k.id = u.id";
+
+/// The session with this token hash and its user, if it has been used within
+/// `idle_seconds` and has not reached its absolute expiry; a request counts as use.
+pub async fn find(
     client: &impl GenericClient,
     token_hash: &[u8; 32],
     idle_seconds: i64,
-) -> Result<Option<LiveSession>, StoreError> {
+) -> Result<Option<SessionRow>, StoreError> {
     let statement = client
-        .prepare_cached(
-            "UPDATE portal_sessions SET last_seen_at = now()
-              WHERE token_hash = $1 AND expires_at > now()
-                AND last_seen_at > now() - make_interval(secs => $2)
-             RETURNING user_id, csrf_token",
-        )
+        .prepare_cached(&FIND.replace("__USER__", super::users::COLUMNS))
         .await?;
-    let row = client
-        .query_opt(
-            &statement,
-            &[&token_hash.as_slice(), &(idle_seconds as f64)],
-        )
-        .await?;
-    row.map(|row| {
-        Ok(LiveSession {
-            user: row.try_get(0)?,
-            csrf_token: row.try_get(1)?,
-        })
-    })
-    .transpose()
+    let idle = idle_seconds as f64;
+    let touch = TOUCH_EVERY_SECONDS.min(idle_seconds / 2) as f64;
+    let Some(row) = client
+        .query_opt(&statement, &[&token_hash.as_slice(), &idle, &touch])
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = super::users::user(&row)?;
+    Ok(Some(SessionRow {
+        session: LiveSession {
+            user: user.id,
+            csrf_token: row.try_get(8)?,
+        },
+        user,
+    }))
 }
 
 /// Ends the session with this token hash.

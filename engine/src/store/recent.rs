@@ -1,5 +1,6 @@
-//! A merchant's latest payouts and collections, newest first, for the portal's dashboard:
-//! each read from the newest end of its (merchant, id) index, ids being time-ordered.
+//! For the portal's dashboard: a merchant's latest payouts and collections, newest first,
+//! each read from the newest end of its (merchant, id) index (ids are time-ordered); and
+//! the counts of what needs attention.
 
 use deadpool_postgres::GenericClient;
 use jiff::Timestamp;
@@ -53,4 +54,43 @@ pub async fn items(
             })
         })
         .collect()
+}
+
+/// What needs someone's attention.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attention {
+    pub awaiting_approval: i64,
+    pub awaiting_funds: i64,
+    pub paused: i64,
+    /// Payouts whose outcome a person must settle.
+    pub in_review: i64,
+    /// Webhook events that were never delivered.
+    pub failed_webhooks: i64,
+}
+
+const ATTENTION: &str = "
+    SELECT (SELECT count(*) FROM batches WHERE merchant_id = $1 AND kind = 'batch'
+               AND state = 'awaiting_approval'),
+           (SELECT count(*) FROM batches WHERE merchant_id = $1 AND kind = 'batch'
+               AND state = 'awaiting_funds'),
+           (SELECT count(*) FROM batches WHERE merchant_id = $1 AND kind = 'batch'
+               AND state = 'paused'),
+           (SELECT count(*) FROM payout_lines WHERE merchant_id = $1
+               AND state = 'requires_review'),
+           (SELECT count(*) FROM webhook_events WHERE merchant_id = $1 AND state = 'failed')";
+
+/// What needs attention at the merchant, counted now.
+pub async fn attention(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+) -> Result<Attention, StoreError> {
+    let statement = client.prepare_cached(ATTENTION).await?;
+    let row = client.query_one(&statement, &[&merchant]).await?;
+    Ok(Attention {
+        awaiting_approval: row.try_get(0)?,
+        awaiting_funds: row.try_get(1)?,
+        paused: row.try_get(2)?,
+        in_review: row.try_get(3)?,
+        failed_webhooks: row.try_get(4)?,
+    })
 }

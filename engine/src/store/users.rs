@@ -24,10 +24,11 @@ pub struct User {
     pub disabled_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "u.id, u.merchant_id, u.email, k.role, u.password_hash, u.locale, \
+pub(crate) const COLUMNS: &str = "u.id, u.merchant_id, u.email, k.role, u.password_hash, u.locale, \
                        u.created_at, u.disabled_at";
 
-fn user(row: &Row) -> Result<User, StoreError> {
+/// A user from a row whose first columns are `COLUMNS`.
+pub(crate) fn user(row: &Row) -> Result<User, StoreError> {
     let role: &str = row.try_get(3)?;
     Ok(User {
         id: row.try_get(0)?,

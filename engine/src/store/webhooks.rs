@@ -1,8 +1,9 @@
-//! Webhooks in the store: a merchant's endpoint and signing secret (columns of `merchants`),
-//! and the `webhook_events` outbox the database's triggers write: listed and read by the
-//! merchant, queued again to resend, claimed by a deliverer with a lease (`FOR UPDATE SKIP
-//! LOCKED`, so nodes share the work), and marked delivered, failed (retried later or for
-//! good) or stopped.
+//! Webhooks in the store: a merchant's endpoint and signing secret (columns of `merchants`,
+//! with the secret a rotation replaced and until when it still signs events), and the
+//! `webhook_events` outbox the database's triggers write: listed and read by the merchant,
+//! queued again to resend, claimed by a deliverer with a lease (`FOR UPDATE SKIP LOCKED`,
+//! so nodes share the work), and marked delivered, failed (retried later or for good) or
+//! stopped.
 
 use deadpool_postgres::GenericClient;
 use jiff::Timestamp;
@@ -18,6 +19,11 @@ use crate::ids::MerchantId;
 pub struct Endpoint {
     pub url: String,
     pub secret: String,
+    /// When the secret was made (unknown only for one written outside Payrail).
+    pub secret_created_at: Option<Timestamp>,
+    /// Until when the secret the current one replaced still signs events too, while it
+    /// does (a rotation's overlap).
+    pub previous_secret_expires_at: Option<Timestamp>,
 }
 
 /// One event of the outbox and what became of it.
@@ -39,10 +45,20 @@ pub struct WebhookEvent {
     pub delivered_at: Option<Timestamp>,
 }
 
-const SET_ENDPOINT: &str = "
-    UPDATE merchants SET webhook_url = $2, webhook_secret = COALESCE(webhook_secret, $3)
-     WHERE id = $1
- RETURNING webhook_url, webhook_secret";
+/// The columns an `Endpoint` is read from; the previous secret's end only while it lasts.
+const ENDPOINT_COLUMNS: &str = "webhook_url, webhook_secret, webhook_secret_created_at,
+    CASE WHEN webhook_previous_until > now() THEN webhook_previous_until END";
+
+fn endpoint_of(row: &Row) -> Result<Option<Endpoint>, StoreError> {
+    let (url, secret): (Option<String>, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
+    let (secret_created_at, previous_secret_expires_at) = (row.try_get(2)?, row.try_get(3)?);
+    Ok(url.zip(secret).map(|(url, secret)| Endpoint {
+        url,
+        secret,
+        secret_created_at,
+        previous_secret_expires_at,
+    }))
+}
 
 /// Sets the merchant's endpoint; `new_secret` becomes its secret unless it has one.
 pub async fn set_endpoint(
@@ -51,31 +67,64 @@ pub async fn set_endpoint(
     url: &str,
     new_secret: &str,
 ) -> Result<Endpoint, StoreError> {
+    let sql = format!(
+        "UPDATE merchants
+            SET webhook_url = $2,
+                webhook_secret_created_at = CASE WHEN webhook_secret IS NULL THEN now()
+                                                 ELSE webhook_secret_created_at END,
+                webhook_secret = COALESCE(webhook_secret, $3)
+          WHERE id = $1
+      RETURNING {ENDPOINT_COLUMNS}"
+    );
     let row = client
-        .query_opt(SET_ENDPOINT, &[&merchant, &url, &new_secret])
+        .query_opt(&sql, &[&merchant, &url, &new_secret])
         .await?
         .ok_or(StoreError::NotFound { what: "merchant" })?;
-    Ok(Endpoint {
-        url: row.try_get(0)?,
-        secret: row.try_get(1)?,
+    endpoint_of(&row)?.ok_or(StoreError::NotFound {
+        what: "webhook endpoint",
     })
 }
-
-const GET_ENDPOINT: &str = "SELECT webhook_url, webhook_secret FROM merchants WHERE id = $1";
 
 /// The merchant's endpoint, if one is set.
 pub async fn endpoint(
     client: &impl GenericClient,
     merchant: MerchantId,
 ) -> Result<Option<Endpoint>, StoreError> {
+    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM merchants WHERE id = $1");
     let row = client
-        .query_opt(GET_ENDPOINT, &[&merchant])
+        .query_opt(&sql, &[&merchant])
         .await?
         .ok_or(StoreError::NotFound { what: "merchant" })?;
-    let (url, secret): (Option<String>, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
-    Ok(url
-        .zip(secret)
-        .map(|(url, secret)| Endpoint { url, secret }))
+    endpoint_of(&row)
+}
+
+/// Rotates the signing secret of a set endpoint: `$2` becomes current, made now, and the
+/// secret it replaces stays valid `$3` seconds more. (`SET` reads the row as it was, so
+/// the previous secret is the one replaced.)
+const ROTATE_SECRET: &str = "
+    UPDATE merchants
+       SET webhook_previous_secret = webhook_secret,
+           webhook_previous_until = now() + make_interval(secs => $3::float8),
+           webhook_secret = $2,
+           webhook_secret_created_at = now()
+     WHERE id = $1 AND webhook_url IS NOT NULL AND webhook_secret IS NOT NULL";
+
+/// Makes `new_secret` the endpoint's secret; the one it replaces keeps signing events too
+/// for `overlap_seconds`. `None` when the merchant has no endpoint.
+pub async fn rotate_secret(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    new_secret: &str,
+    overlap_seconds: f64,
+) -> Result<Option<Endpoint>, StoreError> {
+    let sql = format!("{ROTATE_SECRET} RETURNING {ENDPOINT_COLUMNS}");
+    match client
+        .query_opt(&sql, &[&merchant, &new_secret, &overlap_seconds])
+        .await?
+    {
+        Some(row) => endpoint_of(&row),
+        None => Ok(None),
+    }
 }
 
 const REMOVE_ENDPOINT: &str =
@@ -213,6 +262,8 @@ pub struct DueEvent {
     /// Its own URL, else the merchant's endpoint; `None` when it has neither.
     pub url: Option<String>,
     pub secret: Option<String>,
+    /// The secret `secret` replaced, while its overlap lasts: events are signed with both.
+    pub previous_secret: Option<String>,
     pub payload: Value,
     /// Tries made before this one.
     pub attempts: i32,
@@ -230,7 +281,8 @@ const CLAIM_DUE: &str = "
                              ORDER BY next_attempt_at
                              LIMIT $1
                              FOR UPDATE SKIP LOCKED))
- RETURNING e.id, e.url, m.webhook_url, m.webhook_secret, e.payload, e.attempts";
+ RETURNING e.id, e.url, m.webhook_url, m.webhook_secret, e.payload, e.attempts,
+           CASE WHEN m.webhook_previous_until > now() THEN m.webhook_previous_secret END";
 
 /// Claims up to `limit` due events for a minute.
 pub async fn claim_due(
@@ -244,6 +296,7 @@ pub async fn claim_due(
                 id: row.try_get(0)?,
                 url: row.try_get::<_, Option<String>>(1)?.or(row.try_get(2)?),
                 secret: row.try_get(3)?,
+                previous_secret: row.try_get(6)?,
                 payload: row.try_get(4)?,
                 attempts: row.try_get(5)?,
             })

@@ -1,13 +1,16 @@
 //! The webhook endpoint: where the merchant's events go, set, changed or removed; the
-//! secret they are signed with, shown in full only in the answer to saving the endpoint;
-//! and the latest events, with a way to send a failed or stopped one again.
+//! secret they are signed with, shown in full only in the answer to saving the endpoint or
+//! to rotating the secret; and the latest events, with a way to send a failed or stopped
+//! one again.
 //!
 //! The use case makes the secret when an endpoint is first set and keeps it when the URL
-//! changes or the endpoint is removed and set again: there is no rotation to offer.
+//! changes or the endpoint is removed and set again. Rotating it makes a new one; the old
+//! one keeps signing events beside it until the overlap ends, which the page states.
 
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
 use payrail_engine::app::AppError;
 use payrail_engine::app::idempotency::Answer;
 use payrail_engine::app::webhooks::WebhookEvent;
@@ -30,6 +33,10 @@ pub struct Shown {
     pub url: String,
     /// The secret's last characters.
     pub secret_end: String,
+    /// When the secret was made.
+    pub secret_created_at: Option<Timestamp>,
+    /// Until when the secret a rotation replaced still signs events, while it does.
+    pub previous_until: Option<Timestamp>,
 }
 
 /// The section as shown.
@@ -38,8 +45,10 @@ pub struct View {
     pub endpoint: Option<Shown>,
     /// The URL field: the endpoint's, or what was just refused.
     pub url: String,
-    /// The whole secret, in the answer to saving the endpoint only.
+    /// The whole secret, in the answer to saving the endpoint or rotating the secret only.
     pub saved_secret: Option<String>,
+    /// In the answer to rotating the secret: until when the old one still signs events.
+    pub rotated_until: Option<Timestamp>,
     pub events: Vec<WebhookEvent>,
 }
 
@@ -69,8 +78,11 @@ pub async fn view(state: &AppState, session: &Session) -> Result<View, PortalErr
         endpoint: endpoint.map(|endpoint| Shown {
             secret_end: last_chars(&endpoint.secret, SECRET_END_CHARS),
             url: endpoint.url,
+            secret_created_at: endpoint.secret_created_at,
+            previous_until: endpoint.previous_secret_expires_at,
         }),
         saved_secret: None,
+        rotated_until: None,
         events,
     })
 }
@@ -110,6 +122,33 @@ pub async fn set(
             settings.webhook.url = form.url;
             settings.refused(Section::Webhook, error)
         }
+    }
+}
+
+/// `POST /settings/webhook/rotate`: a new signing secret; the answer shows it, and until
+/// when the one it replaced still signs events.
+pub async fn rotate(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<TokenOnly>,
+) -> Result<Response, PortalError> {
+    session.check_csrf(&form.csrf)?;
+    match state.app.rotate_webhook_secret(session.caller()).await {
+        Ok(endpoint) => {
+            let mut settings = SettingsPage::load(&state, &session).await?;
+            settings.webhook.rotated_until = endpoint.previous_secret_expires_at;
+            settings.webhook.saved_secret = Some(endpoint.secret);
+            Ok(settings.into_response())
+        }
+        // The endpoint was removed meanwhile (in another tab, by another admin).
+        Err(AppError::NotFound(_)) => SettingsPage::load(&state, &session).await?.refused(
+            Section::Webhook,
+            AppError::conflict(
+                "no-webhook-endpoint-to-rotate",
+                "there is no webhook endpoint whose secret could be rotated",
+            ),
+        ),
+        Err(error) => Err(error.into()),
     }
 }
 

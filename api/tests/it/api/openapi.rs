@@ -32,6 +32,7 @@ const OPERATIONS: &[&str] = &[
     "put /v1/webhook-endpoint",
     "get /v1/webhook-endpoint",
     "delete /v1/webhook-endpoint",
+    "post /v1/webhook-endpoint/rotate-secret",
     "put /v1/settings/time-zone",
     "get /v1/statements",
     "get /v1/analytics",

@@ -432,27 +432,29 @@ async fn settlements_posted_before_migration_8_get_their_particulars_from_their_
     let before = payouts(&node.get(&path, viewer).await.body);
     assert_eq!(before.len(), 3);
 
-    // The schema as it was before V8 (and so before V9, which refinery applies after it),
-    // with these settlements in it: then migrate.
+    // The schema as it was before V8 (and so before V9 and V10, which refinery applies
+    // after it), with these settlements in it: then migrate.
     let (mut client, connection) = tokio_postgres::connect(&node.db.url, tokio_postgres::NoTls)
         .await
         .expect("connect");
     let connection = tokio::spawn(connection);
     client
         .batch_execute(
-            "DROP TABLE payroll_drafts, portal_sessions, user_setup_tokens, users;
+            "ALTER TABLE merchants DROP COLUMN webhook_secret_created_at,
+                 DROP COLUMN webhook_previous_secret, DROP COLUMN webhook_previous_until;
+             DROP TABLE payroll_drafts, portal_sessions, user_setup_tokens, users;
              ALTER TABLE api_keys DROP COLUMN kind;
              ALTER TABLE batches DROP COLUMN decision_note;
              ALTER TABLE payout_outcomes DROP COLUMN description, DROP COLUMN reference,
                  DROP COLUMN msisdn, DROP COLUMN operator_transaction_id;
-             DELETE FROM refinery_schema_history WHERE version IN (8, 9);",
+             DELETE FROM refinery_schema_history WHERE version IN (8, 9, 10);",
         )
         .await
         .expect("back to V7");
     let applied = payrail_engine::store::migrations::run(&mut client)
         .await
         .expect("migrate");
-    assert_eq!(applied, vec![8, 9]);
+    assert_eq!(applied, vec![8, 9, 10]);
     drop(client);
     let _ = connection.await;
 

@@ -1,15 +1,18 @@
 //! Webhooks: the endpoint a merchant sets (and the URLs refused), events delivered signed
 //! to a listener on loopback (allow-listed for the test), retries with the same id, 410,
-//! the deliverer refusing at call time a stored URL that leads to loopback, and events
-//! kept to their merchant.
+//! the deliverer refusing at call time a stored URL that leads to loopback, events kept
+//! to their merchant, and the secret rotated: events signed with the new secret and, for
+//! the overlap, the old one too.
 
 use std::time::Duration;
 
+use jiff::{SignedDuration, Timestamp};
 use payrail_api::AppState;
 use payrail_api::config::WebhookConfig;
 use payrail_api::webhooks::Deliverer;
 use payrail_engine::api_key::Role;
 use payrail_engine::app::AppSettings;
+use payrail_engine::app::webhooks::PREVIOUS_SECRET_OVERLAP;
 use payrail_engine::url_policy::UrlPolicy;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -339,7 +342,17 @@ async fn the_endpoint_is_set_by_an_admin_read_and_removed() {
     let read = node
         .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
         .await;
-    assert_eq!(read.body, json!({ "url": url, "secret": secret }));
+    let made = read.body["secret_created_at"].clone();
+    assert!(made.is_string(), "{}", read.text);
+    assert_eq!(
+        read.body,
+        json!({
+            "url": url,
+            "secret": secret,
+            "secret_created_at": made,
+            "previous_secret_expires_at": null,
+        })
+    );
     let moved = put_endpoint(
         &node,
         merchant.key(Role::Admin),
@@ -347,6 +360,7 @@ async fn the_endpoint_is_set_by_an_admin_read_and_removed() {
     )
     .await;
     assert_eq!(moved.body["secret"], secret.as_str(), "the secret stays");
+    assert_eq!(moved.body["secret_created_at"], made, "and so does its age");
 
     let viewer = put_endpoint(&node, merchant.key(Role::Viewer), url).await;
     assert_eq!(viewer.status, 403);
@@ -536,5 +550,380 @@ async fn events_are_listed_in_pages_kept_to_their_merchant_and_resent_with_the_s
         .await;
     assert_eq!(nowhere.status, 409, "{}", nowhere.text);
     assert_eq!(nowhere.problem(), "no-webhook-endpoint");
+    node.stop().await;
+}
+
+/// `POST /v1/webhook-endpoint/rotate-secret` with the key `key`.
+async fn rotate(node: &Node, key: Option<&str>) -> super::harness::Answer {
+    node.call(
+        Method::POST,
+        "/v1/webhook-endpoint/rotate-secret",
+        key,
+        &[],
+        None,
+    )
+    .await
+}
+
+/// Rotates the merchant's secret through the API; returns the new one.
+async fn rotate_secret(node: &Node, merchant: &TestMerchant) -> String {
+    let answer = rotate(node, Some(merchant.key(Role::Admin))).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["secret"].as_str().expect("a secret").to_owned()
+}
+
+fn time_of(value: &Value) -> Timestamp {
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("not a time: {value}"))
+}
+
+/// Whether a receiver holding only `secret` accepts the request.
+fn verifies(secret: &str, request: &wiremock::Request) -> bool {
+    standardwebhooks::Webhook::new(secret)
+        .expect("the secret reads")
+        .verify(&request.body, &request.headers)
+        .is_ok()
+}
+
+/// The `v1,` signatures of a request.
+fn signatures(request: &wiremock::Request) -> Vec<String> {
+    request.headers["webhook-signature"]
+        .to_str()
+        .expect("ASCII")
+        .split(' ')
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_secret_is_rotated_by_an_admin_and_the_old_one_is_kept_for_the_overlap() {
+    let node = node().await;
+    let merchant = node.merchant("1000000").await;
+    let url = "http://127.0.0.1:9/hook";
+    let none = rotate(&node, Some(merchant.key(Role::Admin))).await;
+    assert_eq!(none.status, 404, "{}", none.text);
+    let old = set_endpoint(&node, &merchant, url).await;
+    let before = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+
+    let asked = Timestamp::now();
+    let rotated = rotate(&node, Some(merchant.key(Role::Admin))).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    assert_eq!(rotated.header("cache-control"), Some("no-store"));
+    let new = rotated.body["secret"].as_str().expect("a secret");
+    assert!(new.starts_with("whsec_"), "{new}");
+    assert_ne!(new, old);
+    assert_eq!(rotated.body["url"], url);
+    let made = time_of(&rotated.body["secret_created_at"]);
+    assert!(made > time_of(&before.body["secret_created_at"]));
+    let until = time_of(&rotated.body["previous_secret_expires_at"]);
+    let overlap = until.duration_since(asked);
+    assert!(
+        (overlap - PREVIOUS_SECRET_OVERLAP).abs() < SignedDuration::from_mins(1),
+        "the old secret is kept for {overlap:?}"
+    );
+    let read = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(read.body, rotated.body, "the new secret is the endpoint's");
+    let moved = put_endpoint(&node, merchant.key(Role::Admin), "http://127.0.0.1:9/moved").await;
+    assert_eq!(
+        moved.body["secret"], new,
+        "changing the URL keeps the new secret"
+    );
+    assert_eq!(
+        moved.body["previous_secret_expires_at"],
+        rotated.body["previous_secret_expires_at"]
+    );
+
+    for role in [Role::Viewer, Role::Maker, Role::Checker] {
+        let refused = rotate(&node, Some(merchant.key(role))).await;
+        assert_eq!(refused.status, 403, "{role:?}: {}", refused.text);
+    }
+    assert_eq!(rotate(&node, None).await.status, 401);
+    let other = node.merchant("1000000").await;
+    assert_eq!(
+        rotate(&node, Some(other.key(Role::Admin))).await.status,
+        404,
+        "another merchant's endpoint is not this one's"
+    );
+    let unchanged = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(
+        unchanged.body["secret"], new,
+        "refused rotations change nothing"
+    );
+
+    let removed = node
+        .call(
+            Method::DELETE,
+            "/v1/webhook-endpoint",
+            Some(merchant.key(Role::Admin)),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204);
+    let gone = rotate(&node, Some(merchant.key(Role::Admin))).await;
+    assert_eq!(gone.status, 404, "{}", gone.text);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn after_a_rotation_events_are_signed_with_the_new_secret_and_the_old_one_until_the_overlap_ends()
+ {
+    let node = node().await;
+    let merchant = node.merchant("1000000").await;
+    let listener = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&listener)
+        .await;
+    let old = set_endpoint(&node, &merchant, &format!("{}/hook", listener.uri())).await;
+    let deliverer = deliverer(&node, &loopback_allowed());
+
+    // During the overlap: a receiver with either secret accepts the event.
+    let new = rotate_secret(&node, &merchant).await;
+    batch_event(&node, &merchant).await;
+    events_in(&node, &merchant, "delivered").await;
+    let received = requests(&listener).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(signatures(&received[0]).len(), 2, "the new and the old");
+    assert!(
+        signatures(&received[0])
+            .iter()
+            .all(|s| s.starts_with("v1,"))
+    );
+    assert!(
+        verifies(&new, &received[0]),
+        "a receiver with the new secret"
+    );
+    assert!(
+        verifies(&old, &received[0]),
+        "a receiver that still holds only the old secret"
+    );
+    let stranger = payrail_engine::app::webhooks::new_secret();
+    assert!(!verifies(&stranger, &received[0]));
+
+    // A second rotation within the overlap: the secret just replaced is the one kept.
+    let newer = rotate_secret(&node, &merchant).await;
+    batch_event(&node, &merchant).await;
+    events_in(&node, &merchant, "delivered").await;
+    let received = requests(&listener).await;
+    assert_eq!(received.len(), 2);
+    assert!(verifies(&newer, &received[1]));
+    assert!(verifies(&new, &received[1]));
+    assert!(
+        !verifies(&old, &received[1]),
+        "the first secret is done with"
+    );
+
+    // Once the overlap is over (as if 24 hours had passed), the new secret alone signs.
+    node.db
+        .client()
+        .await
+        .execute(
+            "UPDATE merchants SET webhook_previous_until = now() - interval '1 second' WHERE id = $1",
+            &[&merchant.id],
+        )
+        .await
+        .expect("the overlap ends");
+    let read = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(read.body["previous_secret_expires_at"], Value::Null);
+    batch_event(&node, &merchant).await;
+    events_in(&node, &merchant, "delivered").await;
+    deliverer.stop().await;
+    let received = requests(&listener).await;
+    assert_eq!(received.len(), 3);
+    assert_eq!(signatures(&received[2]).len(), 1);
+    assert!(verifies(&newer, &received[2]));
+    assert!(
+        !verifies(&new, &received[2]),
+        "the replaced secret no longer signs"
+    );
+    node.stop().await;
+}
+
+/// A person signed in to the portal over plain HTTP, the cookies kept by hand.
+struct PortalVisitor {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl PortalVisitor {
+    /// Signs in as a new user of `role` of the merchant.
+    async fn sign_in(node: &Node, merchant: &TestMerchant, role: Role) -> PortalVisitor {
+        let email = format!("{}-{}@example.rw", role.as_str(), Uuid::new_v4().simple());
+        let password = "correct horse battery staple";
+        let invited = node
+            .app
+            .invite_user(
+                payrail_engine::app::users::Inviter::Operator(merchant.id),
+                &email,
+                role,
+            )
+            .await
+            .expect("invited");
+        node.app
+            .set_password_by_link(&invited.setup_token, password)
+            .await
+            .expect("password set");
+        let mut visitor = PortalVisitor {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            base: node.base.clone(),
+            cookies: Vec::new(),
+        };
+        let (_, login) = visitor.get("/login").await;
+        let csrf = csrf_of(&login);
+        let (status, _) = visitor
+            .post(
+                "/login",
+                &[("csrf", &csrf), ("email", &email), ("password", password)],
+            )
+            .await;
+        assert_eq!(status, 303, "signed in");
+        visitor
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> (u16, String) {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let response = request
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("the node answers");
+        for set in response.headers().get_all("set-cookie") {
+            let pair = set.to_str().expect("ASCII").split(';').next().unwrap_or("");
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies.retain(|(kept, _)| kept != name);
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a body"))
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String) {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let request = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+}
+
+/// The CSRF token of a page's first form.
+fn csrf_of(html: &str) -> String {
+    let marker = r#"name="csrf" value=""#;
+    let start = html.find(marker).expect("a form with a token") + marker.len();
+    html[start..].split('"').next().expect("a token").to_owned()
+}
+
+/// The text of the element with `id` (up to the next tag).
+fn element_text<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let at = html.find(&format!(r#"id="{id}""#))?;
+    let text = &html[at..];
+    let start = text.find('>')? + 1;
+    let end = text[start..].find('<')?;
+    Some(&text[start..start + end])
+}
+
+#[tokio::test]
+async fn the_portal_rotates_the_secret_and_shows_it_once_with_until_when_the_old_one_works() {
+    let node = node().await;
+    let merchant = node.merchant("1000000").await;
+    let old = set_endpoint(&node, &merchant, "http://127.0.0.1:9/hook").await;
+    let mut admin = PortalVisitor::sign_in(&node, &merchant, Role::Admin).await;
+    let (status, settings) = admin.get("/settings").await;
+    assert_eq!(status, 200);
+    assert!(settings.contains(r#"action="/settings/webhook/rotate#webhook""#));
+    assert!(element_text(&settings, "webhook-secret-made").is_some());
+    assert!(element_text(&settings, "webhook-previous-until").is_none());
+
+    let (status, _) = admin
+        .post("/settings/webhook/rotate", &[("csrf", "forged")])
+        .await;
+    assert_eq!(status, 403, "a forged token is refused");
+    let unchanged = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(unchanged.body["secret"], old.as_str());
+
+    let (status, rotated) = admin
+        .post("/settings/webhook/rotate", &[("csrf", &csrf_of(&settings))])
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let endpoint = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    let new = endpoint.body["secret"].as_str().expect("a secret");
+    assert_ne!(new, old);
+    assert_eq!(
+        element_text(&rotated, "webhook-secret"),
+        Some(new),
+        "shown in full"
+    );
+    assert!(!rotated.contains(&old), "the old secret is not shown");
+    let until = element_text(&rotated, "webhook-rotated-until").expect("until when");
+    assert!(
+        until.starts_with("The old secret keeps working until "),
+        "{until}"
+    );
+    assert!(element_text(&rotated, "webhook-previous-until").is_some());
+
+    let (_, again) = admin.get("/settings").await;
+    assert!(!again.contains(new), "shown once only");
+    let previous = element_text(&again, "webhook-previous-until").expect("the overlap");
+    assert!(previous.contains(" until "), "{previous}");
+    assert!(element_text(&again, "webhook-secret-made").is_some());
+
+    let mut maker = PortalVisitor::sign_in(&node, &merchant, Role::Maker).await;
+    let (_, dashboard) = maker.get("/").await;
+    let (status, _) = maker
+        .post(
+            "/settings/webhook/rotate",
+            &[("csrf", &csrf_of(&dashboard))],
+        )
+        .await;
+    assert_eq!(status, 403, "admins only");
+    let still = node
+        .get("/v1/webhook-endpoint", merchant.key(Role::Admin))
+        .await;
+    assert_eq!(still.body["secret"], new);
+
+    // The endpoint removed meanwhile (another tab, another admin): said on the form.
+    let removed = node
+        .call(
+            Method::DELETE,
+            "/v1/webhook-endpoint",
+            Some(merchant.key(Role::Admin)),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204);
+    let (status, refused) = admin
+        .post("/settings/webhook/rotate", &[("csrf", &csrf_of(&again))])
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let said = element_text(&refused, "webhook-form").expect("the refusal");
+    assert!(said.contains("no secret to rotate"), "{said}");
     node.stop().await;
 }

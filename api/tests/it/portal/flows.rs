@@ -162,6 +162,8 @@ async fn the_maker_cannot_approve_a_checker_approves_and_the_batch_completes_liv
         "followed live, without leaving the page"
     );
     assert_eq!(checker.text("#batch-total").await, "RWF 135,000");
+    checker.assert_accessible().await;
+    checker.screenshot("batch-completed").await;
 
     let cookie = checker.session_cookie().await;
     let batch = batch_path.trim_start_matches("/batches/");
