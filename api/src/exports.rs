@@ -6,12 +6,9 @@
 pub mod runner;
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::stream;
-use payrail_engine::app::AppError;
 use payrail_engine::app::exports::Export;
 use payrail_engine::app::reports::ReportRequest;
 use payrail_engine::export::Format;
@@ -169,28 +166,5 @@ async fn file(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let export = state.app.export(&caller, export_id(&id)?).await?;
-    if export.state != "ready" {
-        return Err(ApiError::conflict(
-            "export-state",
-            format!(
-                "this export is {}: only a ready export has a file",
-                export.state
-            ),
-        ));
-    }
-    let format: Format = export.format.parse().map_err(ApiError::internal)?;
-    let name = export
-        .file_name
-        .clone()
-        .unwrap_or_else(|| format!("export.{format}"));
-    let app = state.app.clone();
-    let chunks = stream::try_unfold(0_i32, move |seq| {
-        let (app, export) = (app.clone(), export.clone());
-        async move {
-            let chunk = app.export_chunk(&export, seq).await?;
-            Ok::<_, AppError>(chunk.map(|chunk| (axum::body::Bytes::from(chunk), seq + 1)))
-        }
-    });
-    report_files::attachment(format, &name, Body::from_stream(chunks))
+    Ok(report_files::ready_export(&state, &caller, export_id(&id)?).await?)
 }

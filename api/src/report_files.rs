@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
+use payrail_engine::app::AppError;
 use payrail_engine::app::caller::{Caller, Reader};
 use payrail_engine::app::reports::{DIRECT_ROWS_MAX, ReportRequest};
 use payrail_engine::export::Format;
@@ -103,4 +104,37 @@ pub fn attachment(format: Format, name: &str, body: Body) -> Result<Response, Ap
         .header(CONTENT_DISPOSITION, disposition)
         .body(body)
         .map_err(ApiError::internal)
+}
+
+/// A ready background export's file, streamed chunk by chunk as it was stored; an export
+/// not ready is a conflict.
+pub async fn ready_export(
+    state: &AppState,
+    caller: &Caller,
+    id: payrail_engine::ids::ExportId,
+) -> Result<Response, AppError> {
+    let export = state.app.export(caller, id).await?;
+    if export.state != "ready" {
+        return Err(AppError::conflict(
+            "export-state",
+            format!(
+                "this export is {}: only a ready export has a file",
+                export.state
+            ),
+        ));
+    }
+    let format: Format = export.format.parse().map_err(AppError::internal)?;
+    let name = export
+        .file_name
+        .clone()
+        .unwrap_or_else(|| format!("export.{format}"));
+    let app = state.app.clone();
+    let chunks = futures_util::stream::try_unfold(0_i32, move |seq| {
+        let (app, export) = (app.clone(), export.clone());
+        async move {
+            let chunk = app.export_chunk(&export, seq).await?;
+            Ok::<_, AppError>(chunk.map(|chunk| (axum::body::Bytes::from(chunk), seq + 1)))
+        }
+    });
+    attachment(format, &name, Body::from_stream(chunks)).map_err(AppError::internal)
 }

@@ -11,7 +11,6 @@ use hdrhistogram::Histogram;
 use payrail_engine::api_key::Role;
 use payrail_engine::app::users::Inviter;
 use payrail_engine::app::{App, AppSettings};
-use serde_json::json;
 
 use crate::bench_database::BenchDatabase;
 use crate::machine;
@@ -50,18 +49,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     transactions_bench::completed_batch(&database, merchant.id, args.batch_lines).await?;
     let node = SpawnedNode::start(&database.url, "").await?;
     let http = reqwest::Client::new();
-    for _ in 0..20 {
-        let answer = http
-            .post(format!("{}/v1/payouts?wait=10", node.base))
-            .bearer_auth(&merchant.maker)
-            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
-            .json(&json!({"msisdn": "0788123456", "amount": "1500", "currency": "RWF"}))
-            .send()
-            .await?;
-        if !answer.status().is_success() {
-            bail!("a payout: {} {}", answer.status(), answer.text().await?);
-        }
-    }
+    transactions_bench::pay_singles(&http, &node.base, &merchant.maker, 20).await?;
     let batch: uuid::Uuid = database
         .pool
         .get()

@@ -53,18 +53,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     fill_others(&database, args.others).await?;
     let merchant = api_merchant::create(&database.pool, 100_000_000, false).await?;
     let http = reqwest::Client::new();
-    for _ in 0..args.own {
-        let answer = http
-            .post(format!("{}/v1/payouts?wait=10", node.base))
-            .bearer_auth(&merchant.maker)
-            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
-            .json(&json!({"msisdn": "0788123456", "amount": "1500", "currency": "RWF"}))
-            .send()
-            .await?;
-        if !answer.status().is_success() {
-            bail!("a payout: {} {}", answer.status(), answer.text().await?);
-        }
-    }
+    pay_singles(&http, &node.base, &merchant.maker, args.own).await?;
     let mut latency = Histogram::<u64>::new(3)?;
     for _ in 0..args.requests {
         let started = Instant::now();
@@ -120,6 +109,28 @@ pub async fn fill_others(database: &BenchDatabase, others: u32) -> anyhow::Resul
         written += lines.unsigned_abs();
     }
     client.batch_execute("VACUUM ANALYZE").await?;
+    Ok(())
+}
+
+/// Pays `count` single payouts of 1,500 through the API with `key`, each to its end.
+pub async fn pay_singles(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    count: u32,
+) -> anyhow::Result<()> {
+    for _ in 0..count {
+        let answer = http
+            .post(format!("{base}/v1/payouts?wait=10"))
+            .bearer_auth(key)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({"msisdn": "0788123456", "amount": "1500", "currency": "RWF"}))
+            .send()
+            .await?;
+        if !answer.status().is_success() {
+            bail!("a payout: {} {}", answer.status(), answer.text().await?);
+        }
+    }
     Ok(())
 }
 

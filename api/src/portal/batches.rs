@@ -278,54 +278,29 @@ async fn after_decision(
     }
 }
 
-/// `POST /batches/{id}/approve`
-pub async fn approve(
+/// `POST /batches/{id}/{decision}`: `approve` or `reject` (with the note), or `cancel`
+/// the lines not yet sent.
+pub async fn decide(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    Path((id, decision)): Path<(String, String)>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PortalError> {
     session.check_csrf(&form.csrf)?;
     let id = batch_id(&id)?;
-    let outcome = state
-        .app
-        .approve_batch(session.caller(), id, Some(&form.note), None, decided)
-        .await
-        .map(|_| ());
-    after_decision(&state, &session, id, outcome).await
-}
-
-/// `POST /batches/{id}/reject`
-pub async fn reject(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-    Form(form): Form<DecisionForm>,
-) -> Result<Response, PortalError> {
-    session.check_csrf(&form.csrf)?;
-    let id = batch_id(&id)?;
-    let outcome = state
-        .app
-        .reject_batch(session.caller(), id, &form.note)
-        .await
-        .map(|_| ());
-    after_decision(&state, &session, id, outcome).await
-}
-
-/// `POST /batches/{id}/cancel`: cancels the lines not yet sent.
-pub async fn cancel(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-    Form(form): Form<DecisionForm>,
-) -> Result<Response, PortalError> {
-    session.check_csrf(&form.csrf)?;
-    let id = batch_id(&id)?;
-    let outcome = state
-        .app
-        .cancel_batch(session.caller(), id, None, decided)
-        .await
-        .map(|_| ());
+    let (app, caller) = (&state.app, session.caller());
+    let outcome = match decision.as_str() {
+        "approve" => app
+            .approve_batch(caller, id, Some(&form.note), None, decided)
+            .await
+            .map(|_| ()),
+        "reject" => app.reject_batch(caller, id, &form.note).await.map(|_| ()),
+        "cancel" => app
+            .cancel_batch(caller, id, None, decided)
+            .await
+            .map(|_| ()),
+        _ => return Err(AppError::NotFound("batch decision").into()),
+    };
     after_decision(&state, &session, id, outcome).await
 }
 

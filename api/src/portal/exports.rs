@@ -5,12 +5,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use futures_util::stream;
 use payrail_engine::app::AppError;
 use payrail_engine::app::exports::Export;
 use payrail_engine::app::reports::ReportRequest;
@@ -332,33 +330,5 @@ async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
     let id: ExportId = id.parse().map_err(|_| AppError::NotFound("export"))?;
-    let export = state.app.export(session.caller(), id).await?;
-    if export.state != "ready" {
-        return Err(AppError::Conflict {
-            name: "export-state",
-            detail: format!(
-                "this export is {}: only a ready export has a file",
-                export.state
-            ),
-            link: None,
-        }
-        .into());
-    }
-    let format: Format = export.format.parse().map_err(AppError::internal)?;
-    let name = export
-        .file_name
-        .clone()
-        .unwrap_or_else(|| format!("export.{format}"));
-    let app = state.app.clone();
-    let chunks = stream::try_unfold(0_i32, move |seq| {
-        let (app, export) = (app.clone(), export.clone());
-        async move {
-            let chunk = app.export_chunk(&export, seq).await?;
-            Ok::<_, AppError>(chunk.map(|chunk| (Bytes::from(chunk), seq + 1)))
-        }
-    });
-    Ok(
-        report_files::attachment(format, &name, Body::from_stream(chunks))
-            .map_err(AppError::internal)?,
-    )
+    Ok(report_files::ready_export(&state, session.caller(), id).await?)
 }

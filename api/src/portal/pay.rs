@@ -25,8 +25,10 @@ use crate::AppState;
 
 /// How long the send waits for the payout's end before showing its page.
 const WAIT: Duration = Duration::from_secs(5);
-/// How many seconds a second submit waits for the first to answer.
-const IN_USE_RETRIES: u32 = 8;
+/// How often, and how many times, a second submit looks for the first one's answer
+/// (in all, a little longer than `WAIT`).
+const IN_USE_POLL: Duration = Duration::from_millis(200);
+const IN_USE_RETRIES: u32 = 30;
 
 /// The form's fields, as typed.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -173,7 +175,7 @@ pub async fn send(
                 ..
             }) if attempts < IN_USE_RETRIES => {
                 attempts += 1;
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(IN_USE_POLL).await;
             }
             Err(error) => return refused(page, form, error),
         }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use payrail_api::portal::PortalSettings;
 use payrail_engine::api_key::Role;
 use payrail_engine::app::users::Inviter;
 
@@ -23,11 +22,7 @@ impl Office {
     /// A merchant (each test has its own database) funded with 5,000,000 RWF whose batches
     /// above 100,000 need approval.
     pub async fn open() -> Office {
-        Office::with(NodeOptions::default()).await
-    }
-
-    pub async fn with(options: NodeOptions) -> Office {
-        let node = Node::with(options).await;
+        let node = Node::with(NodeOptions::default()).await;
         let merchant = node.merchant_with("5000000", Some("100000")).await;
         node.db
             .client()
@@ -62,11 +57,4 @@ impl Office {
     pub fn email(&self, role: Role) -> &str {
         &self.people[&role]
     }
-}
-
-/// A node state whose portal sessions end after two seconds without a request.
-pub fn idle_after(state: payrail_api::AppState) -> payrail_api::AppState {
-    let mut settings = PortalSettings::default();
-    settings.timeouts.idle = std::time::Duration::from_secs(2);
-    state.with_portal(settings)
 }

@@ -2,29 +2,35 @@
 //! (back to sign-in, then back to the page), another merchant's object (404); and the
 //! headers every page carries.
 
-use std::time::Duration;
-
 use payrail_engine::api_key::Role;
 
 use super::browser::Browser;
-use super::people::{Office, PASSWORD, idle_after};
-use crate::api::harness::NodeOptions;
+use super::people::{Office, PASSWORD};
 
-/// Signs in over plain HTTP; the session cookie and the form token of the dashboard.
-async fn session(office: &Office, role: Role) -> (String, String) {
-    let http = reqwest::Client::builder()
+/// A client that shows redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .expect("a client");
-    let base = &office.node.base;
+        .expect("a client")
+}
+
+/// The sign-in page's double-submit token: its cookie's value and the form's.
+async fn sign_in_form(http: &reqwest::Client, base: &str) -> (String, String) {
     let login = http
         .get(format!("{base}/login"))
         .send()
         .await
         .expect("the page");
     let pre = cookie(&login, "payrail_signin");
-    let page = login.text().await.expect("a page");
-    let token = form_token(&page);
+    (pre, form_token(&login.text().await.expect("a page")))
+}
+
+/// Signs in over plain HTTP; the session cookie and the form token of the dashboard.
+async fn session(office: &Office, role: Role) -> (String, String) {
+    let http = no_redirects();
+    let base = &office.node.base;
+    let (pre, token) = sign_in_form(&http, base).await;
     let signed = http
         .post(format!("{base}/login"))
         .header("cookie", format!("payrail_signin={pre}"))
@@ -73,10 +79,7 @@ fn form_token(page: &str) -> String {
 async fn a_cross_site_post_or_one_without_the_form_token_is_refused_and_pays_nothing() {
     let office = Office::open().await;
     let (session, csrf) = session(&office, Role::Maker).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
+    let http = no_redirects();
     let send = |origin: Option<&'static str>, site: Option<&'static str>, token: String| {
         let mut request = http
             .post(format!("{}/pay/send", office.node.base))
@@ -137,16 +140,23 @@ async fn a_cross_site_post_or_one_without_the_form_token_is_refused_and_pays_not
 
 #[tokio::test]
 async fn an_idle_session_sends_the_person_to_sign_in_and_then_back_where_they_were() {
-    let office = Office::with(NodeOptions {
-        state: idle_after,
-        ..NodeOptions::default()
-    })
-    .await;
+    let office = Office::open().await;
     let browser = Browser::open(&office.node.base).await;
     browser.go("/").await;
     browser.sign_in(office.email(Role::Viewer), PASSWORD).await;
     assert_eq!(browser.path().await, "/");
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Half an hour passes without a request (the default idle timeout).
+    office
+        .node
+        .db
+        .client()
+        .await
+        .execute(
+            "UPDATE portal_sessions SET last_seen_at = now() - interval '31 minutes'",
+            &[],
+        )
+        .await
+        .expect("the session went idle");
     browser.go("/batches?state=completed").await;
     assert_eq!(
         browser.path().await,
@@ -209,18 +219,9 @@ async fn another_merchants_objects_are_not_found_and_pages_carry_their_protectio
 #[tokio::test]
 async fn sign_in_attempts_are_limited_per_email_and_answered_alike_for_unknown_emails() {
     let office = Office::open().await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
+    let http = no_redirects();
     let base = &office.node.base;
-    let login = http
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .expect("the page");
-    let pre = cookie(&login, "payrail_signin");
-    let token = form_token(&login.text().await.expect("a page"));
+    let (pre, token) = sign_in_form(&http, base).await;
     let attempt = |email: &'static str| {
         http.post(format!("{base}/login"))
             .header("cookie", format!("payrail_signin={pre}"))
