@@ -335,10 +335,14 @@ impl BatchState {
                         let finish = Finish::Failed {
                             code: "ROUTE_UNAVAILABLE".into(),
                         };
-                        let _ = self
-                            .args
-                            .journal
-                            .send_message(JournalMsg::Record(Box::new(Outcome { job, finish })));
+                        let _ =
+                            self.args
+                                .journal
+                                .send_message(JournalMsg::Record(Box::new(Outcome {
+                                    job,
+                                    finish,
+                                    by_callback: false,
+                                })));
                     }
                 }
             }

@@ -9,7 +9,7 @@ use deadpool_postgres::Pool;
 use payrail_engine::app::singles::SinglePayout;
 use payrail_engine::app::{AppError, EnginePort};
 use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
-use payrail_engine::operator::Operator;
+use payrail_engine::operator::{Operator, PayoutStatus};
 use payrail_engine::route::RouteName;
 use payrail_engine::store::payouts::Payout;
 use ractor::{Actor, ActorRef};
@@ -93,6 +93,21 @@ impl EnginePort for EngineHandle {
     fn nudge(&self, route: &RouteName, reference: Reference) -> Result<(), AppError> {
         self.supervisor
             .send_message(SupervisorMsg::Nudge(route.clone(), reference))
+            .map_err(|_| {
+                AppError::Unavailable(
+                    "the payout engine is stopping; send the callback again later",
+                )
+            })
+    }
+
+    fn called_back(
+        &self,
+        route: &RouteName,
+        reference: Reference,
+        outcome: PayoutStatus,
+    ) -> Result<(), AppError> {
+        self.supervisor
+            .send_message(SupervisorMsg::CalledBack(route.clone(), reference, outcome))
             .map_err(|_| {
                 AppError::Unavailable(
                     "the payout engine is stopping; send the callback again later",

@@ -3,6 +3,8 @@
 
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::money::Currency;
+use payrail_engine::operator::{OperatorError, PayoutStatus};
+use payrail_engine::store::callback_settlements::Unverified;
 use payrail_engine::store::payout_lines::ClaimedLine;
 use ractor::DerivedActorRef;
 use tokio::time::Instant;
@@ -11,6 +13,14 @@ use tokio::time::Instant;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinesFinished {
     pub lines: u32,
+}
+
+/// What a route's status query said of a payout an authenticated callback ended: what the
+/// route tells whoever asked it to verify (the verifier, seen only through this message).
+#[derive(Debug)]
+pub struct Verified {
+    pub unverified: Unverified,
+    pub answer: Result<Option<PayoutStatus>, OperatorError>,
 }
 
 /// What the route must do next with a line.
@@ -43,6 +53,9 @@ pub struct Job {
     pub accepted: bool,
     /// It was handed to the journal to be written `submitted`.
     pub marked_submitted: bool,
+    /// It already waited its route's deadline for a callback: now it is asked about.
+    pub waited_for_callback: bool,
+
     /// When the engine took the line, for `payrail_payout_duration_seconds`.
     pub taken_at: Instant,
 }
@@ -66,6 +79,7 @@ impl Job {
             uncertain_since: None,
             accepted: false,
             marked_submitted: false,
+            waited_for_callback: false,
             taken_at: Instant::now(),
         }
     }

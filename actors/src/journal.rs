@@ -40,6 +40,8 @@ pub enum Finish {
 pub struct Outcome {
     pub job: Job,
     pub finish: Finish,
+    /// Ended on an authenticated callback's word: a status query is to verify it.
+    pub by_callback: bool,
 }
 
 #[derive(Debug)]

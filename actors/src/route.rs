@@ -1,14 +1,18 @@
 //! The route actor: one per operator route. It sends payouts within the route's quota and
 //! cap on requests in flight, serving merchants in turn; resends "not sent" lines with the
 //! same reference after a jittered backoff; asks for the status of every uncertain line
-//! (under the query quota) and never resends one blindly; hands final outcomes to the
-//! journal. Operator calls run in tasks and answer as messages; delays use `send_after`.
+//! (under the query quota, spent in priority order: `query_lanes`) and never resends one
+//! blindly; ends a line at once on an authenticated callback (waiting for one until the
+//! route's callback deadline before asking), and verifies such lines later with the query
+//! budget left over; hands final outcomes to the journal. Operator calls run in tasks and
+//! answer as messages; delays use `send_after`.
 //!
 //! Parent: the supervisor. Children: none.
 
 mod circuit;
 mod fair_queue;
 mod policy;
+mod query_lanes;
 mod query_pace;
 mod telemetry;
 
@@ -19,21 +23,24 @@ use governor::DefaultDirectRateLimiter;
 use governor::clock::Clock;
 use payrail_engine::ids::Reference;
 use payrail_engine::operator::{Operator, OperatorError, PayoutRequest, PayoutStatus};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use payrail_engine::store::callback_settlements::Unverified;
+use ractor::{Actor, ActorProcessingErr, ActorRef, DerivedActorRef};
 use tokio::time::Instant;
 
 pub use policy::{RetryPolicy, RouteConfig};
 
-use crate::job::{Call, Job};
+use crate::job::{Call, Job, Verified};
 use crate::journal::{Finish, JournalMsg, Outcome};
 use circuit::Breaker;
 use fair_queue::FairQueue;
+use query_lanes::{Lane, NextQuery, QueryLanes, Verification};
 use query_pace::QueryPace;
 use telemetry::{CallStatus, RetryReason, RouteMetrics};
 
 #[derive(Debug)]
 pub enum RouteMsg {
-    /// Lines to send or to ask about.
+    /// Lines to send or to ask about (lines recovered after a crash or a restart: their
+    /// outcome is unknown).
     Submit(Vec<(Job, Call)>),
     /// Send what the quotas and the in-flight cap allow now.
     Pump,
@@ -46,7 +53,24 @@ pub enum RouteMsg {
     /// The operator called back about this reference: ask about it now rather than when
     /// its backoff ends. A callback proves nothing by itself; the answer to the query does.
     Nudge(Reference),
+    /// The operator said, in an authenticated callback, how this reference ended.
+    CalledBack(Reference, PayoutStatus),
+    /// Payouts ended on callbacks, to verify with the query budget left over; the answers
+    /// go to `DerivedActorRef<Verified>`.
+    Verify(Vec<Unverified>, DerivedActorRef<Verified>),
+    /// A verification's status query came back.
+    VerifyAnswered(
+        Box<Verification>,
+        Result<Option<PayoutStatus>, OperatorError>,
+    ),
 }
+
+/// Callback outcomes kept for lines in flight before old ones are forgotten (those of
+/// lines this route never held, or held no more).
+const CALLED_BACK_MAX: usize = 100_000;
+const CALLED_BACK_KEPT: std::time::Duration = std::time::Duration::from_secs(600);
+/// How often the query lanes are searched for lines a callback ended.
+const QUEUE_SCAN_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 #[derive(Debug)]
 pub enum Answer {
@@ -71,15 +95,22 @@ pub struct RouteState {
     operator: Arc<dyn Operator>,
     journal: ActorRef<JournalMsg>,
     sends: FairQueue<Job>,
-    queries: FairQueue<Job>,
+    queries: QueryLanes,
     send_quota: DefaultDirectRateLimiter,
     query_pace: QueryPace,
     in_flight: u32,
     /// A `Pump` is already scheduled for when a quota allows more.
     pump_scheduled: bool,
     breaker: Breaker,
-    /// Lines waiting for their next status query, each with the ticket of its timer.
-    parked: HashMap<Reference, (Job, u64)>,
+    /// Lines waiting for their next status query, each with the ticket of its timer and
+    /// the lane its query will wait in.
+    parked: HashMap<Reference, (Job, u64, Lane)>,
+    /// Outcomes authenticated callbacks gave lines that were not parked (in flight or
+    /// queued): each is taken when its line comes back or comes up.
+    called_back: HashMap<Reference, (PayoutStatus, Instant)>,
+    /// A callback came for a line not parked: the query lanes may hold it.
+    callbacks_unmatched: bool,
+    queue_scanned_at: Instant,
     next_ticket: u64,
     metrics: RouteMetrics,
     /// Payouts this actor holds, and of them those uncertain, and calls queued: what its
@@ -117,10 +148,13 @@ impl Actor for RouteActor {
             operator: args.operator,
             journal: args.journal,
             sends: FairQueue::default(),
-            queries: FairQueue::default(),
+            queries: QueryLanes::default(),
             in_flight: 0,
             pump_scheduled: false,
             parked: HashMap::new(),
+            called_back: HashMap::new(),
+            callbacks_unmatched: false,
+            queue_scanned_at: Instant::now(),
             next_ticket: 0,
             held: 0,
             uncertain: 0,
@@ -162,6 +196,17 @@ impl Actor for RouteActor {
             RouteMsg::Again(job, call) => state.enqueue(*job, call),
             RouteMsg::QueryDue(reference, ticket) => state.unpark(reference, Some(ticket)),
             RouteMsg::Nudge(reference) => state.unpark(reference, None),
+            RouteMsg::CalledBack(reference, outcome) => state.called_back(reference, outcome),
+            RouteMsg::Verify(payouts, reply_to) => {
+                for unverified in payouts {
+                    state.queries.verify((unverified, reply_to.clone()), false);
+                }
+                state.metrics.verifications(state.queries.verifications());
+            }
+            RouteMsg::VerifyAnswered(verification, answer) => {
+                state.in_flight -= 1;
+                state.verify_answered(*verification, answer);
+            }
         }
         state.pump(&myself);
         Ok(())
@@ -169,42 +214,150 @@ impl Actor for RouteActor {
 }
 
 impl RouteState {
+    /// Queues a send, or a query whose outcome is unknown (what `Submit` brings).
     fn enqueue(&mut self, job: Job, call: Call) {
-        self.queued += 1;
-        self.metrics.queued(1.0);
         match call {
-            Call::Send => self.sends.push(job.merchant, job),
-            Call::Query => self.queries.push(job.merchant, job),
+            Call::Send => {
+                self.queued += 1;
+                self.metrics.queued(1.0);
+                self.sends.push(job.merchant, job);
+            }
+            Call::Query => self.enqueue_query(job, Lane::Unknown),
         }
     }
 
-    /// The next job of a queue that has one.
-    fn dequeue(&mut self, call: Call) -> Job {
+    /// Queues a status query, unless a callback already said how the line ended.
+    fn enqueue_query(&mut self, job: Job, lane: Lane) {
+        let Some(job) = self.take_called_back(job) else {
+            return;
+        };
+        self.queued += 1;
+        self.metrics.queued(1.0);
+        self.queries.push(job, lane);
+    }
+
+    fn dequeued(&mut self) {
         self.queued -= 1;
         self.metrics.queued(-1.0);
-        match call {
-            Call::Send => self.sends.pop(),
-            Call::Query => self.queries.pop(),
+    }
+
+    /// An authenticated callback said how `reference` ended: a parked line ends now; a
+    /// line in flight or queued ends when it comes back or comes up (unless the operator's
+    /// own answer says first); a line this route does not hold is left alone.
+    fn called_back(&mut self, reference: Reference, outcome: PayoutStatus) {
+        if let Some((job, _, _)) = self.parked.remove(&reference) {
+            return self.finish_called_back(job, outcome);
         }
-        .expect("not empty")
+        if self.called_back.len() >= CALLED_BACK_MAX {
+            let now = Instant::now();
+            self.called_back
+                .retain(|_, (_, at)| now.duration_since(*at) < CALLED_BACK_KEPT);
+        }
+        self.called_back
+            .insert(reference, (outcome, Instant::now()));
+        self.callbacks_unmatched = true;
+    }
+
+    /// Ends the queued lines whose callback came while they waited for a status query
+    /// (lines recovered after a crash, mostly), so they spend none of the query budget.
+    /// At most every `QUEUE_SCAN_EVERY`, as it walks the query lanes.
+    fn end_queued_called_back(&mut self) {
+        if !self.callbacks_unmatched || self.queue_scanned_at.elapsed() < QUEUE_SCAN_EVERY {
+            return;
+        }
+        self.callbacks_unmatched = false;
+        self.queue_scanned_at = Instant::now();
+        let called_back = &self.called_back;
+        let ended = self
+            .queries
+            .extract(|job| called_back.contains_key(&job.line.reference));
+        for job in ended {
+            self.dequeued();
+            self.enqueue_query(job, Lane::Unknown);
+        }
+    }
+
+    /// Ends `job` on a callback's outcome, if one came for it; gives the job back if not.
+    fn take_called_back(&mut self, job: Job) -> Option<Job> {
+        match self.called_back.remove(&job.line.reference) {
+            Some((outcome, _)) => {
+                self.finish_called_back(job, outcome);
+                None
+            }
+            None => Some(job),
+        }
+    }
+
+    fn finish_called_back(&mut self, job: Job, outcome: PayoutStatus) {
+        let finish = match outcome {
+            PayoutStatus::Succeeded {
+                operator_transaction_id,
+            } => Finish::Succeeded {
+                transaction_id: operator_transaction_id,
+            },
+            PayoutStatus::Failed { code } => Finish::Failed { code },
+            // Only a final word is passed on as a callback's outcome.
+            PayoutStatus::Pending => {
+                self.queued += 1;
+                self.metrics.queued(1.0);
+                return self.queries.push(job, Lane::Overdue);
+            }
+        };
+        self.metrics.ended_by_callback();
+        self.end(job, finish, true);
+    }
+
+    /// A verification's answer goes to whoever asked, unless the operator asked for fewer
+    /// queries: then it waits its turn again.
+    fn verify_answered(
+        &mut self,
+        verification: Verification,
+        answer: Result<Option<PayoutStatus>, OperatorError>,
+    ) {
+        self.metrics.answered(Call::Query, CallStatus::of(&answer));
+        if let Err(OperatorError::NotSent {
+            retry_after_ms: Some(retry_after_ms),
+            ..
+        }) = answer
+        {
+            let hold =
+                std::time::Duration::from_millis(retry_after_ms).min(self.policy.backoff_max);
+            self.query_pace.refused(hold);
+            self.queries.verify(verification, true);
+            return;
+        }
+        let (unverified, reply_to) = verification;
+        let _ = reply_to.send_message(Verified { unverified, answer });
+        self.metrics.verifications(self.queries.verifications());
     }
 
     /// Starts calls while the cap and the quotas allow; otherwise wakes up when they will.
     fn pump(&mut self, myself: &ActorRef<RouteMsg>) {
+        self.end_queued_called_back();
         let mut wait = None;
         while self.in_flight < self.config.max_in_flight {
             let query_ready = !self.queries.is_empty() && self.query_pace.allow(&mut wait);
             if query_ready {
-                let job = self.dequeue(Call::Query);
-                self.call(myself, job, Call::Query);
+                match self.queries.pop().expect("not empty") {
+                    NextQuery::Line(job) => {
+                        self.dequeued();
+                        if let Some(job) = self.take_called_back(job) {
+                            self.call(myself, job, Call::Query);
+                        }
+                    }
+                    NextQuery::Verification(verification) => self.verify(myself, verification),
+                }
                 continue;
             }
             let send_ready = !self.sends.is_empty()
                 && self.circuit_allows(&mut wait)
                 && self.send_allowed(&mut wait);
             if send_ready {
-                let job = self.dequeue(Call::Send);
-                self.call(myself, job, Call::Send);
+                let job = self.sends.pop().expect("not empty");
+                self.dequeued();
+                if let Some(job) = self.take_called_back(job) {
+                    self.call(myself, job, Call::Send);
+                }
                 continue;
             }
             break;
@@ -273,6 +426,23 @@ impl RouteState {
         });
     }
 
+    /// Asks the operator about a payout a callback ended, in a task of its own.
+    fn verify(&mut self, myself: &ActorRef<RouteMsg>, verification: Verification) {
+        self.in_flight += 1;
+        let operator = Arc::clone(&self.operator);
+        let myself = myself.clone();
+        let reference = verification.0.reference;
+        let duration = self.metrics.duration(Call::Query);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let answer = tokio::spawn(async move { operator.query_payout(reference).await })
+                .await
+                .unwrap_or(Err(OperatorError::OutcomeUnknown { elapsed_ms: 0 }));
+            duration.record(started.elapsed());
+            let _ = myself.send_message(RouteMsg::VerifyAnswered(Box::new(verification), answer));
+        });
+    }
+
     fn answered(&mut self, myself: &ActorRef<RouteMsg>, mut job: Job, answer: Answer) {
         match &answer {
             Answer::Sent(result) => {
@@ -284,6 +454,7 @@ impl RouteState {
         let status = match answer {
             Answer::Sent(Ok(status)) | Answer::Queried(Ok(Some(status))) => status,
             Answer::Sent(Err(OperatorError::Rejected { code })) => {
+                self.called_back.remove(&job.line.reference);
                 return self.finish(job, Finish::Failed { code });
             }
             Answer::Sent(Err(OperatorError::NotSent { retry_after_ms, .. })) => {
@@ -320,13 +491,30 @@ impl RouteState {
                 let pace = self.query_pace.refused(hold);
                 tracing::debug!(route = %self.config.name, retry_after_ms, %pace, "the operator asks for fewer status queries");
                 self.metrics.retried(RetryReason::NotSent);
-                return self.enqueue(job, Call::Query);
+                let lane = if job.accepted {
+                    Lane::Overdue
+                } else {
+                    Lane::Unknown
+                };
+                return self.enqueue_query(job, lane);
             }
             Answer::Sent(Err(OperatorError::OutcomeUnknown { .. })) | Answer::Queried(Err(_)) => {
+                let Some(job) = self.take_called_back(job) else {
+                    return;
+                };
                 self.metrics.retried(RetryReason::Unknown);
-                return self.ask_later(myself, job);
+                let lane = if job.accepted {
+                    Lane::Overdue
+                } else {
+                    Lane::Unknown
+                };
+                return self.ask_later(myself, job, lane);
             }
         };
+        if !matches!(status, PayoutStatus::Pending) {
+            // The operator's own answer is the outcome; a callback's word is not needed.
+            self.called_back.remove(&job.line.reference);
+        }
         match status {
             PayoutStatus::Succeeded {
                 operator_transaction_id,
@@ -341,7 +529,9 @@ impl RouteState {
             PayoutStatus::Failed { code } => self.finish(job, Finish::Failed { code }),
             PayoutStatus::Pending => {
                 job.accepted = true;
-                self.ask_later(myself, job);
+                if let Some(job) = self.take_called_back(job) {
+                    self.ask_later(myself, job, Lane::Overdue);
+                }
             }
         }
     }
@@ -369,8 +559,10 @@ impl RouteState {
         }
     }
 
-    /// Queries an uncertain line after a backoff, or sends it to review past its deadline.
-    fn ask_later(&mut self, myself: &ActorRef<RouteMsg>, mut job: Job) {
+    /// Queries an uncertain line after a backoff (a line the operator accepted on a route
+    /// that calls back: after the callback deadline, the first time), or sends it to
+    /// review past its deadline. The query will wait in `lane`.
+    fn ask_later(&mut self, myself: &ActorRef<RouteMsg>, mut job: Job, lane: Lane) {
         if job.uncertain_since.is_none() {
             self.uncertain += 1;
             self.metrics.uncertain(1.0);
@@ -388,11 +580,19 @@ impl RouteState {
                 tracing::warn!(route = %self.config.name, %error, "the journal is gone; the line reads as sending");
             }
         }
-        job.queries += 1;
-        let delay = self.policy.backoff(job.queries);
+        let delay = match self.config.callback_deadline {
+            Some(deadline) if lane == Lane::Overdue && !job.waited_for_callback => {
+                job.waited_for_callback = true;
+                deadline
+            }
+            _ => {
+                job.queries += 1;
+                self.policy.backoff(job.queries)
+            }
+        };
         let (reference, ticket) = (job.line.reference, self.next_ticket);
         self.next_ticket += 1;
-        self.parked.insert(reference, (job, ticket));
+        self.parked.insert(reference, (job, ticket, lane));
         myself.send_after(delay, move || RouteMsg::QueryDue(reference, ticket));
     }
 
@@ -403,9 +603,12 @@ impl RouteState {
         let due = self
             .parked
             .get(&reference)
-            .is_some_and(|(_, parked)| ticket.is_none_or(|ticket| ticket == *parked));
-        if let Some((job, _)) = due.then(|| self.parked.remove(&reference)).flatten() {
-            self.enqueue(job, Call::Query);
+            .is_some_and(|(_, parked, _)| ticket.is_none_or(|ticket| ticket == *parked));
+        if let Some((job, _, lane)) = due.then(|| self.parked.remove(&reference)).flatten() {
+            if job.waited_for_callback && job.queries == 0 {
+                self.metrics.callback_overdue();
+            }
+            self.enqueue_query(job, lane);
         }
     }
 
@@ -414,6 +617,12 @@ impl RouteState {
     }
 
     fn finish(&mut self, job: Job, finish: Finish) {
+        self.end(job, finish, false);
+    }
+
+    /// Hands a line's outcome to the journal; `by_callback` when an authenticated
+    /// callback gave it.
+    fn end(&mut self, job: Job, finish: Finish, by_callback: bool) {
         self.held = self.held.saturating_sub(1);
         self.metrics.holding(-1.0);
         if job.uncertain_since.is_some() {
@@ -422,7 +631,11 @@ impl RouteState {
         }
         if let Err(error) = self
             .journal
-            .send_message(JournalMsg::Record(Box::new(Outcome { job, finish })))
+            .send_message(JournalMsg::Record(Box::new(Outcome {
+                job,
+                finish,
+                by_callback,
+            })))
         {
             tracing::error!(route = %self.config.name, %error, "the journal is gone; the line stays sending until recovery");
         }

@@ -15,7 +15,7 @@ use deadpool_postgres::Pool;
 use payrail_engine::app::AppError;
 use payrail_engine::app::singles::SinglePayout;
 use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
-use payrail_engine::operator::Operator;
+use payrail_engine::operator::{Operator, PayoutStatus};
 use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::store::batches;
@@ -35,6 +35,7 @@ use crate::intake::{Intake, IntakeArgs, IntakeMsg, RunBatch};
 use crate::journal::{JournalMsg, JournalWriter};
 use crate::merchant::{MerchantActor, MerchantArgs, MerchantMsg};
 use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig, RouteMsg};
+use crate::verifier::{Verifier, VerifierArgs, VerifierMsg};
 
 #[derive(Debug)]
 pub enum SupervisorMsg {
@@ -43,6 +44,8 @@ pub enum SupervisorMsg {
     Sweep,
     /// Ask the route about a reference now (an operator called back about it).
     Nudge(RouteName, Reference),
+    /// The route's operator said, in an authenticated callback, how a reference ended.
+    CalledBack(RouteName, Reference, PayoutStatus),
     /// Send a new collection's request to pay and follow it.
     Collect(MerchantId, CollectionId),
     /// Write a single payout by group commit (forwarded to the intake).
@@ -92,6 +95,9 @@ pub struct SupervisorState {
     /// What the collector was started with, to start it again.
     collector_args: CollectorArgs,
     intake: ActorRef<IntakeMsg>,
+    verifier: ActorRef<VerifierMsg>,
+    /// What the verifier was started with, to start it again.
+    verifier_args: VerifierArgs,
 }
 
 /// The supervisor actor (its state is `SupervisorState`).
@@ -124,6 +130,16 @@ impl Actor for Supervisor {
         let intake = spawn_intake(&myself, &args.pool).await?;
         let routes = Arc::new(RouteDirectory::default());
         let mut route_args = HashMap::new();
+        let verifier_args = VerifierArgs {
+            pool: args.pool.clone(),
+            directory: Arc::clone(&routes),
+            routes: args
+                .routes
+                .iter()
+                .filter(|(config, _)| config.callback_deadline.is_some())
+                .map(|(config, _)| config.name.clone())
+                .collect(),
+        };
         for (config, operator) in args.routes {
             let name = config.name.clone();
             let route = RouteArgs {
@@ -143,6 +159,7 @@ impl Actor for Supervisor {
             routes.set(&name, actor);
             route_args.insert(name, route);
         }
+        let verifier = spawn_verifier(&myself, verifier_args.clone()).await?;
         myself.send_interval(args.sweep_interval, || SupervisorMsg::Sweep);
         Ok(SupervisorState {
             pool: args.pool,
@@ -155,6 +172,8 @@ impl Actor for Supervisor {
             collector,
             collector_args,
             intake,
+            verifier,
+            verifier_args,
         })
     }
 
@@ -182,6 +201,11 @@ impl Actor for Supervisor {
             SupervisorMsg::Nudge(route, reference) => {
                 if let Some(actor) = state.routes.get(&route) {
                     let _ = actor.send_message(RouteMsg::Nudge(reference));
+                }
+            }
+            SupervisorMsg::CalledBack(route, reference, outcome) => {
+                if let Some(actor) = state.routes.get(&route) {
+                    let _ = actor.send_message(RouteMsg::CalledBack(reference, outcome));
                 }
             }
             SupervisorMsg::Collect(merchant, collection) => {
@@ -235,6 +259,11 @@ impl Actor for Supervisor {
             tracing::warn!("the intake stopped; restarting it");
             state.intake = spawn_intake(&myself, &state.pool).await?;
             count_restart("intake");
+        } else if cell.get_id() == state.verifier.get_id() {
+            // What it had handed out is read from the backlog again.
+            tracing::warn!("the verifier stopped; restarting it");
+            state.verifier = spawn_verifier(&myself, state.verifier_args.clone()).await?;
+            count_restart("verifier");
         } else if cell.get_id() == state.journal.get_id() {
             tracing::error!("the journal writer stopped; outcomes wait until the node restarts");
         }
@@ -334,6 +363,16 @@ async fn spawn_collector(
     let (collector, _) =
         Actor::spawn_linked(Some(name), CollectorActor, args, myself.get_cell()).await?;
     Ok(collector)
+}
+
+/// Starts the verifier under the supervisor.
+async fn spawn_verifier(
+    myself: &ActorRef<SupervisorMsg>,
+    args: VerifierArgs,
+) -> Result<ActorRef<VerifierMsg>, ActorProcessingErr> {
+    let name = numbered("verifier");
+    let (verifier, _) = Actor::spawn_linked(Some(name), Verifier, args, myself.get_cell()).await?;
+    Ok(verifier)
 }
 
 /// Starts the intake under the supervisor; its written groups come back as `RunBatch`.

@@ -1,7 +1,8 @@
 //! MTN MoMo over HTTP: payouts through the disbursement product (`transfer`), requests to
 //! pay through the collection product, each with its own credentials and token.
 //! `X-Reference-Id` is the payout's reference on every attempt, so MTN answers a resend
-//! of something it already has with 409 rather than paying twice.
+//! of something it already has with 409 rather than paying twice. With callback keys, a
+//! transfer's `X-Callback-Url` is a capability: `<callback_url>/<payout id>/<token>`.
 
 mod callback;
 mod config;
@@ -9,7 +10,8 @@ pub mod mapping;
 mod product;
 mod wire;
 
-use payrail_engine::ids::Reference;
+use payrail_engine::callback_token::CallbackKeys;
+use payrail_engine::ids::{PayoutId, Reference};
 use payrail_engine::money::{Amount, Currency};
 use payrail_engine::msisdn::Msisdn;
 use payrail_engine::operator::{
@@ -17,7 +19,7 @@ use payrail_engine::operator::{
     PayoutStatus,
 };
 
-pub use callback::parse_callback;
+pub use callback::{parse_callback, parse_report};
 pub use config::{MtnConfig, PRODUCTION_BASE_URL, ProductCredentials};
 
 use crate::http::{ClientError, client};
@@ -34,6 +36,8 @@ pub struct MtnMomo {
     collection: Option<Product>,
     currency: Currency,
     callback_url: Option<String>,
+    /// Sign each transfer's callback URL with these (see `callback_token`).
+    callback_keys: Option<CallbackKeys>,
 }
 
 impl MtnMomo {
@@ -56,7 +60,20 @@ impl MtnMomo {
                 .map(|credentials| product("collection", credentials)),
             currency: config.currency,
             callback_url: config.callback_url,
+            callback_keys: None,
         })
+    }
+
+    /// Gives each transfer a capability callback URL signed with `keys` (when a callback
+    /// URL is configured): a callback on it can settle the payout.
+    pub fn with_callback_keys(mut self, keys: CallbackKeys) -> MtnMomo {
+        self.callback_keys = Some(keys);
+        self
+    }
+
+    /// Whether this route's transfers get callbacks that can be trusted.
+    pub fn trusts_callbacks(&self) -> bool {
+        self.callback_url.is_some() && self.callback_keys.is_some()
     }
 
     /// Refuses, before anything is sent, an amount in another currency than the route's.
@@ -75,16 +92,28 @@ impl MtnMomo {
         })
     }
 
-    /// Adds `X-Reference-Id` and, when configured, `X-Callback-Url`.
+    /// Adds `X-Reference-Id` and, when configured, `X-Callback-Url`: for a transfer
+    /// (`payout`) with callback keys, the payout's capability URL.
     fn creating(
         &self,
         request: reqwest::RequestBuilder,
         reference: Reference,
+        payout: Option<PayoutId>,
     ) -> reqwest::RequestBuilder {
         let request = request.header(REFERENCE_ID, reference.to_string());
-        match &self.callback_url {
-            Some(url) => request.header(CALLBACK_URL, url),
-            None => request,
+        let Some(url) = &self.callback_url else {
+            return request;
+        };
+        match (payout, &self.callback_keys) {
+            (Some(payout), Some(keys)) => request.header(
+                CALLBACK_URL,
+                format!(
+                    "{}/{payout}/{}",
+                    url.trim_end_matches('/'),
+                    keys.token(payout)
+                ),
+            ),
+            _ => request.header(CALLBACK_URL, url),
         }
     }
 }
@@ -113,7 +142,7 @@ impl Operator for MtnMomo {
         self.disbursement
             .call(
                 |client| {
-                    self.creating(client.post(&url), request.reference)
+                    self.creating(client.post(&url), request.reference, Some(request.payout))
                         .json(&transfer)
                 },
                 mapping::created,
@@ -151,7 +180,7 @@ impl Operator for MtnMomo {
         collection
             .call(
                 |client| {
-                    self.creating(client.post(&url), request.reference)
+                    self.creating(client.post(&url), request.reference, None)
                         .json(&body)
                 },
                 mapping::created,

@@ -7,6 +7,7 @@
 //! - `book`: transfers and payments by reference, the float, the execution record
 //! - `faults`: what one POST becomes; `draws`: the seeded dice behind it
 //! - `tokens`, `limits` (the two kinds of 429), `callbacks`, `stats`
+//! - `forgery`: forged and lying MTN callbacks
 //! - `mtn`, `airtel`: the two wire protocols; `admin`: `/_sim/*`
 
 mod admin;
@@ -15,6 +16,7 @@ mod book;
 mod callbacks;
 mod draws;
 mod faults;
+mod forgery;
 mod limits;
 mod mtn;
 mod profile;
@@ -38,7 +40,7 @@ pub use profile::{
     AirtelCredential, CallbackMethod, CallbackProfile, MtnCredential, Product, SimFaults,
     SimProfileError, SimServerProfile,
 };
-pub use stats::{FaultCounts, SimStats, TokenRequests};
+pub use stats::{FaultCounts, ForgedCallbacks, SimStats, TokenRequests};
 
 use book::Book;
 use callbacks::Callbacks;

@@ -62,6 +62,17 @@ pub enum Command {
     /// Runs the operator simulator server: MTN MoMo and Airtel Money on their own paths,
     /// with the faults of a profile, until SIGINT or SIGTERM. Needs no database.
     Simulate(SimulateArgs),
+    /// Manages the secrets that sign operator callback URLs.
+    #[command(subcommand)]
+    Callbacks(CallbacksCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallbacksCommand {
+    /// Makes a new secret sign MTN callback URLs from now on (every node within 30 s); the
+    /// old ones stay accepted for `[callbacks] secret_overlap_hours`, so callbacks for
+    /// payouts sent before still settle them.
+    RotateSecret,
 }
 
 /// `payrail simulate`.
@@ -70,7 +81,9 @@ pub struct SimulateArgs {
     /// Where the simulator listens.
     #[arg(long, default_value = "127.0.0.1:9090")]
     pub listen: SocketAddr,
-    /// A simulator profile (TOML, see `adapters/profiles/`); without one, the defaults.
+    /// The simulator profile: a TOML file (see `adapters/profiles/`), or if no file has
+    /// that path, a built-in profile: `default`, `mtn-documented` (MTN as its documents
+    /// describe it) or `hostile`. Without one, the defaults.
     #[arg(long)]
     pub profile: Option<PathBuf>,
 }

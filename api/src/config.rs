@@ -1,6 +1,7 @@
 //! Node configuration, layered: defaults < `payrail.toml` < `PAYRAIL_*` environment
 //! (and `DATABASE_URL`) < command-line flags.
 
+mod callbacks;
 mod operators;
 mod portal;
 
@@ -12,10 +13,12 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use payrail_adapters::simulator::SimulatorProfile;
 use payrail_engine::app::AppSettings;
 use payrail_engine::app::collections::{AIRTEL_MONEY, MTN_MOMO, PaymentChannels};
+use payrail_engine::callback_token::CallbackKeys;
 use payrail_engine::route::RouteTable;
 use payrail_engine::url_policy::UrlPolicy;
 use serde::{Deserialize, Serialize};
 
+pub use callbacks::CallbacksConfig;
 pub use operators::{OperatorConfig, OperatorSetupError, Operators, RouteOperator};
 pub use portal::PortalConfig;
 
@@ -66,6 +69,8 @@ pub struct Config {
     /// The web portal.
     #[serde(default)]
     pub portal: PortalConfig,
+    #[serde(default)]
+    pub callbacks: CallbacksConfig,
 }
 
 /// Limits of the HTTP API.
@@ -147,6 +152,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             webhooks: WebhookConfig::default(),
             portal: PortalConfig::default(),
+            callbacks: CallbacksConfig::default(),
         }
     }
 }
@@ -199,11 +205,15 @@ impl Config {
         Ok(config)
     }
 
-    /// The operator of each route, built from `[operators]`.
-    pub fn operators(&self) -> Result<Vec<RouteOperator>, OperatorSetupError> {
+    /// The operator of each route, built from `[operators]`; MTN routes sign their
+    /// callback URLs with `keys` when given.
+    pub fn operators(
+        &self,
+        keys: Option<&CallbackKeys>,
+    ) -> Result<Vec<RouteOperator>, OperatorSetupError> {
         self.routes
             .routes()
-            .map(|route| operators::build(route, &self.operators, &self.simulator))
+            .map(|route| operators::build(route, &self.operators, &self.simulator, keys))
             .collect()
     }
 
@@ -215,8 +225,8 @@ impl Config {
     }
 
     /// What the use cases check requests against: the country, the routes, where webhooks
-    /// may go, and each route's payment channel.
-    pub fn app_settings(&self) -> anyhow::Result<AppSettings> {
+    /// may go, each route's payment channel, and the keys that check callbacks.
+    pub fn app_settings(&self, keys: Option<CallbackKeys>) -> anyhow::Result<AppSettings> {
         let channels =
             PaymentChannels::configured(self.operators.iter().filter_map(|(route, operator)| {
                 let channel = match operator {
@@ -231,6 +241,7 @@ impl Config {
             routes: self.routes.clone(),
             urls: UrlPolicy::allowing(&self.webhooks.allow)?,
             channels,
+            callback_keys: keys,
         })
     }
 }

@@ -41,6 +41,7 @@ impl FromRequestParts<AppState> for Authenticated {
         if let Err(not_until) = state.limiter.check_key(&caller.key) {
             let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
             return Err(ApiError::RateLimited {
+                who: "API key",
                 retry_after: not_until.wait_time_from(now),
             });
         }

@@ -76,7 +76,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use payrail_engine::app::App;
 use payrail_engine::ids::ApiKeyId;
 use payrail_engine::route::RouteName;
@@ -85,7 +85,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::config::ApiConfig;
+use crate::config::{ApiConfig, CallbacksConfig};
 use crate::problem::ApiError;
 
 /// What every handler can reach.
@@ -99,6 +99,8 @@ pub struct AppState {
     pub operator_routes: Arc<OperatorRoutes>,
     /// The portal's sessions and sign-in limits.
     pub portal: Arc<portal::PortalSettings>,
+    /// Operator callbacks taken per second (`[callbacks] max_per_second`).
+    pub callback_limiter: Arc<DefaultDirectRateLimiter>,
 }
 
 /// The routes configured on each operator whose callbacks the node takes.
@@ -116,6 +118,17 @@ impl AppState {
             limiter: Arc::new(limiter(&ApiConfig::default())),
             operator_routes: Arc::default(),
             portal: Arc::default(),
+            callback_limiter: Arc::new(callbacks::limiter(
+                CallbacksConfig::default().max_per_second,
+            )),
+        }
+    }
+
+    /// The same, taking at most `per_second` operator callbacks a second.
+    pub fn with_callback_limit(self, per_second: u32) -> AppState {
+        AppState {
+            callback_limiter: Arc::new(callbacks::limiter(per_second)),
+            ..self
         }
     }
 

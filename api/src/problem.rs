@@ -84,9 +84,16 @@ pub enum ApiError {
     /// None of the media types the `Accept` header names is one this endpoint answers in.
     #[error("{0}")]
     NotAcceptable(String),
-    /// This key sent too many requests; try again after the given time.
-    #[error("too many requests for this API key; retry after {} s", .retry_after.as_secs().max(1))]
-    RateLimited { retry_after: Duration },
+    /// This key (or, for callbacks, this operator) sent too many requests; try again after
+    /// the given time.
+    #[error("too many requests from this {who}; retry after {} s", .retry_after.as_secs().max(1))]
+    RateLimited {
+        who: &'static str,
+        retry_after: Duration,
+    },
+    /// An operator callback on a capability URL whose token is not the payout's.
+    #[error("{0}")]
+    CallbackRefused(&'static str),
     /// This process cannot do it now (no engine, or the engine is stopping): try later.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -141,6 +148,7 @@ impl ApiError {
             }
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not-acceptable"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
+            ApiError::CallbackRefused(_) => (StatusCode::FORBIDDEN, "callback-refused"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -195,7 +203,7 @@ impl IntoResponse for ApiError {
             .with_detail(self.to_string())
             .with_extensions(extensions)
             .into_response();
-        if let ApiError::RateLimited { retry_after } = &self {
+        if let ApiError::RateLimited { retry_after, .. } = &self {
             let seconds = retry_after.as_secs().max(1).to_string();
             if let Ok(value) = HeaderValue::from_str(&seconds) {
                 response.headers_mut().insert(RETRY_AFTER, value);

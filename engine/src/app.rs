@@ -25,6 +25,7 @@
 //! - `progress`: a batch's counts per state as people watch its page
 //! - `overview`: the latest payouts and collections, and batches newest first
 //! - `users`, `sessions`: the portal's people, invited with a setup link, and signing in
+//! - `verification`: the status queries that confirm (or contradict) what callbacks ended
 
 pub mod balances;
 pub mod batches;
@@ -45,6 +46,7 @@ pub mod sessions;
 pub mod singles;
 pub mod uploads;
 pub mod users;
+pub mod verification;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -54,6 +56,7 @@ use deadpool_postgres::Pool;
 pub use self::caller::Caller;
 pub use self::error::{AppError, FieldError};
 pub use self::port::{Detached, EnginePort};
+use crate::callback_token::CallbackKeys;
 use crate::msisdn::Region;
 use crate::route::RouteTable;
 use crate::store::migrations;
@@ -70,6 +73,9 @@ pub struct AppSettings {
     pub urls: UrlPolicy,
     /// The payment channel ("MTN MoMo") of each route.
     pub channels: collections::PaymentChannels,
+    /// The keys that check callbacks' capability tokens; without them every callback is
+    /// a hint.
+    pub callback_keys: Option<CallbackKeys>,
 }
 
 impl AppSettings {
@@ -80,6 +86,7 @@ impl AppSettings {
             routes: RouteTable::rwanda(),
             urls: UrlPolicy::default(),
             channels: collections::PaymentChannels::default(),
+            callback_keys: None,
         }
     }
 }

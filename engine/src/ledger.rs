@@ -12,6 +12,7 @@
 mod audit;
 mod balances;
 mod postings;
+mod reversal;
 
 pub use audit::{AuditReport, audit};
 pub use balances::{Balances, balances};
@@ -19,6 +20,7 @@ pub use postings::{
     CollectionCredit, Correction, Direction, Release, Settlement, correct, credit_collection, fund,
     open_accounts, release, reserve, settle,
 };
+pub use reversal::reserve_again;
 
 use crate::money::Amount;
 

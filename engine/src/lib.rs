@@ -23,6 +23,7 @@
 
 pub mod api_key;
 pub mod app;
+pub mod callback_token;
 pub mod export;
 pub mod fee;
 pub mod ids;

@@ -32,6 +32,12 @@ pub const WEBHOOK_BACKLOG: &str = "payrail_webhook_backlog";
 pub const HTTP_REQUESTS: &str = "payrail_http_requests_total";
 pub const HTTP_REQUEST_DURATION: &str = "payrail_http_request_duration_seconds";
 pub const BUILD_INFO: &str = "payrail_build_info";
+pub const CALLBACKS: &str = "payrail_callbacks_total";
+pub const PAYOUTS_ENDED_BY_CALLBACK: &str = "payrail_payouts_ended_by_callback_total";
+pub const CALLBACKS_OVERDUE: &str = "payrail_callbacks_overdue_total";
+pub const VERIFICATIONS: &str = "payrail_verifications_total";
+pub const VERIFICATION_BACKLOG: &str = "payrail_verification_backlog";
+pub const VERIFICATION_BACKLOG_AGE: &str = "payrail_verification_backlog_oldest_seconds";
 
 /// Seconds from a few milliseconds (a fast operator) to a quarter of an hour (a payout
 /// waiting on status queries).
@@ -185,5 +191,30 @@ fn describe() {
     describe_gauge!(
         BUILD_INFO,
         "Always 1; the version label says which build runs."
+    );
+    describe_counter!(
+        CALLBACKS,
+        "Operator callbacks on capability URLs, by operator and verdict (settled, bad_token, replayed, wrong_amount, wrong_currency, wrong_payee, incomplete, not_final, duplicate, contradicts_final, unknown_payout, untrusted, rate_limited)."
+    );
+    describe_counter!(
+        PAYOUTS_ENDED_BY_CALLBACK,
+        "Payouts a route ended on an authenticated callback, to be verified later."
+    );
+    describe_counter!(
+        CALLBACKS_OVERDUE,
+        "Payouts whose callback did not come by the route's deadline, so a status query asks."
+    );
+    describe_counter!(
+        VERIFICATIONS,
+        "Status queries verifying a callback's outcome, by route and result (agreed, contradicted, pending, unanswered)."
+    );
+    describe_gauge!(
+        VERIFICATION_BACKLOG,
+        "Payouts ended on a callback and not yet verified by a status query, by route."
+    );
+    describe_gauge!(
+        VERIFICATION_BACKLOG_AGE,
+        Unit::Seconds,
+        "Age of the oldest payout waiting for verification, by route."
     );
 }

@@ -25,6 +25,8 @@ pub mod api_keys;
 pub mod batch_decisions;
 pub mod batch_statements;
 pub mod batches;
+pub mod callback_secrets;
+pub mod callback_settlements;
 pub mod collections;
 pub mod exports;
 pub mod idempotency_keys;

@@ -67,7 +67,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for _ in 0..args.merchants {
         merchants.push(payroll::funded_merchant(&database.pool, &lines).await?);
     }
-    let operators = BenchOperators::start(args.operators, args.latency, None).await?;
+    let operators = BenchOperators::start(args.operators, args.latency, None, None).await?;
     let (mode, elapsed) = match args.baseline {
         Some(_) => {
             let simulators = operators
@@ -130,6 +130,7 @@ async fn run_engine(
                 sends_per_second: NonZeroU32::new(1_000_000).context("positive")?,
                 queries_per_second: NonZeroU32::new(1_000_000).context("positive")?,
                 max_in_flight,
+                callback_deadline: None,
             };
             Ok((config, Arc::clone(operator)))
         })

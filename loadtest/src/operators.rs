@@ -10,6 +10,7 @@ use payrail_adapters::mtn::{MtnConfig, MtnMomo, ProductCredentials};
 use payrail_adapters::secret::Secret;
 use payrail_adapters::simserver::{self, SimServerHandle, SimServerProfile};
 use payrail_adapters::simulator::{Latency, Simulator, SimulatorProfile};
+use payrail_engine::callback_token::CallbackKeys;
 use payrail_engine::money::Currency;
 use payrail_engine::operator::Operator;
 use payrail_engine::route::RouteTable;
@@ -43,6 +44,14 @@ impl Delay {
     }
 }
 
+/// Where MTN calls back over HTTP, and the keys its capability URLs are signed with.
+#[derive(Clone, Debug)]
+pub struct Callbacks {
+    /// The node's `/callbacks/mtn`.
+    pub url: String,
+    pub keys: CallbackKeys,
+}
+
 /// What the operators executed: payouts that moved money, and every reference that moved
 /// money twice.
 #[derive(Debug)]
@@ -62,11 +71,13 @@ pub enum BenchOperators {
 
 impl BenchOperators {
     /// The operators of every Rwandan route; over HTTP, the simulator server runs `profile`
-    /// when one is given (its own latency and faults), else the defaults with `delay`.
+    /// when one is given (its own latency and faults), else the defaults with `delay`, and
+    /// MTN calls back to `callbacks` when given.
     pub async fn start(
         kind: Kind,
         delay: Delay,
         profile: Option<SimServerProfile>,
+        callbacks: Option<&Callbacks>,
     ) -> anyhow::Result<BenchOperators> {
         let routes = RouteTable::rwanda();
         let names = routes.routes().map(|route| route.as_str().to_owned());
@@ -96,7 +107,7 @@ impl BenchOperators {
                         let operator: Arc<dyn Operator> = if name.starts_with("airtel") {
                             Arc::new(airtel(&server, &name)?)
                         } else {
-                            Arc::new(mtn(&server, &name)?)
+                            Arc::new(mtn(&server, &name, callbacks)?)
                         };
                         Ok((name, operator))
                     })
@@ -156,21 +167,29 @@ impl BenchOperators {
 }
 
 /// The MTN adapter for `route`, on the simulator server (each route its own API user).
-fn mtn(server: &SimServerHandle, route: &str) -> anyhow::Result<MtnMomo> {
+fn mtn(
+    server: &SimServerHandle,
+    route: &str,
+    callbacks: Option<&Callbacks>,
+) -> anyhow::Result<MtnMomo> {
     let credentials = ProductCredentials {
         subscription_key: Secret::new("loadtest"),
         api_user: format!("loadtest-{route}"),
         api_key: Secret::new("loadtest"),
     };
-    Ok(MtnMomo::new(MtnConfig {
+    let mtn = MtnMomo::new(MtnConfig {
         base_url: server.base_url(),
         target_environment: "mtnrwanda".into(),
         currency: Currency::Rwf,
-        callback_url: None,
+        callback_url: callbacks.map(|c| c.url.clone()),
         disbursement: credentials,
         collection: None,
         timeouts: HttpTimeouts::default(),
-    })?)
+    })?;
+    Ok(match callbacks {
+        Some(callbacks) => mtn.with_callback_keys(callbacks.keys.clone()),
+        None => mtn,
+    })
 }
 
 /// The simulator's RSA key for Airtel PINs (it checks a PIN is there, never decrypts it).

@@ -114,6 +114,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     )
     .await?;
     let ended = finals::ended(&target.database.pool, &ids).await?;
+    let ended_by_callback = finals::ended_by_callback(&target.database.pool, &ids).await?;
     let record = target.operator_record();
     if let (Some(path), Some(record)) = (&args.operator_record, &record) {
         std::fs::write(path, serde_json::to_vec_pretty(record)?)?;
@@ -125,6 +126,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         started_at,
         offered: &offered,
         ended: &ended,
+        ended_by_callback,
         audit,
     })?;
     use std::io::Write;

@@ -10,6 +10,7 @@ use payrail_engine::ids::{MerchantId, PayoutId};
 use payrail_engine::ledger::{self, Release, Settlement};
 use payrail_engine::state::payout::PayoutEvent;
 use payrail_engine::store::StoreError;
+use payrail_engine::store::callback_settlements::{self, Unverified};
 use payrail_engine::store::payout_lines::{self, FinishedLine};
 
 use super::{Finish, Outcome};
@@ -123,6 +124,19 @@ async fn write_merchant(
     }
     ledger::settle(&tx, merchant, &settlements).await?;
     ledger::release(&tx, merchant, &releases).await?;
+    // What an authenticated callback ended waits for a status query to verify it.
+    let by_callback: Vec<Unverified> = outcomes
+        .iter()
+        .filter(|o| o.by_callback && moved.contains(&o.job.line.id))
+        .map(|o| Unverified {
+            payout: o.job.line.id,
+            merchant,
+            route: o.job.line.route.clone(),
+            reference: o.job.line.reference,
+            succeeded: matches!(o.finish, Finish::Succeeded { .. }),
+        })
+        .collect();
+    callback_settlements::record(&tx, &by_callback).await?;
     // Past its deadline an uncertain line goes to review with its funds still reserved.
     let review: Vec<PayoutId> = outcomes
         .iter()

@@ -46,6 +46,21 @@ impl<T> FairQueue<T> {
     pub fn is_empty(&self) -> bool {
         self.turns.is_empty()
     }
+
+    /// Takes out every item `wanted` picks, keeping the others in their order.
+    pub fn extract(&mut self, mut wanted: impl FnMut(&T) -> bool) -> Vec<T> {
+        let mut taken = Vec::new();
+        for queue in self.queues.values_mut() {
+            let (out, kept): (VecDeque<T>, VecDeque<T>) =
+                std::mem::take(queue).into_iter().partition(&mut wanted);
+            *queue = kept;
+            taken.extend(out);
+        }
+        self.queues.retain(|_, queue| !queue.is_empty());
+        let queues = &self.queues;
+        self.turns.retain(|merchant| queues.contains_key(merchant));
+        taken
+    }
 }
 
 #[cfg(test)]
@@ -67,6 +82,22 @@ mod tests {
             "the single payout goes second, not 1,001st"
         );
         assert_eq!(queue.pop(), Some(("big", 1)));
+    }
+
+    #[test]
+    fn extracting_keeps_the_rest_in_order_and_forgets_emptied_merchants() {
+        let (big, small) = (MerchantId::new(), MerchantId::new());
+        let mut queue = FairQueue::default();
+        for line in 0..6 {
+            queue.push(big, line);
+        }
+        queue.push(small, 100);
+        let mut taken = queue.extract(|line| line % 2 == 0);
+        taken.sort_unstable();
+        assert_eq!(taken, [0, 2, 4, 100]);
+        let rest: Vec<i32> = std::iter::from_fn(|| queue.pop()).collect();
+        assert_eq!(rest, [1, 3, 5]);
+        assert!(queue.is_empty());
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub struct RouteConfig {
     pub queries_per_second: NonZeroU32,
     /// Requests waiting for the operator's answer at once.
     pub max_in_flight: u32,
+    /// When the operator calls back with outcomes (MTN with a callback URL): how long a
+    /// line it accepted waits for its callback before a status query asks. `None`: no
+    /// callback comes, a pending line is asked about after the usual backoff.
+    pub callback_deadline: Option<Duration>,
 }
 
 /// When to try again.

@@ -71,6 +71,9 @@ pub struct RouteMetrics {
     in_flight: Gauge,
     unknown: Gauge,
     queued: Gauge,
+    ended_by_callback: Counter,
+    callbacks_overdue: Counter,
+    verifications_waiting: Gauge,
 }
 
 impl RouteMetrics {
@@ -98,6 +101,9 @@ impl RouteMetrics {
             in_flight: gauge!(names::PAYOUTS_IN_FLIGHT, "route" => route.to_owned()),
             unknown: gauge!(names::PAYOUTS_UNKNOWN, "route" => route.to_owned()),
             queued: gauge!(names::MAILBOX_DEPTH, "actor" => "route"),
+            ended_by_callback: counter!(names::PAYOUTS_ENDED_BY_CALLBACK, "route" => route.to_owned()),
+            callbacks_overdue: counter!(names::CALLBACKS_OVERDUE, "route" => route.to_owned()),
+            verifications_waiting: gauge!(names::MAILBOX_DEPTH, "actor" => "route_verifications", "route" => route.to_owned()),
         }
     }
 
@@ -148,6 +154,21 @@ impl RouteMetrics {
     /// Calls waiting in the route's queues, added to the other routes'.
     pub fn queued(&self, change: f64) {
         self.queued.increment(change);
+    }
+
+    /// A payout ended on an authenticated callback.
+    pub fn ended_by_callback(&self) {
+        self.ended_by_callback.increment(1);
+    }
+
+    /// A payout's callback did not come by the deadline.
+    pub fn callback_overdue(&self) {
+        self.callbacks_overdue.increment(1);
+    }
+
+    /// Verifications waiting in the route for query budget.
+    pub fn verifications(&self, waiting: usize) {
+        self.verifications_waiting.set(waiting as f64);
     }
 }
 

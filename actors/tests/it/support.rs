@@ -107,6 +107,7 @@ pub async fn start_engine_with_quotas(
         sends_per_second: NonZeroU32::new(sends_per_second).expect("positive"),
         queries_per_second: NonZeroU32::new(queries_per_second).expect("positive"),
         max_in_flight: 512,
+        callback_deadline: None,
     };
     Engine::start(db.pool.clone(), vec![(config, operator)], settings)
         .await

@@ -1,6 +1,7 @@
 //! Callback delivery from spawned tasks that never block a handler: wait until the transfer
-//! is final (+ `delay_ms`), send, retry on failure, maybe send twice; at most
-//! `CALLBACKS_IN_FLIGHT_MAX` at once, the rest shed and counted.
+//! is final (+ `delay_ms`), send, retry on failure, maybe send twice; forgeries are sent
+//! once and counted apart. At most `CALLBACKS_IN_FLIGHT_MAX` at once, the rest shed and
+//! counted. A dropped callback is never scheduled: no attempt at all.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use axum::body::Bytes;
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 
+use super::forgery::{Forgery, LastUrls};
 use super::profile::{CallbackMethod, CallbackProfile};
 use super::stats::{Counters, bump};
 
@@ -39,11 +41,22 @@ pub(crate) struct Job {
     pub(crate) duplicate: bool,
 }
 
+/// How a job is delivered.
+#[derive(Clone, Copy, Debug)]
+enum Delivery {
+    /// The real callback: retried, maybe copied, counted as a callback.
+    Real(CallbackProfile),
+    /// A forgery: one attempt, `delay_ms` after due, counted as a forgery.
+    Forged(Forgery, u64),
+}
+
 #[derive(Debug)]
 pub(crate) struct Callbacks {
     client: reqwest::Client,
     permits: Arc<Semaphore>,
     stop: watch::Sender<bool>,
+    /// MTN callback URLs seen, for replays.
+    pub(crate) last_urls: LastUrls,
 }
 
 impl Callbacks {
@@ -56,6 +69,7 @@ impl Callbacks {
             client,
             permits: Arc::new(Semaphore::new(CALLBACKS_IN_FLIGHT_MAX)),
             stop: watch::Sender::new(false),
+            last_urls: LastUrls::default(),
         })
     }
 
@@ -66,6 +80,21 @@ impl Callbacks {
 
     /// Delivers `job` from a task of its own under `settings`.
     pub(crate) fn schedule(&self, job: Job, settings: CallbackProfile, counters: Arc<Counters>) {
+        self.spawn(job, Delivery::Real(settings), counters);
+    }
+
+    /// Sends the forged `job` once, `delay_ms` after it is due, from a task of its own.
+    pub(crate) fn forge(
+        &self,
+        job: Job,
+        forgery: Forgery,
+        settings: CallbackProfile,
+        counters: Arc<Counters>,
+    ) {
+        self.spawn(job, Delivery::Forged(forgery, settings.delay_ms), counters);
+    }
+
+    fn spawn(&self, job: Job, delivery: Delivery, counters: Arc<Counters>) {
         let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
             bump(&counters.callbacks_shed);
             return;
@@ -76,13 +105,26 @@ impl Callbacks {
             let _permit = permit;
             tokio::select! {
                 _ = stop.wait_for(|stopped| *stopped) => {}
-                () = deliver(&client, job, settings, &counters) => {}
+                () = deliver(&client, job, delivery, &counters) => {}
             }
         });
     }
 }
 
-async fn deliver(
+async fn deliver(client: &reqwest::Client, job: Job, delivery: Delivery, counters: &Counters) {
+    match delivery {
+        Delivery::Real(settings) => deliver_real(client, job, settings, counters).await,
+        Delivery::Forged(forgery, delay_ms) => {
+            tokio::time::sleep_until(job.due + Duration::from_millis(delay_ms)).await;
+            bump(forgery.counter(counters));
+            if attempt(client, &job).await {
+                bump(&counters.forged_accepted);
+            }
+        }
+    }
+}
+
+async fn deliver_real(
     client: &reqwest::Client,
     job: Job,
     settings: CallbackProfile,
@@ -114,26 +156,31 @@ fn retry_wait(retry: u32, scale: f64) -> Duration {
     wait.mul_f64(scale)
 }
 
-/// One attempt; true when answered 2xx.
+/// One counted attempt; true when answered 2xx.
 async fn send(client: &reqwest::Client, job: &Job, counters: &Counters) -> bool {
-    let method = match job.method {
-        CallbackMethod::Post => reqwest::Method::POST,
-        CallbackMethod::Put => reqwest::Method::PUT,
-    };
     bump(&counters.callbacks_sent);
-    let answer = client
-        .request(method, &job.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(job.body.clone())
-        .send()
-        .await;
-    let delivered = answer.is_ok_and(|response| response.status().is_success());
+    let delivered = attempt(client, job).await;
     bump(if delivered {
         &counters.callbacks_delivered
     } else {
         &counters.callbacks_failed
     });
     delivered
+}
+
+/// One attempt; true when answered 2xx.
+async fn attempt(client: &reqwest::Client, job: &Job) -> bool {
+    let method = match job.method {
+        CallbackMethod::Post => reqwest::Method::POST,
+        CallbackMethod::Put => reqwest::Method::PUT,
+    };
+    client
+        .request(method, &job.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(job.body.clone())
+        .send()
+        .await
+        .is_ok_and(|response| response.status().is_success())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The simulator server's profile: how both simulated operators behave (faults in parts per
-//! million of requests, delays, float, limits, credentials, callbacks). TOML or JSON.
+//! million of requests, delays, float, limits, credentials, callbacks). TOML or JSON, or
+//! one of the built-in profiles by name (`named`).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::simulator::{Latency, PPM};
 
+mod named;
 mod sections;
 
 pub use sections::{
@@ -128,14 +130,28 @@ impl SimServerProfile {
             "callbacks.drop_ppm and duplicate_ppm",
             u64::from(callbacks.drop_ppm) + u64::from(callbacks.duplicate_ppm),
         )?;
-        ppm_total(
-            "callbacks.reason_as_string_ppm",
-            u64::from(callbacks.reason_as_string_ppm),
-        )?;
-        ppm_total(
-            "callbacks.omit_reference_id_ppm",
-            u64::from(callbacks.omit_reference_id_ppm),
-        )?;
+        for (what, rate) in [
+            (
+                "callbacks.reason_as_string_ppm",
+                callbacks.reason_as_string_ppm,
+            ),
+            (
+                "callbacks.omit_reference_id_ppm",
+                callbacks.omit_reference_id_ppm,
+            ),
+            (
+                "callbacks.forge_wrong_token_ppm",
+                callbacks.forge_wrong_token_ppm,
+            ),
+            (
+                "callbacks.forge_wrong_amount_ppm",
+                callbacks.forge_wrong_amount_ppm,
+            ),
+            ("callbacks.forge_replay_ppm", callbacks.forge_replay_ppm),
+            ("callbacks.lie_ppm", callbacks.lie_ppm),
+        ] {
+            ppm_total(what, u64::from(rate))?;
+        }
         for (field, value) in [
             ("pending_ms", self.pending_ms),
             ("hang_ms", self.hang_ms),

@@ -29,6 +29,23 @@ pub struct FaultCounts {
     pub garbage_status: u64,
 }
 
+/// Forged and lying MTN callbacks (`callbacks.forge_*_ppm`, `callbacks.lie_ppm`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgedCallbacks {
+    /// Real callbacks scheduled that claim the opposite of the final status; their
+    /// requests count among `callbacks_sent` and the rest like any callback's.
+    pub lies: u64,
+    /// Forged requests made (one attempt each, not counted in `callbacks_sent`): to the
+    /// real URL with another token,
+    pub wrong_token: u64,
+    /// to the real URL with another amount,
+    pub wrong_amount: u64,
+    /// and the real body to an earlier transfer's URL.
+    pub replay: u64,
+    /// Forged requests answered 2xx.
+    pub accepted: u64,
+}
+
 /// A snapshot of every counter since the server started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimStats {
@@ -60,6 +77,8 @@ pub struct SimStats {
     pub callbacks_given_up: u64,
     /// Callbacks not even scheduled because too many were in flight.
     pub callbacks_shed: u64,
+    #[serde(default)]
+    pub forged: ForgedCallbacks,
 }
 
 /// The live counters.
@@ -91,6 +110,11 @@ pub(crate) struct Counters {
     pub(crate) callbacks_duplicated: AtomicU64,
     pub(crate) callbacks_given_up: AtomicU64,
     pub(crate) callbacks_shed: AtomicU64,
+    pub(crate) callbacks_lied: AtomicU64,
+    pub(crate) forged_wrong_token: AtomicU64,
+    pub(crate) forged_wrong_amount: AtomicU64,
+    pub(crate) forged_replay: AtomicU64,
+    pub(crate) forged_accepted: AtomicU64,
 }
 
 /// Adds one; counters are statistics, so no ordering with other memory is needed.
@@ -148,6 +172,13 @@ impl Counters {
             callbacks_duplicated: read(&self.callbacks_duplicated),
             callbacks_given_up: read(&self.callbacks_given_up),
             callbacks_shed: read(&self.callbacks_shed),
+            forged: ForgedCallbacks {
+                lies: read(&self.callbacks_lied),
+                wrong_token: read(&self.forged_wrong_token),
+                wrong_amount: read(&self.forged_wrong_amount),
+                replay: read(&self.forged_replay),
+                accepted: read(&self.forged_accepted),
+            },
         }
     }
 }

@@ -11,6 +11,7 @@ use anyhow::Context;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{Engine, EngineSettings};
 use payrail_engine::app::App;
+use payrail_engine::callback_token::CallbackKeys;
 use payrail_engine::operator::Operator;
 use payrail_engine::route::RouteName;
 use tokio::net::TcpListener;
@@ -22,10 +23,12 @@ use crate::webhooks::Deliverer;
 use crate::{AppState, OperatorRoutes, app, idempotency, shutdown};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let settings = config.app_settings()?;
     let database = Database::open(&config, Migrate::Always).await?;
+    let keys = callback_keys(&config, &database).await?;
+    let settings = config.app_settings(keys.clone())?;
     let upkeep = payrail_engine::metrics::start_upkeep(database.pool.clone());
-    let engine = start_engine(&config, &database).await?;
+    let key_refresh = keys.map(|keys| refresh_callback_keys(keys, database.pool.clone()));
+    let engine = start_engine(&config, &database, settings.callback_keys.as_ref()).await?;
     let use_cases = App::new(database.pool.clone(), settings, Arc::new(engine.handle()));
     let listener = TcpListener::bind(config.listen)
         .await
@@ -39,6 +42,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(use_cases)
         .with_limits(&config.api)
         .with_operator_routes(operator_routes(&config)?)
+        .with_callback_limit(config.callbacks.max_per_second)
         .with_portal(PortalSettings::new(&config.portal));
     tracing::info!(portal = %config.portal_url(), "the portal is at this address");
     let served = axum::serve(
@@ -51,6 +55,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!("draining done; stopping");
     sweeper.stop();
     upkeep.abort();
+    if let Some(refresh) = key_refresh {
+        refresh.abort();
+    }
     deliverer.stop().await;
     exports.stop().await;
     engine.stop().await;
@@ -58,22 +65,68 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     served
 }
 
-async fn start_engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
+/// The keys that sign and check MTN callback URLs, unless callbacks are not trusted.
+async fn callback_keys(
+    config: &Config,
+    database: &Database,
+) -> anyhow::Result<Option<CallbackKeys>> {
+    if !config.callbacks.trusted {
+        return Ok(None);
+    }
+    let client = database.pool.get().await?;
+    let keys = CallbackKeys::load(&client)
+        .await
+        .context("reading the callback secrets")?;
+    Ok(Some(keys))
+}
+
+/// Reads the callback secrets again every `KEY_REFRESH`, so a rotation made on any node
+/// (or a secret whose overlap ends) reaches this one.
+fn refresh_callback_keys(
+    keys: CallbackKeys,
+    pool: deadpool_postgres::Pool,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(KEY_REFRESH);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let refreshed = match pool.get().await {
+                Ok(client) => keys.refresh(&client).await.map_err(anyhow::Error::from),
+                Err(error) => Err(error.into()),
+            };
+            if let Err(error) = refreshed {
+                tracing::warn!(%error, "could not read the callback secrets again");
+            }
+        }
+    })
+}
+
+/// How often a node reads the callback secrets again.
+const KEY_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn start_engine(
+    config: &Config,
+    database: &Database,
+    keys: Option<&CallbackKeys>,
+) -> anyhow::Result<Engine> {
     let limit = |n: u32| NonZeroU32::new(n).context("engine limits are positive");
     let mut routes: Vec<(RouteConfig, Arc<dyn Operator>)> = Vec::new();
     for RouteOperator {
         route,
         operator,
         kind,
-    } in config.operators()?
+        trusts_callbacks,
+    } in config.operators(keys)?
     {
         let route_config = RouteConfig {
             name: route.clone(),
             sends_per_second: limit(config.engine.sends_per_second)?,
             queries_per_second: limit(config.engine.queries_per_second)?,
             max_in_flight: config.engine.max_in_flight,
+            callback_deadline: trusts_callbacks.then(|| config.callbacks.deadline()),
         };
-        tracing::info!(route = %route, operator = kind, "route is ready");
+        tracing::info!(route = %route, operator = kind, trusts_callbacks, "route is ready");
         routes.push((route_config, operator));
     }
     Ok(Engine::start(database.pool.clone(), routes, EngineSettings::default()).await?)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use payrail_adapters::airtel::{AirtelConfig, AirtelMoney};
 use payrail_adapters::mtn::{MtnConfig, MtnMomo};
 use payrail_adapters::simulator::{Simulator, SimulatorProfile};
+use payrail_engine::callback_token::CallbackKeys;
 use payrail_engine::operator::Operator;
 use payrail_engine::route::RouteName;
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,8 @@ pub struct RouteOperator {
     pub operator: Arc<dyn Operator>,
     /// What it is, for the log ("MTN MoMo").
     pub kind: &'static str,
+    /// Its callbacks carry capability tokens and can settle a payout.
+    pub trusts_callbacks: bool,
 }
 
 /// The operator of `route`.
@@ -66,29 +69,38 @@ pub fn build(
     route: &RouteName,
     operators: &Operators,
     simulator: &SimulatorProfile,
+    keys: Option<&CallbackKeys>,
 ) -> Result<RouteOperator, OperatorSetupError> {
     let failed = |source: Box<dyn std::error::Error + Send + Sync>| OperatorSetupError::Adapter {
         route: route.to_string(),
         source,
     };
-    let (operator, kind): (Arc<dyn Operator>, _) = match operators.get(route.as_str()) {
-        None | Some(OperatorConfig::Simulator) => (
-            Arc::new(Simulator::new(simulator.clone()).map_err(|error| failed(error.into()))?),
-            "the in-process simulator",
-        ),
-        Some(OperatorConfig::MtnMomo(config)) => (
-            Arc::new(MtnMomo::new(config.clone()).map_err(|error| failed(error.into()))?),
-            "MTN MoMo",
-        ),
-        Some(OperatorConfig::AirtelMoney(config)) => (
-            Arc::new(AirtelMoney::new(config.clone()).map_err(|error| failed(error.into()))?),
-            "Airtel Money",
-        ),
-    };
+    let (operator, kind, trusts_callbacks): (Arc<dyn Operator>, _, _) =
+        match operators.get(route.as_str()) {
+            None | Some(OperatorConfig::Simulator) => (
+                Arc::new(Simulator::new(simulator.clone()).map_err(|error| failed(error.into()))?),
+                "the in-process simulator",
+                false,
+            ),
+            Some(OperatorConfig::MtnMomo(config)) => {
+                let mut mtn = MtnMomo::new(config.clone()).map_err(|error| failed(error.into()))?;
+                if let Some(keys) = keys {
+                    mtn = mtn.with_callback_keys(keys.clone());
+                }
+                let trusts = mtn.trusts_callbacks();
+                (Arc::new(mtn), "MTN MoMo", trusts)
+            }
+            Some(OperatorConfig::AirtelMoney(config)) => (
+                Arc::new(AirtelMoney::new(config.clone()).map_err(|error| failed(error.into()))?),
+                "Airtel Money",
+                false,
+            ),
+        };
     Ok(RouteOperator {
         route: route.clone(),
         operator,
         kind,
+        trusts_callbacks,
     })
 }
 
@@ -123,7 +135,8 @@ mod tests {
         let kinds: BTreeMap<String, &str> = routes
             .routes()
             .map(|route| {
-                let built = build(route, &operators, &SimulatorProfile::default()).expect("built");
+                let built =
+                    build(route, &operators, &SimulatorProfile::default(), None).expect("built");
                 (built.route.to_string(), built.kind)
             })
             .collect();
@@ -158,7 +171,8 @@ mod tests {
         "#;
         let operators = operators(text).expect("parses");
         let route = RouteName::new("airtel-rw").expect("a route");
-        let error = build(&route, &operators, &SimulatorProfile::default()).expect_err("a bad key");
+        let error =
+            build(&route, &operators, &SimulatorProfile::default(), None).expect_err("a bad key");
         assert!(
             error.to_string().starts_with("operators.airtel-rw: "),
             "{error}"

@@ -18,7 +18,7 @@ use payrail_engine::route::RouteName;
 use payrail_engine::testing::TestDb;
 use tower::ServiceExt;
 
-use crate::support::run_json;
+use crate::support::funded_payroll;
 
 async fn call_back(state: &AppState, method: Method, path: &str, body: String) -> StatusCode {
     let request = Request::builder()
@@ -54,6 +54,7 @@ async fn patient_engine(db: &TestDb) -> Engine {
         sends_per_second: NonZeroU32::new(1_000).expect("positive"),
         queries_per_second: NonZeroU32::new(1_000).expect("positive"),
         max_in_flight: 16,
+        callback_deadline: None,
     };
     Engine::start(
         db.pool.clone(),
@@ -74,29 +75,7 @@ async fn an_mtn_callback_without_a_reference_id_brings_the_status_query_forward(
         "msisdn,amount,reference\n0788123456,1000,a\n0788123457,2000,b\n",
     )
     .expect("the CSV");
-    let url = db.url.clone();
-    tokio::task::spawn_blocking(move || {
-        let created = run_json(&url, &["merchant", "create", "--name", "Musanze Dairy"]);
-        let merchant = created["merchant"]["id"].as_str().expect("id").to_owned();
-        run_json(
-            &url,
-            &[
-                "merchant",
-                "fund",
-                "--merchant",
-                &merchant,
-                "--amount",
-                "10000",
-            ],
-        );
-        let csv = csv.to_str().expect("UTF-8").to_owned();
-        run_json(
-            &url,
-            &["batch", "submit", "--merchant", &merchant, "--file", &csv],
-        );
-    })
-    .await
-    .expect("setup");
+    funded_payroll(&db.url, "Musanze Dairy", 10_000, &csv).await;
 
     let engine = patient_engine(&db).await;
     let use_cases = App::new(

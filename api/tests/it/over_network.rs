@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 use payrail_engine::ledger;
 use payrail_engine::testing::TestDb;
 
-use crate::support::{free_port, http_get, payrail, run_json};
+use crate::support::{free_port, funded_payroll, http_get, payrail};
 
 const LINES: usize = 600;
 /// The simulator's RSA key for Airtel PINs (it checks a PIN is there, never decrypts it).
@@ -70,7 +70,7 @@ timeouts = {{ connect_ms = 1000, request_ms = 2000 }}
 }
 
 /// Starts `payrail` with its log in `dir/<log>`.
-fn start(dir: &Path, log: &str, args: &[&str], database_url: Option<&str>) -> Child {
+pub(crate) fn start(dir: &Path, log: &str, args: &[&str], database_url: Option<&str>) -> Child {
     let mut command = payrail();
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
@@ -84,7 +84,7 @@ fn start(dir: &Path, log: &str, args: &[&str], database_url: Option<&str>) -> Ch
         .expect("start payrail")
 }
 
-fn interrupt(mut child: Child) {
+pub(crate) fn interrupt(mut child: Child) {
     kill(
         Pid::from_raw(i32::try_from(child.id()).expect("pid")),
         Signal::SIGINT,
@@ -93,7 +93,7 @@ fn interrupt(mut child: Child) {
     assert!(child.wait().expect("wait").success());
 }
 
-async fn wait_for_http(port: u16, path: &str) {
+pub(crate) async fn wait_for_http(port: u16, path: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while http_get(port, path).await.is_none() {
         assert!(
@@ -140,36 +140,7 @@ async fn serve_pays_a_batch_over_http_through_the_simulator_with_faults() {
     }
     let csv_path = dir.path().join("payroll.csv");
     std::fs::write(&csv_path, csv).expect("the CSV");
-    let url = db.url.clone();
-    let csv_path = csv_path.to_str().expect("UTF-8").to_owned();
-    tokio::task::spawn_blocking(move || {
-        let created = run_json(&url, &["merchant", "create", "--name", "Huye Coffee"]);
-        let merchant = created["merchant"]["id"].as_str().expect("id").to_owned();
-        run_json(
-            &url,
-            &[
-                "merchant",
-                "fund",
-                "--merchant",
-                &merchant,
-                "--amount",
-                "5000000",
-            ],
-        );
-        run_json(
-            &url,
-            &[
-                "batch",
-                "submit",
-                "--merchant",
-                &merchant,
-                "--file",
-                &csv_path,
-            ],
-        );
-    })
-    .await
-    .expect("setup");
+    funded_payroll(&db.url, "Huye Coffee", 5_000_000, &csv_path).await;
 
     let listen = format!("127.0.0.1:{node_port}");
     let mut node = start(

@@ -46,6 +46,41 @@ pub fn run_json(database_url: &str, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("stdout is JSON")
 }
 
+/// Makes a merchant called `name`, funds it with `funds` and submits the payroll CSV at
+/// `csv`, through the command line, off the async runtime; returns the merchant's id.
+pub async fn funded_payroll(
+    database_url: &str,
+    name: &str,
+    funds: u64,
+    csv: &std::path::Path,
+) -> String {
+    let (url, name) = (database_url.to_owned(), name.to_owned());
+    let csv = csv.to_str().expect("UTF-8").to_owned();
+    tokio::task::spawn_blocking(move || {
+        let created = run_json(&url, &["merchant", "create", "--name", &name]);
+        let merchant = created["merchant"]["id"].as_str().expect("id").to_owned();
+        let funds = funds.to_string();
+        run_json(
+            &url,
+            &[
+                "merchant",
+                "fund",
+                "--merchant",
+                &merchant,
+                "--amount",
+                &funds,
+            ],
+        );
+        run_json(
+            &url,
+            &["batch", "submit", "--merchant", &merchant, "--file", &csv],
+        );
+        merchant
+    })
+    .await
+    .expect("the payroll is submitted")
+}
+
 /// GETs `path` from `127.0.0.1:port`; `None` when nothing answers.
 pub async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let connect = tokio::net::TcpStream::connect(("127.0.0.1", port));

@@ -10,6 +10,7 @@ use deadpool_postgres::Pool;
 use super::AppError;
 use super::singles::{self, SinglePayout};
 use crate::ids::{BatchId, CollectionId, MerchantId, Reference};
+use crate::operator::PayoutStatus;
 use crate::route::RouteName;
 use crate::store::payouts::Payout;
 
@@ -32,6 +33,16 @@ pub trait EnginePort: Send + Sync + Debug {
     /// Asks `route` about `reference` now: its operator called back about it. Refused when
     /// no engine runs here, so the operator calls back again later.
     fn nudge(&self, route: &RouteName, reference: Reference) -> Result<(), AppError>;
+
+    /// `route`'s operator said, in an authenticated callback, that `reference` ended with
+    /// `outcome` (succeeded or failed): the route ends the line it holds at once. A line it
+    /// does not hold (final, in review, or another node's) is left to its status queries.
+    fn called_back(
+        &self,
+        route: &RouteName,
+        reference: Reference,
+        outcome: PayoutStatus,
+    ) -> Result<(), AppError>;
 
     /// Writes a single payout by group commit (with the others asked for at the same
     /// moment), funded or failed for want of funds, with its answer; returns it as stored.
@@ -64,6 +75,15 @@ impl EnginePort for Detached {
     fn collect(&self, _merchant: MerchantId, _collection: CollectionId) {}
 
     fn nudge(&self, _route: &RouteName, _reference: Reference) -> Result<(), AppError> {
+        self.available()
+    }
+
+    fn called_back(
+        &self,
+        _route: &RouteName,
+        _reference: Reference,
+        _outcome: PayoutStatus,
+    ) -> Result<(), AppError> {
         self.available()
     }
 

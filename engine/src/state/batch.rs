@@ -211,12 +211,15 @@ mod tests {
 
     #[test]
     fn exactly_the_documented_states_are_final() {
-        check_finals::<BatchState>(&[
-            "invalid",
-            "completed",
-            "completed_with_failures",
-            "cancelled",
-        ]);
+        check_finals::<BatchState>(
+            &[
+                "invalid",
+                "completed",
+                "completed_with_failures",
+                "cancelled",
+            ],
+            &[],
+        );
     }
 
     #[test]

@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn exactly_the_documented_states_are_final() {
-        check_finals::<CollectionState>(&["paid", "failed", "expired"]);
+        check_finals::<CollectionState>(&["paid", "failed", "expired"], &[]);
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub enum PayoutEvent {
     Fail,
     /// Uncertain for too long.
     Expire,
+    /// A status query contradicts the authenticated callback that ended it: a person
+    /// decides, with its money back in reserve.
+    Contradict,
     Cancel,
     /// The merchant's balance does not cover it: a single payout fails at once.
     FundsShort,
@@ -76,7 +79,8 @@ impl PayoutState {
         }
     }
 
-    /// No event leaves a final state.
+    /// No event leaves a final state but one: a status query that contradicts the
+    /// authenticated callback a line was ended on sends it to review (`Contradict`).
     #[must_use]
     pub const fn is_final(self) -> bool {
         match self {
@@ -123,6 +127,8 @@ impl PayoutState {
             (S::RequiresReview, E::Fail) => Ok(S::Failed),
             (S::Sending, E::Expire) => Ok(S::RequiresReview),
             (S::Submitted, E::Expire) => Ok(S::RequiresReview),
+            (S::Succeeded, E::Contradict) => Ok(S::RequiresReview),
+            (S::Failed, E::Contradict) => Ok(S::RequiresReview),
             (S::Validated, E::Cancel) => Ok(S::Cancelled),
             (S::Queued, E::Cancel) => Ok(S::Cancelled),
             (S::Validated, E::FundsShort) => Ok(S::Failed),
@@ -138,7 +144,7 @@ impl PayoutState {
 state_names!(PayoutState, "payout");
 
 impl PayoutEvent {
-    pub const ALL: [PayoutEvent; 10] = [
+    pub const ALL: [PayoutEvent; 11] = [
         PayoutEvent::Reserve,
         PayoutEvent::Claim,
         PayoutEvent::NotSent,
@@ -147,6 +153,7 @@ impl PayoutEvent {
         PayoutEvent::Succeed,
         PayoutEvent::Fail,
         PayoutEvent::Expire,
+        PayoutEvent::Contradict,
         PayoutEvent::Cancel,
         PayoutEvent::FundsShort,
     ];
@@ -163,6 +170,7 @@ impl PayoutEvent {
             PayoutEvent::Succeed => "succeed",
             PayoutEvent::Fail => "fail",
             PayoutEvent::Expire => "expire",
+            PayoutEvent::Contradict => "contradict",
             PayoutEvent::Cancel => "cancel",
             PayoutEvent::FundsShort => "funds_short",
         }
@@ -193,6 +201,8 @@ mod tests {
         ("requires_review", Fail, "failed"),
         ("sending", Expire, "requires_review"),
         ("submitted", Expire, "requires_review"),
+        ("succeeded", Contradict, "requires_review"),
+        ("failed", Contradict, "requires_review"),
         ("validated", Cancel, "cancelled"),
         ("queued", Cancel, "cancelled"),
     ];
@@ -204,7 +214,7 @@ mod tests {
 
     #[test]
     fn exactly_the_documented_states_are_final() {
-        check_finals::<PayoutState>(&["succeeded", "failed", "cancelled"]);
+        check_finals::<PayoutState>(&["succeeded", "failed", "cancelled"], &["contradict"]);
     }
 
     #[test]

@@ -76,3 +76,19 @@ pub async fn ended(pool: &Pool, merchants: &[MerchantId]) -> anyhow::Result<Vec<
         })
         .collect()
 }
+
+const BY_CALLBACK: &str = "
+    SELECT count(*) FROM callback_settlements WHERE merchant_id = ANY($1)";
+
+/// How many of the merchants' payouts an authenticated callback ended (the others ended on
+/// the operator's own answer to a send or a status query).
+pub async fn ended_by_callback(pool: &Pool, merchants: &[MerchantId]) -> anyhow::Result<u64> {
+    let ids: Vec<Uuid> = merchants.iter().map(|m| *m.as_uuid()).collect();
+    let count: i64 = pool
+        .get()
+        .await?
+        .query_one(BY_CALLBACK, &[&ids])
+        .await?
+        .get(0);
+    Ok(u64::try_from(count)?)
+}

@@ -22,6 +22,8 @@ pub struct Run<'a> {
     pub started_at: Timestamp,
     pub offered: &'a [Offered],
     pub ended: &'a [Ended],
+    /// Payouts an authenticated callback ended: the run's mode shows in the outcomes.
+    pub ended_by_callback: u64,
     pub audit: AuditSummary,
 }
 
@@ -77,6 +79,19 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
         finished_at.push(since_start);
         to_final.saturating_record(micros(since_start.saturating_sub(*sent)));
     }
+    let payouts_ended: u64 = outcomes
+        .iter()
+        .filter(|(outcome, _)| outcome.starts_with("payout "))
+        .map(|(_, count)| count)
+        .sum();
+    outcomes.insert(
+        "mode: payouts ended on an authenticated callback".into(),
+        run.ended_by_callback,
+    );
+    outcomes.insert(
+        "mode: payouts ended on the operator's answer (send or status query)".into(),
+        payouts_ended.saturating_sub(run.ended_by_callback),
+    );
     let offered: u64 = offered_at.iter().map(|(_, count)| count).sum();
     let finished = u64::try_from(finished_at.len())?;
     let last = finished_at

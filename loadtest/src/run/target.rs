@@ -7,6 +7,7 @@ use std::num::NonZeroU32;
 use anyhow::{Context, bail};
 use payrail_adapters::simserver::SimServerProfile;
 use payrail_engine::api_key;
+use payrail_engine::callback_token::CallbackKeys;
 use payrail_engine::ids::MerchantId;
 
 use super::Args;
@@ -14,7 +15,10 @@ use super::node::{InProcessNode, Pace};
 use crate::api_merchant::{self, ApiMerchant};
 use crate::audit::{OperatorRecord, RouteSends};
 use crate::bench_database::BenchDatabase;
-use crate::operators::BenchOperators;
+use crate::operators::{BenchOperators, Callbacks, Kind};
+
+/// The simulator's profile of MTN as its documents describe it.
+const MTN_DOCUMENTED: &str = "mtn-documented";
 
 /// Enough for any run: a merchant never waits for funds.
 const FUNDS: i64 = 1_000_000_000_000;
@@ -57,11 +61,13 @@ impl Target {
                 spawned: None,
             });
         }
+        // Over HTTP the operators behave as MTN documents, unless a profile says otherwise.
         let profile = match &args.faults {
             Some(path) => Some(SimServerProfile::from_toml(
                 &std::fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?,
             )?),
+            None if args.operators == Kind::HttpSim => SimServerProfile::named(MTN_DOCUMENTED),
             None => None,
         };
         // The operators' own status-query limit, if they have a lower one, is the pace.
@@ -72,7 +78,17 @@ impl Target {
             .map_or(args.queries_per_second, |limit| {
                 limit.min(args.queries_per_second)
             });
-        let operators = BenchOperators::start(args.operators, args.latency, profile).await?;
+        let (listener, base) = InProcessNode::bind().await?;
+        let callbacks = match args.operators {
+            Kind::HttpSim => Some(Callbacks {
+                url: format!("{base}/callbacks/mtn"),
+                keys: CallbackKeys::load(&database.pool.get().await?).await?,
+            }),
+            Kind::InProcess => None,
+        };
+        let operators =
+            BenchOperators::start(args.operators, args.latency, profile, callbacks.as_ref())
+                .await?;
         let pace = Pace {
             sends_per_second: NonZeroU32::new(args.sends_per_second)
                 .context("--sends-per-second must be positive")?,
@@ -80,7 +96,14 @@ impl Target {
                 .context("--queries-per-second must be positive")?,
             max_in_flight: 256,
         };
-        let node = InProcessNode::start(database.pool.clone(), &operators, pace).await?;
+        let node = InProcessNode::start(
+            database.pool.clone(),
+            (listener, base),
+            &operators,
+            pace,
+            callbacks.map(|c| c.keys),
+        )
+        .await?;
         let mut merchants = Vec::new();
         for _ in 0..args.merchants.max(1) {
             merchants.push(api_merchant::create(&database.pool, FUNDS, true).await?);

@@ -19,6 +19,7 @@ use crate::simserver::book::{Kind, Order, Receipt, SimOperator, Submitted};
 use crate::simserver::callbacks::Job;
 use crate::simserver::draws::Draw;
 use crate::simserver::faults::{self, Refusal, ReplyFault};
+use crate::simserver::forgery::{Plan, opposite};
 use crate::simserver::profile::Product;
 use crate::simserver::stats::bump;
 use crate::simserver::{Live, Sim, garbage, header, json};
@@ -204,7 +205,8 @@ async fn refused(sim: &Sim, live: &Live, refusal: Refusal) -> Result<Response, R
     }
 }
 
-/// Schedules the callback of a created transfer, unless it never ends or is dropped.
+/// Schedules the callback of a created transfer, unless it never ends or is dropped, and
+/// the forgeries drawn for it (even if it is dropped).
 fn call_back(
     sim: &Sim,
     live: &Live,
@@ -214,16 +216,13 @@ fn call_back(
     url: String,
     receipt: Receipt,
 ) {
+    let settings = live.profile.callbacks;
+    let earlier = sim.callbacks.last_urls.note(kind, &url, &settings);
     let Some((due, status)) = receipt.ends else {
         return;
     };
-    let settings = live.profile.callbacks;
     let draws = live.draws();
-    let roll = draws.roll_ppm(Draw::CallbackDrop, reference, 0);
-    if roll < settings.drop_ppm {
-        bump(&sim.counters.callbacks_dropped);
-        return;
-    }
+    let plan = Plan::draw(live.profile.seed, &settings, reference);
     let omit = draws.happens(
         Draw::OmitReferenceId,
         reference,
@@ -239,26 +238,40 @@ fn call_back(
             settings.reason_as_string_ppm,
         ),
     };
-    let body = sim
+    let bodies = sim
         .book
         .with_created(SimOperator::Mtn, kind, id, |created| {
-            status_json(created, status, shape)
+            let body = |status| Bytes::from(status_json(created, status, shape));
+            let forged = plan.wrong_token.then(|| body(opposite(status)));
+            (body(plan.told(status)), forged)
         });
-    let Some(body) = body else {
+    let Some((body, opposite_body)) = bodies else {
         return;
     };
     let method = match kind {
         Kind::Transfer => settings.transfer_method,
         Kind::Payment => settings.payment_method,
     };
-    let duplicate = roll - settings.drop_ppm < settings.duplicate_ppm;
-    let job = Job {
+    let mut job = Job {
         url,
         method,
-        body: body.into(),
+        body,
         due,
-        duplicate,
+        duplicate: false,
     };
+    for (forgery, forged) in plan.forgeries(&job, opposite_body, earlier) {
+        sim.callbacks
+            .forge(forged, forgery, settings, Arc::clone(&sim.counters));
+    }
+    let roll = draws.roll_ppm(Draw::CallbackDrop, reference, 0);
+    if roll < settings.drop_ppm {
+        bump(&sim.counters.callbacks_dropped);
+        return;
+    }
+    if plan.lie {
+        bump(&sim.counters.callbacks_lied);
+    }
+    job.duplicate = roll - settings.drop_ppm < settings.duplicate_ppm;
     sim.callbacks
         .schedule(job, settings, Arc::clone(&sim.counters));
 }

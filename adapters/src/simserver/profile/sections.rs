@@ -112,11 +112,12 @@ pub enum CallbackMethod {
     Put,
 }
 
-/// How results are called back once final. Rates are per million callbacks.
+/// How results are called back once final. Rates are per million callbacks; the
+/// forgeries and lies are MTN only (see `simserver::forgery`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CallbackProfile {
-    /// Never sent.
+    /// Never sent: no attempt at all.
     pub drop_ppm: u32,
     /// Sent twice (the copy right after the first delivery).
     pub duplicate_ppm: u32,
@@ -124,6 +125,16 @@ pub struct CallbackProfile {
     pub reason_as_string_ppm: u32,
     /// MTN: no `referenceId`; only `externalId` identifies the transfer.
     pub omit_reference_id_ppm: u32,
+    /// MTN: besides the real callback, one to its URL with the last path segment (the
+    /// token) changed, claiming the opposite final status.
+    pub forge_wrong_token_ppm: u32,
+    /// MTN: besides the real callback, one to its URL with the `amount` one minor unit more.
+    pub forge_wrong_amount_ppm: u32,
+    /// MTN: besides the real callback, its body to the callback URL of an earlier transfer.
+    pub forge_replay_ppm: u32,
+    /// MTN: the real callback claims the opposite of the final status (a status query
+    /// still tells the truth).
+    pub lie_ppm: u32,
     /// Wait after the transfer turns final, before the first attempt.
     pub delay_ms: u64,
     /// Retries after a failed attempt (non-2xx, timeout, connection error); 0: one attempt.
@@ -143,6 +154,10 @@ impl Default for CallbackProfile {
             duplicate_ppm: 0,
             reason_as_string_ppm: 0,
             omit_reference_id_ppm: 0,
+            forge_wrong_token_ppm: 0,
+            forge_wrong_amount_ppm: 0,
+            forge_replay_ppm: 0,
+            lie_ppm: 0,
             delay_ms: 0,
             retries_max: CALLBACK_RETRIES_MAX,
             retry_scale: 1.0,

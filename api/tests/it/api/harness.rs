@@ -115,6 +115,7 @@ impl Node {
                     sends_per_second: NonZeroU32::new(2_000).expect("positive"),
                     queries_per_second: NonZeroU32::new(2_000).expect("positive"),
                     max_in_flight: 64,
+                    callback_deadline: None,
                 };
                 let operator: Arc<dyn payrail_engine::operator::Operator> = simulator.clone();
                 (route, operator)

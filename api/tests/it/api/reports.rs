@@ -432,7 +432,7 @@ async fn settlements_posted_before_migration_8_get_their_particulars_from_their_
     let before = payouts(&node.get(&path, viewer).await.body);
     assert_eq!(before.len(), 3);
 
-    // The schema as it was before V8 (and so before V9 and V10, which refinery applies
+    // The schema as it was before V8 (and so before V9 to V11, which refinery applies
     // after it), with these settlements in it: then migrate.
     let (mut client, connection) = tokio_postgres::connect(&node.db.url, tokio_postgres::NoTls)
         .await
@@ -443,18 +443,19 @@ async fn settlements_posted_before_migration_8_get_their_particulars_from_their_
             "ALTER TABLE merchants DROP COLUMN webhook_secret_created_at,
                  DROP COLUMN webhook_previous_secret, DROP COLUMN webhook_previous_until;
              DROP TABLE payroll_drafts, portal_sessions, user_setup_tokens, users;
+             DROP TABLE callback_secrets, callback_settlements, callback_disagreements;
              ALTER TABLE api_keys DROP COLUMN kind;
              ALTER TABLE batches DROP COLUMN decision_note;
              ALTER TABLE payout_outcomes DROP COLUMN description, DROP COLUMN reference,
                  DROP COLUMN msisdn, DROP COLUMN operator_transaction_id;
-             DELETE FROM refinery_schema_history WHERE version IN (8, 9, 10);",
+             DELETE FROM refinery_schema_history WHERE version IN (8, 9, 10, 11);",
         )
         .await
         .expect("back to V7");
     let applied = payrail_engine::store::migrations::run(&mut client)
         .await
         .expect("migrate");
-    assert_eq!(applied, vec![8, 9, 10]);
+    assert_eq!(applied, vec![8, 9, 10, 11]);
     drop(client);
     let _ = connection.await;
 
