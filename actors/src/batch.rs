@@ -52,6 +52,7 @@ pub enum BatchMsg {
     Claimed(Result<Vec<ClaimedLine>, StoreError>),
     /// The journal wrote `lines` of this batch final.
     Finished {
+        batch: BatchId,
         lines: u32,
     },
     /// Time to ask the database whether every line is final.
@@ -68,6 +69,7 @@ pub enum BatchMsg {
 impl From<LinesFinished> for BatchMsg {
     fn from(finished: LinesFinished) -> BatchMsg {
         BatchMsg::Finished {
+            batch: finished.batch,
             lines: finished.lines,
         }
     }
@@ -78,7 +80,7 @@ impl TryFrom<BatchMsg> for LinesFinished {
 
     fn try_from(message: BatchMsg) -> Result<LinesFinished, BatchMsg> {
         match message {
-            BatchMsg::Finished { lines } => Ok(LinesFinished { lines }),
+            BatchMsg::Finished { batch, lines } => Ok(LinesFinished { batch, lines }),
             other => Err(other),
         }
     }
@@ -187,7 +189,7 @@ impl Actor for BatchActor {
         match message {
             BatchMsg::Started(start) => state.started(&myself, *start?),
             BatchMsg::Claimed(lines) => state.claimed(&myself, lines?),
-            BatchMsg::Finished { lines } => {
+            BatchMsg::Finished { lines, .. } => {
                 state.args.budget.give_back(lines.min(state.outstanding));
                 state.outstanding = state.outstanding.saturating_sub(lines);
                 if state.outstanding == 0 {

@@ -6,12 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use payrail_engine::app::singles::SinglePayout;
+use payrail_engine::app::singles::{SinglePayout, Written};
 use payrail_engine::app::{AppError, EnginePort};
 use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
 use payrail_engine::operator::{Operator, PayoutStatus};
 use payrail_engine::route::RouteName;
-use payrail_engine::store::payouts::Payout;
 use ractor::{Actor, ActorRef};
 use tokio::sync::Semaphore;
 
@@ -30,6 +29,9 @@ pub struct EngineSettings {
     pub sweep_interval: Duration,
     /// How collections (requests to pay) are polled.
     pub collection: CollectionSettings,
+    /// The pool batch actors claim and count payroll lines on, so that bulk work never
+    /// makes single payouts wait for a connection; without one they share the engine's.
+    pub bulk_pool: Option<Pool>,
 }
 
 impl Default for EngineSettings {
@@ -44,6 +46,7 @@ impl Default for EngineSettings {
             retry: RetryPolicy::default(),
             sweep_interval: Duration::from_secs(1),
             collection: CollectionSettings::default(),
+            bulk_pool: None,
         }
     }
 }
@@ -115,7 +118,7 @@ impl EnginePort for EngineHandle {
             })
     }
 
-    async fn write_single(&self, single: SinglePayout) -> Result<Payout, AppError> {
+    async fn write_single(&self, single: SinglePayout) -> Result<Written, AppError> {
         let _waiting = Arc::clone(&self.waiting).try_acquire_owned().map_err(|_| {
             AppError::Unavailable(
                 "too many single payouts are waiting to be written; retry in a moment",
@@ -149,6 +152,7 @@ impl Engine {
         // Before any actor takes its metric handles.
         payrail_engine::metrics::install();
         let args = SupervisorArgs {
+            bulk_pool: settings.bulk_pool.unwrap_or_else(|| pool.clone()),
             pool,
             routes,
             policy: settings.retry,

@@ -1,8 +1,8 @@
 //! The intake: single payouts written by group commit. Requests that arrive while a round
 //! is being written wait for the next one, which takes them all (up to `ROUND_MAX`), split
 //! into groups of one merchant and key, each written in one transaction by
-//! `app::singles::write_group`; every request is answered, and each group's batch is handed
-//! on to be paid. Like the journal, a lone payout is written at once and rounds grow with
+//! `app::singles::write_group`; every request is answered, and each group's funded payouts
+//! are handed on to be paid (by the singles runner). Like the journal, a lone payout is written at once and rounds grow with
 //! the load.
 //!
 //! Parent: the supervisor. Children: none; rounds run in tasks and report back.
@@ -10,22 +10,19 @@
 use deadpool_postgres::Pool;
 use futures_util::future::join_all;
 use payrail_engine::app::AppError;
-use payrail_engine::app::singles::{self, SinglePayout};
-use payrail_engine::ids::{BatchId, MerchantId};
-use payrail_engine::store::payouts::Payout;
+use payrail_engine::app::singles::{self, SinglePayout, Written};
+use payrail_engine::ids::PayoutId;
 use ractor::{Actor, ActorProcessingErr, ActorRef, DerivedActorRef, RpcReplyPort};
+
+use crate::singles::RunSingles;
 
 /// The most payouts one round takes; the rest wait for the next.
 const ROUND_MAX: usize = 1_000;
 
-/// What the intake asks of its parent once a group is written: pay its batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RunBatch(pub MerchantId, pub BatchId);
-
 #[derive(Debug)]
 pub enum IntakeMsg {
     /// Write this payout; answer with it as stored.
-    Write(Box<SinglePayout>, RpcReplyPort<Result<Payout, AppError>>),
+    Write(Box<SinglePayout>, RpcReplyPort<Result<Written, AppError>>),
     /// A round is written.
     Written,
 }
@@ -33,11 +30,11 @@ pub enum IntakeMsg {
 #[derive(Debug)]
 pub struct IntakeArgs {
     pub pool: Pool,
-    /// Where written groups' batches go.
-    pub run: DerivedActorRef<RunBatch>,
+    /// Where written groups' funded payouts go.
+    pub run: DerivedActorRef<RunSingles>,
 }
 
-type Waiting = (SinglePayout, RpcReplyPort<Result<Payout, AppError>>);
+type Waiting = (SinglePayout, RpcReplyPort<Result<Written, AppError>>);
 
 #[derive(Debug)]
 pub struct IntakeState {
@@ -109,19 +106,33 @@ impl IntakeState {
 }
 
 /// Writes one group, answers each of its requests and hands its batch on.
-async fn write_group(pool: &Pool, run: &DerivedActorRef<RunBatch>, group: Vec<Waiting>) {
+async fn write_group(pool: &Pool, run: &DerivedActorRef<RunSingles>, group: Vec<Waiting>) {
     let (singles, replies): (Vec<SinglePayout>, Vec<_>) = group.into_iter().unzip();
     match singles::write_group(pool, &singles).await {
-        Ok((batch, payouts)) => {
+        Ok((batch, written)) => {
+            let funded: Vec<PayoutId> = written
+                .iter()
+                .filter_map(|written| match written {
+                    Written::Payout(payout) if payout.batch == batch => Some(payout.id),
+                    _ => None,
+                })
+                .collect();
             if let Some(first) = singles.first()
-                && payouts.iter().any(|payout| payout.batch == batch)
-                && run.send_message(RunBatch(first.merchant, batch)).is_err()
+                && !funded.is_empty()
             {
-                // The engine's sweep runs it within a second anyway.
-                tracing::warn!(batch_id = %batch, "the engine did not take the payouts at once");
+                let group = RunSingles {
+                    merchant: first.merchant,
+                    batch,
+                    currency: first.currency,
+                    payouts: funded,
+                };
+                if run.send_message(group).is_err() {
+                    // The engine's sweep runs it within seconds anyway.
+                    tracing::warn!(batch_id = %batch, "the engine did not take the payouts at once");
+                }
             }
-            for (reply, payout) in replies.into_iter().zip(payouts) {
-                let _ = reply.send(Ok(payout));
+            for (reply, written) in replies.into_iter().zip(written) {
+                let _ = reply.send(Ok(written));
             }
         }
         Err(error) => {

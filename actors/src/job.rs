@@ -9,9 +9,11 @@ use payrail_engine::store::payout_lines::ClaimedLine;
 use ractor::DerivedActorRef;
 use tokio::time::Instant;
 
-/// What the journal tells a line's batch: this many of its lines are now written final.
+/// What the journal tells whoever runs a line's batch: this many of its lines are now
+/// written final.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinesFinished {
+    pub batch: BatchId,
     pub lines: u32,
 }
 
@@ -39,8 +41,8 @@ pub struct Job {
     pub batch: BatchId,
     pub currency: Currency,
     pub line: ClaimedLine,
-    /// Told how many of its lines the journal wrote final (the batch's actor, seen only
-    /// through this one message).
+    /// Told how many of its lines the journal wrote final (the batch's actor, or the
+    /// singles runner, seen only through this one message).
     pub reports_to: DerivedActorRef<LinesFinished>,
     /// Sends that did not reach the operator, in a row.
     pub not_sent: u32,
@@ -55,6 +57,8 @@ pub struct Job {
     pub marked_submitted: bool,
     /// It already waited its route's deadline for a callback: now it is asked about.
     pub waited_for_callback: bool,
+    /// A single payout: its route sends it ahead of payroll lines.
+    pub single: bool,
 
     /// When the engine took the line, for `payrail_payout_duration_seconds`.
     pub taken_at: Instant,
@@ -80,7 +84,15 @@ impl Job {
             accepted: false,
             marked_submitted: false,
             waited_for_callback: false,
+            single: false,
             taken_at: Instant::now(),
         }
+    }
+
+    /// The same job, for a single payout (sent ahead of payroll lines).
+    #[must_use]
+    pub fn single(mut self) -> Job {
+        self.single = true;
+        self
     }
 }

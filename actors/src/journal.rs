@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use payrail_engine::ids::{BatchId, MerchantId, PayoutId};
+use payrail_engine::route::RouteName;
 use ractor::{Actor, ActorProcessingErr, ActorRef, DerivedActorRef};
 
 use crate::job::{Job, LinesFinished};
@@ -54,6 +55,14 @@ pub enum JournalMsg {
     Retry,
 }
 
+/// What the journal writer starts with.
+#[derive(Debug)]
+pub struct JournalArgs {
+    pub pool: Pool,
+    /// The configured routes: their payout series are served at 0 from the start.
+    pub routes: Vec<RouteName>,
+}
+
 #[derive(Debug)]
 pub struct JournalState {
     pool: Pool,
@@ -70,19 +79,19 @@ pub struct JournalWriter;
 impl Actor for JournalWriter {
     type Msg = JournalMsg;
     type State = JournalState;
-    type Arguments = Pool;
+    type Arguments = JournalArgs;
 
     async fn pre_start(
         &self,
         _myself: ActorRef<JournalMsg>,
-        pool: Pool,
+        JournalArgs { pool, routes }: JournalArgs,
     ) -> Result<JournalState, ActorProcessingErr> {
         Ok(JournalState {
             pool,
             waiting: Vec::new(),
             submitted: Vec::new(),
             flushing: false,
-            metrics: JournalMetrics::new(),
+            metrics: JournalMetrics::new(&routes),
         })
     }
 
@@ -151,9 +160,9 @@ fn written(myself: &ActorRef<JournalMsg>, state: &mut JournalState, results: Vec
             }
         }
     }
-    for (actor, lines) in finished.into_values() {
+    for (batch, (actor, lines)) in finished {
         // A batch actor that stopped meanwhile recounts from the database when it restarts.
-        let _ = actor.send_message(LinesFinished { lines });
+        let _ = actor.send_message(LinesFinished { batch, lines });
     }
     if retry {
         // Hold the next flush back until the delay is over, so an outage is not hammered.

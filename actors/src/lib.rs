@@ -3,13 +3,14 @@
 //! # Layout
 //! - `engine`: starts the tree and stops it; `EngineHandle`, the port the use cases reach it by
 //! - `supervisor`: the root; starts the journal, the routes, the collector, the intake, the
-//!   verifier and merchants, restarts what stops, and resumes batches
+//!   singles runner, the verifier and merchants, restarts what stops, and resumes batches
 //! - `merchant`: one per merchant with work; starts and restarts its batch actors
 //! - `batch`: one per running batch; reserves, claims chunks, hands lines to routes
 //! - `route`: one per operator route; quotas, in-flight cap, retries, status queries
 //! - `journal`: group-commits outcomes (state changes and ledger postings)
 //! - `collector`: follows collections (requests to pay) until paid, failed or expired
-//! - `intake`: writes single payouts by group commit and hands their batches on
+//! - `intake`: writes single payouts by group commit and hands them on
+//! - `singles`: pays the single payouts the intake wrote, without a batch actor per group
 //! - `verifier`: hands routes that trust callbacks the payouts to verify, and handles the
 //!   answers
 //! - `job`: a line on its way through a route, and what its batch is told
@@ -26,6 +27,7 @@ pub mod job;
 pub mod journal;
 pub mod merchant;
 pub mod route;
+pub mod singles;
 pub mod supervisor;
 pub mod verifier;
 

@@ -1,5 +1,6 @@
 //! The route actor: one per operator route. It sends payouts within the route's quota and
-//! cap on requests in flight, serving merchants in turn; resends "not sent" lines with the
+//! cap on requests in flight, single payouts first and merchants in turn (`send_lanes`);
+//! resends "not sent" lines with the
 //! same reference after a jittered backoff; asks for the status of every uncertain line
 //! (under the query quota, spent in priority order: `query_lanes`) and never resends one
 //! blindly; ends a line at once on an authenticated callback (waiting for one until the
@@ -14,6 +15,7 @@ mod fair_queue;
 mod policy;
 mod query_lanes;
 mod query_pace;
+mod send_lanes;
 mod telemetry;
 
 use std::collections::HashMap;
@@ -32,9 +34,9 @@ pub use policy::{RetryPolicy, RouteConfig};
 use crate::job::{Call, Job, Verified};
 use crate::journal::{Finish, JournalMsg, Outcome};
 use circuit::Breaker;
-use fair_queue::FairQueue;
 use query_lanes::{Lane, NextQuery, QueryLanes, Verification};
 use query_pace::QueryPace;
+use send_lanes::SendLanes;
 use telemetry::{CallStatus, RetryReason, RouteMetrics};
 
 #[derive(Debug)]
@@ -94,7 +96,7 @@ pub struct RouteState {
     policy: RetryPolicy,
     operator: Arc<dyn Operator>,
     journal: ActorRef<JournalMsg>,
-    sends: FairQueue<Job>,
+    sends: SendLanes<Job>,
     queries: QueryLanes,
     send_quota: DefaultDirectRateLimiter,
     query_pace: QueryPace,
@@ -147,7 +149,7 @@ impl Actor for RouteActor {
             policy: args.policy,
             operator: args.operator,
             journal: args.journal,
-            sends: FairQueue::default(),
+            sends: SendLanes::default(),
             queries: QueryLanes::default(),
             in_flight: 0,
             pump_scheduled: false,
@@ -220,7 +222,7 @@ impl RouteState {
             Call::Send => {
                 self.queued += 1;
                 self.metrics.queued(1.0);
-                self.sends.push(job.merchant, job);
+                self.sends.push(job.merchant, job.single, job);
             }
             Call::Query => self.enqueue_query(job, Lane::Unknown),
         }

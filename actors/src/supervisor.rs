@@ -1,11 +1,13 @@
 //! The supervisor: the root of the tree. It starts the journal writer, one route actor per
 //! route, the collector (on the same operators, restarted if it stops), the intake of
-//! single payouts (restarted if it stops), and merchant actors on first use. At start and then at an interval it sweeps the database for batches to
-//! run: `running` ones an earlier run left, `scheduled` ones (approved, or submitted from
-//! another process), and `awaiting_funds` ones (a top-up may have come).
+//! single payouts and the singles runner that pays them (each restarted if it stops), and
+//! merchant actors on first use. At start and then at an interval it sweeps the database
+//! for batches to run: `running` ones an earlier run left (but not those the singles
+//! runner pays), `scheduled` ones (approved, or submitted from another process), and
+//! `awaiting_funds` ones (a top-up may have come).
 //!
 //! Parent: none. Children: the journal writer, route actors, the collector, the intake,
-//! merchant actors.
+//! the singles runner, the verifier, merchant actors.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,13 +15,12 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use payrail_engine::app::AppError;
-use payrail_engine::app::singles::SinglePayout;
+use payrail_engine::app::singles::{SinglePayout, Written};
 use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
 use payrail_engine::operator::{Operator, PayoutStatus};
 use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::store::batches;
-use payrail_engine::store::payouts::Payout;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::time::Instant;
 
@@ -31,10 +32,11 @@ const RESTART_WINDOW: Duration = Duration::from_secs(60);
 use crate::batch::BatchSettings;
 use crate::collector::{CollectionSettings, CollectorActor, CollectorArgs, CollectorMsg};
 use crate::directory::RouteDirectory;
-use crate::intake::{Intake, IntakeArgs, IntakeMsg, RunBatch};
-use crate::journal::{JournalMsg, JournalWriter};
+use crate::intake::{Intake, IntakeArgs, IntakeMsg};
+use crate::journal::{JournalArgs, JournalMsg, JournalWriter};
 use crate::merchant::{MerchantActor, MerchantArgs, MerchantMsg};
 use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig, RouteMsg};
+use crate::singles::{RunSingles, SinglesArgs, SinglesMsg, SinglesRunner};
 use crate::verifier::{Verifier, VerifierArgs, VerifierMsg};
 
 #[derive(Debug)]
@@ -49,21 +51,23 @@ pub enum SupervisorMsg {
     /// Send a new collection's request to pay and follow it.
     Collect(MerchantId, CollectionId),
     /// Write a single payout by group commit (forwarded to the intake).
-    WriteSingle(Box<SinglePayout>, RpcReplyPort<Result<Payout, AppError>>),
+    WriteSingle(Box<SinglePayout>, RpcReplyPort<Result<Written, AppError>>),
+    /// Pay a group of single payouts the intake wrote (forwarded to the singles runner).
+    RunSingles(RunSingles),
 }
 
-impl From<RunBatch> for SupervisorMsg {
-    fn from(RunBatch(merchant, batch): RunBatch) -> SupervisorMsg {
-        SupervisorMsg::RunBatch(merchant, batch)
+impl From<RunSingles> for SupervisorMsg {
+    fn from(group: RunSingles) -> SupervisorMsg {
+        SupervisorMsg::RunSingles(group)
     }
 }
 
-impl TryFrom<SupervisorMsg> for RunBatch {
+impl TryFrom<SupervisorMsg> for RunSingles {
     type Error = SupervisorMsg;
 
-    fn try_from(message: SupervisorMsg) -> Result<RunBatch, SupervisorMsg> {
+    fn try_from(message: SupervisorMsg) -> Result<RunSingles, SupervisorMsg> {
         match message {
-            SupervisorMsg::RunBatch(merchant, batch) => Ok(RunBatch(merchant, batch)),
+            SupervisorMsg::RunSingles(group) => Ok(group),
             other => Err(other),
         }
     }
@@ -72,6 +76,8 @@ impl TryFrom<SupervisorMsg> for RunBatch {
 #[derive(Debug)]
 pub struct SupervisorArgs {
     pub pool: Pool,
+    /// The pool batch actors use (bulk work); the others use `pool`.
+    pub bulk_pool: Pool,
     pub routes: Vec<(RouteConfig, Arc<dyn Operator>)>,
     pub policy: RetryPolicy,
     pub settings: BatchSettings,
@@ -83,6 +89,7 @@ pub struct SupervisorArgs {
 #[derive(Debug)]
 pub struct SupervisorState {
     pool: Pool,
+    bulk_pool: Pool,
     settings: BatchSettings,
     journal: ActorRef<JournalMsg>,
     routes: Arc<RouteDirectory>,
@@ -95,6 +102,9 @@ pub struct SupervisorState {
     /// What the collector was started with, to start it again.
     collector_args: CollectorArgs,
     intake: ActorRef<IntakeMsg>,
+    singles: ActorRef<SinglesMsg>,
+    /// What the singles runner was started with, to start it again.
+    singles_args: SinglesArgs,
     verifier: ActorRef<VerifierMsg>,
     /// What the verifier was started with, to start it again.
     verifier_args: VerifierArgs,
@@ -114,8 +124,16 @@ impl Actor for Supervisor {
         myself: ActorRef<SupervisorMsg>,
         args: SupervisorArgs,
     ) -> Result<SupervisorState, ActorProcessingErr> {
+        let journal_args = JournalArgs {
+            pool: args.pool.clone(),
+            routes: args
+                .routes
+                .iter()
+                .map(|(config, _)| config.name.clone())
+                .collect(),
+        };
         let (journal, _) =
-            Actor::spawn_linked(None, JournalWriter, args.pool.clone(), myself.get_cell()).await?;
+            Actor::spawn_linked(None, JournalWriter, journal_args, myself.get_cell()).await?;
         let collector_args = CollectorArgs {
             pool: args.pool.clone(),
             operators: Arc::new(
@@ -160,9 +178,17 @@ impl Actor for Supervisor {
             route_args.insert(name, route);
         }
         let verifier = spawn_verifier(&myself, verifier_args.clone()).await?;
+        let singles_args = SinglesArgs {
+            pool: args.pool.clone(),
+            routes: Arc::clone(&routes),
+            journal: journal.clone(),
+            owned: Arc::default(),
+        };
+        let singles = spawn_singles(&myself, singles_args.clone()).await?;
         myself.send_interval(args.sweep_interval, || SupervisorMsg::Sweep);
         Ok(SupervisorState {
             pool: args.pool,
+            bulk_pool: args.bulk_pool,
             settings: args.settings,
             journal,
             routes,
@@ -172,6 +198,8 @@ impl Actor for Supervisor {
             collector,
             collector_args,
             intake,
+            singles,
+            singles_args,
             verifier,
             verifier_args,
         })
@@ -193,6 +221,8 @@ impl Actor for Supervisor {
         state: &mut SupervisorState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
+            // The singles runner pays its own batches; a batch actor would send them again.
+            SupervisorMsg::RunBatch(_, batch) if state.singles_args.owned.holds(batch) => {}
             SupervisorMsg::RunBatch(merchant, batch) => {
                 let actor = state.merchant(&myself, merchant).await?;
                 actor.send_message(MerchantMsg::RunBatch(batch))?;
@@ -218,6 +248,11 @@ impl Actor for Supervisor {
                 // A request the intake never gets is answered as refused when its reply
                 // port is dropped; its key is then given back.
                 let _ = state.intake.send_message(IntakeMsg::Write(single, reply));
+            }
+            SupervisorMsg::RunSingles(group) => {
+                // Held before the runner sees it, so no sweep starts a batch actor for it.
+                state.singles_args.owned.hold(group.batch);
+                let _ = state.singles.send_message(SinglesMsg::Run(group));
             }
         }
         Ok(())
@@ -259,6 +294,12 @@ impl Actor for Supervisor {
             tracing::warn!("the intake stopped; restarting it");
             state.intake = spawn_intake(&myself, &state.pool).await?;
             count_restart("intake");
+        } else if cell.get_id() == state.singles.get_id() {
+            // The batches it was paying are resumed by the sweep, with batch actors.
+            tracing::warn!("the singles runner stopped; restarting it");
+            state.singles_args.owned.let_go_all();
+            state.singles = spawn_singles(&myself, state.singles_args.clone()).await?;
+            count_restart("singles");
         } else if cell.get_id() == state.verifier.get_id() {
             // What it had handed out is read from the backlog again.
             tracing::warn!("the verifier stopped; restarting it");
@@ -306,6 +347,7 @@ impl SupervisorState {
         for merchant in self.merchants.values() {
             let _ = merchant.send_message(MerchantMsg::Resync);
         }
+        let _ = self.singles.send_message(SinglesMsg::Resync);
         Ok(())
     }
 
@@ -319,7 +361,7 @@ impl SupervisorState {
         }
         let args = MerchantArgs {
             merchant,
-            pool: self.pool.clone(),
+            pool: self.bulk_pool.clone(),
             routes: Arc::clone(&self.routes),
             journal: self.journal.clone(),
             settings: self.settings,
@@ -375,14 +417,25 @@ async fn spawn_verifier(
     Ok(verifier)
 }
 
-/// Starts the intake under the supervisor; its written groups come back as `RunBatch`.
+/// Starts the singles runner under the supervisor.
+async fn spawn_singles(
+    myself: &ActorRef<SupervisorMsg>,
+    args: SinglesArgs,
+) -> Result<ActorRef<SinglesMsg>, ActorProcessingErr> {
+    let name = numbered("singles");
+    let (singles, _) =
+        Actor::spawn_linked(Some(name), SinglesRunner, args, myself.get_cell()).await?;
+    Ok(singles)
+}
+
+/// Starts the intake under the supervisor; its written groups come back as `RunSingles`.
 async fn spawn_intake(
     myself: &ActorRef<SupervisorMsg>,
     pool: &Pool,
 ) -> Result<ActorRef<IntakeMsg>, ActorProcessingErr> {
     let args = IntakeArgs {
         pool: pool.clone(),
-        run: myself.get_derived::<RunBatch>(),
+        run: myself.get_derived::<RunSingles>(),
     };
     let (intake, _) =
         Actor::spawn_linked(Some(numbered("intake")), Intake, args, myself.get_cell()).await?;

@@ -47,6 +47,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Connections in the database pool.
     pub database_pool_size: usize,
+    /// Connections in a second pool, for bulk work only (payroll uploads, and the batch
+    /// actors that claim payroll lines), so that it never makes a single payout wait for a
+    /// connection.
+    pub database_bulk_pool_size: usize,
     /// The country a number without its country code is read in (ISO 3166 alpha-2).
     pub default_country: String,
     /// Number prefix → route.
@@ -143,6 +147,7 @@ impl Default for Config {
             database_url: None,
             data_dir: PathBuf::from(".payrail"),
             database_pool_size: 16,
+            database_bulk_pool_size: 4,
             default_country: "RW".into(),
             routes: RouteTable::rwanda(),
             log_format: LogFormat::Auto,
@@ -164,7 +169,7 @@ pub enum ConfigError {
     Figment(#[from] Box<figment::Error>),
     #[error("configuration: default_country `{0}` is not an ISO 3166 country code")]
     Country(String),
-    #[error("configuration: database_pool_size must be at least 1")]
+    #[error("configuration: database_pool_size and database_bulk_pool_size must be at least 1")]
     PoolSize,
     #[error("configuration: engine quotas and max_in_flight must be at least 1")]
     EngineLimits,
@@ -187,7 +192,7 @@ impl Config {
             .extract()
             .map_err(Box::new)?;
         config.country()?;
-        if config.database_pool_size == 0 {
+        if config.database_pool_size == 0 || config.database_bulk_pool_size == 0 {
             return Err(ConfigError::PoolSize);
         }
         let engine = &config.engine;

@@ -19,10 +19,12 @@ pub enum Migrate {
     PrivateOnly,
 }
 
-/// The pool, and the private server when one is in use.
+/// The pools, and the private server when one is in use.
 #[derive(Debug)]
 pub struct Database {
     pub pool: Pool,
+    /// Bulk work's own connections (`database_bulk_pool_size`).
+    pub bulk_pool: Pool,
     server: Option<LocalPostgres>,
 }
 
@@ -40,7 +42,12 @@ impl Database {
             }
         };
         let pool = pool::connect(&url, config.database_pool_size)?;
-        let database = Database { pool, server };
+        let bulk_pool = pool::connect(&url, config.database_bulk_pool_size)?;
+        let database = Database {
+            pool,
+            bulk_pool,
+            server,
+        };
         let mut client = database
             .pool
             .get()

@@ -7,6 +7,7 @@
 //! # Layout
 //! - `error`: `AppError`, what a use case answers when it refuses
 //! - `caller`: who asks (a merchant's API key and its role), and finding them by their key
+//! - `caches`: keys and merchants kept in memory for a few seconds, for the payout path
 //! - `port`: `EnginePort`, the running engine as the use cases see it, and `Detached`
 //! - `idempotency`: a use case run once per Idempotency-Key, its answer stored with it
 //! - `lines`: the checks every payout line passes, however it arrives
@@ -29,6 +30,7 @@
 
 pub mod balances;
 pub mod batches;
+pub mod caches;
 pub mod callbacks;
 pub mod caller;
 pub mod collections;
@@ -95,6 +97,9 @@ impl AppSettings {
 #[derive(Clone, Debug)]
 pub struct App {
     pub(crate) pool: Pool,
+    /// Connections for bulk work (payroll uploads), apart so that it never makes a single
+    /// payout wait; the same pool as `pool` unless `with_bulk_pool` gives another.
+    pub(crate) bulk_pool: Pool,
     pub(crate) settings: Arc<AppSettings>,
     pub(crate) engine: Arc<dyn EnginePort>,
     /// Woken when this process asks for an export, so that its runner starts at once
@@ -104,18 +109,28 @@ pub struct App {
     pub(crate) attention: Arc<overview::AttentionCache>,
     /// Batches' counts per state, as their pages show them.
     pub(crate) progress: Arc<progress::ProgressCache>,
+    /// API keys by prefix, read again after a few seconds.
+    pub(crate) keys: Arc<caches::KeyCache>,
+    /// Merchants for the payout path, read again after a few seconds.
+    pub(crate) merchants: Arc<caches::MerchantCache>,
+    /// The Idempotency-Keys of single payouts this node is writing now.
+    pub(crate) singles_in_flight: Arc<idempotency::KeysInFlight>,
 }
 
 impl App {
     /// The use cases with the running engine behind `engine`.
     pub fn new(pool: Pool, settings: AppSettings, engine: Arc<dyn EnginePort>) -> App {
         App {
+            bulk_pool: pool.clone(),
             pool,
             settings: Arc::new(settings),
             engine,
             export_asked: Arc::new(tokio::sync::Notify::new()),
             attention: Arc::default(),
             progress: Arc::default(),
+            keys: Arc::default(),
+            merchants: Arc::default(),
+            singles_in_flight: Arc::default(),
         }
     }
 
@@ -125,28 +140,27 @@ impl App {
         App::new(pool, settings, engine)
     }
 
+    /// The same use cases with bulk work (payroll uploads) on its own pool.
+    #[must_use]
+    pub fn with_bulk_pool(mut self, bulk_pool: Pool) -> App {
+        self.bulk_pool = bulk_pool;
+        self
+    }
+
     /// The same use cases on another engine (a process that starts its engine after the
     /// use cases were configured).
     pub fn with_engine(&self, engine: Arc<dyn EnginePort>) -> App {
         App {
-            pool: self.pool.clone(),
-            settings: Arc::clone(&self.settings),
             engine,
-            export_asked: Arc::clone(&self.export_asked),
-            attention: Arc::clone(&self.attention),
-            progress: Arc::clone(&self.progress),
+            ..self.clone()
         }
     }
 
     /// The same use cases checking requests against other settings.
     pub fn with_settings(&self, settings: AppSettings) -> App {
         App {
-            pool: self.pool.clone(),
             settings: Arc::new(settings),
-            engine: Arc::clone(&self.engine),
-            export_asked: Arc::clone(&self.export_asked),
-            attention: Arc::clone(&self.attention),
-            progress: Arc::clone(&self.progress),
+            ..self.clone()
         }
     }
 

@@ -1,13 +1,14 @@
 //! The metric catalogue (docs/metrics.md): every name, its help text and its histogram
 //! buckets, and the process-wide Prometheus recorder. Names are an interface: the Grafana
 //! dashboard and the alert rules use exactly these. The recorder is installed before the
-//! engine starts, because a handle taken earlier records nothing.
+//! engine starts, because a handle taken earlier records nothing; installing it registers
+//! every batch outcome at 0.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use metrics::{Unit, describe_counter, describe_gauge, describe_histogram, gauge};
+use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 pub const PAYOUTS: &str = "payrail_payouts_total";
@@ -38,6 +39,45 @@ pub const CALLBACKS_OVERDUE: &str = "payrail_callbacks_overdue_total";
 pub const VERIFICATIONS: &str = "payrail_verifications_total";
 pub const VERIFICATION_BACKLOG: &str = "payrail_verification_backlog";
 pub const VERIFICATION_BACKLOG_AGE: &str = "payrail_verification_backlog_oldest_seconds";
+
+/// How a batch ended, as `payrail_batches_total` counts it: the one list of its `outcome`
+/// labels, for the code that counts them and for their registration at 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// The engine ran it and every line succeeded.
+    Completed,
+    /// The engine ran it and some lines failed.
+    CompletedWithFailures,
+    /// Cancelled by a key.
+    Cancelled,
+    /// Refused at upload.
+    Invalid,
+}
+
+impl BatchOutcome {
+    pub const ALL: [BatchOutcome; 4] = [
+        BatchOutcome::Completed,
+        BatchOutcome::CompletedWithFailures,
+        BatchOutcome::Cancelled,
+        BatchOutcome::Invalid,
+    ];
+
+    /// The `outcome` label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            BatchOutcome::Completed => "completed",
+            BatchOutcome::CompletedWithFailures => "completed_with_failures",
+            BatchOutcome::Cancelled => "cancelled",
+            BatchOutcome::Invalid => "invalid",
+        }
+    }
+
+    /// Counts one batch that ended this way.
+    pub fn count(self) {
+        counter!(BATCHES, "outcome" => self.label()).increment(1);
+    }
+}
 
 /// Seconds from a few milliseconds (a fast operator) to a quarter of an hour (a payout
 /// waiting on status queries).
@@ -83,6 +123,7 @@ pub fn install() -> &'static PrometheusHandle {
             .install_recorder()
             .expect("no other metrics recorder is installed in this process");
         describe();
+        register_batch_outcomes();
         gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         handle
     })
@@ -111,6 +152,15 @@ pub fn start_upkeep(pool: Pool) -> tokio::task::JoinHandle<()> {
             waiting.set(status.waiting as f64);
         }
     })
+}
+
+/// Takes a handle on every batch outcome, so each is served at 0 before the first batch
+/// ends that way (a series that appears only on its first increment hides that increment
+/// from `rate()` and `increase()`).
+fn register_batch_outcomes() {
+    for outcome in BatchOutcome::ALL {
+        counter!(BATCHES, "outcome" => outcome.label()).increment(0);
+    }
 }
 
 fn describe() {

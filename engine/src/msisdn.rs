@@ -7,6 +7,8 @@ use phonenumber::metadata::DATABASE;
 use phonenumber::{Mode, PhoneNumber, Type as NumberType};
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
+mod rwanda;
+
 /// The region a number without a country code is read in (e.g. `Region::RW` for "0788…").
 pub use phonenumber::country::Id as Region;
 
@@ -53,14 +55,15 @@ impl Msisdn {
     /// "250788123456" works with RW); if that does not give a mobile number they are read as
     /// international, which is how MTN's sandbox number "46733123450" (Swedish mobile) is
     /// accepted with region RW.
+    ///
+    /// Rwandan mobile numbers, nearly every line of a payroll, are decided without
+    /// `phonenumber` (module `rwanda`), with the same result and a fraction of the time.
     pub fn parse(input: &str, default_region: Region) -> Result<Msisdn, MsisdnError> {
         let compact = compact(input)?;
-        if compact.starts_with('+') {
-            return read(None, &compact);
+        match rwanda::mobile(&compact, default_region) {
+            Some(msisdn) => Ok(msisdn),
+            None => read_compact(&compact, default_region),
         }
-        read(Some(default_region), &compact).or_else(|national_error| {
-            read(None, &format!("+{compact}")).map_err(|_| national_error)
-        })
     }
 
     /// Reads E.164 digits without '+' (as stored, or as an operator sends them back),
@@ -72,7 +75,10 @@ impl Msisdn {
         if digits.is_empty() {
             return Err(MsisdnError::Empty);
         }
-        read(None, &format!("+{digits}"))
+        match rwanda::mobile_e164(digits) {
+            Some(msisdn) => Ok(msisdn),
+            None => read(None, &format!("+{digits}")),
+        }
     }
 
     /// The E.164 digits without '+'.
@@ -116,6 +122,16 @@ fn compact(input: &str) -> Result<String, MsisdnError> {
         return Err(MsisdnError::TooLong);
     }
     Ok(compact)
+}
+
+/// `parse` after compaction, all by `phonenumber`: an international number as it is, other
+/// digits as a national number of `default_region`, then as international.
+fn read_compact(compact: &str, default_region: Region) -> Result<Msisdn, MsisdnError> {
+    if compact.starts_with('+') {
+        return read(None, compact);
+    }
+    read(Some(default_region), compact)
+        .or_else(|national_error| read(None, &format!("+{compact}")).map_err(|_| national_error))
 }
 
 /// Parses with `phonenumber` and keeps only valid mobile numbers. The number's type is

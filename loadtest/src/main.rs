@@ -5,7 +5,8 @@
 //! - `bulk_insert`: how fast a batch's lines are written to PostgreSQL
 //! - `upload_bench`: a payroll file through the HTTP API, seconds and the node's memory
 //! - `cancel_bench`: cancelling batches of growing size through the HTTP API
-//! - `single_bench`: single payouts at an open-model rate, accept and final latency
+//! - `single_bench`: single payouts at an open-model rate, accept and final latency, and
+//!   the knee: the highest rate whose accept p99 keeps within a limit
 //! - `portal_bench`: the portal's pages opened by many people at once among millions of lines
 //! - `transactions_bench`: a small merchant's transactions among millions of other lines
 //! - `reports_bench`: a large merchant's statement, reconciliation, transaction report and analytics
@@ -61,7 +62,8 @@ enum Command {
     Engine(engine_bench::Args),
     /// Uploads an N-line payroll CSV to a node it starts; seconds to validated, node memory.
     Upload(upload_bench::Args),
-    /// Sends single payouts to a node it starts at R per second (open model) for D seconds.
+    /// Sends single payouts to a node it starts at R per second (open model) for D seconds,
+    /// then audits; with --knee, rising rates until the accept p99 passes a limit.
     Single(single_bench::Args),
     /// Cancels batches of each size through the HTTP API of a node it starts; seconds each.
     Cancel(cancel_bench::Args),

@@ -1,5 +1,6 @@
 //! The report of one `payrail-loadtest run`: what it measured and its audit, rendered as
-//! a terminal summary, a JSON document and a self-contained HTML page.
+//! a terminal summary, a JSON document and a self-contained HTML page. Its page style,
+//! audit table and SVG charts also draw `single --knee`'s page.
 
 mod charts;
 #[cfg(test)]
@@ -7,7 +8,7 @@ mod fixture;
 mod html;
 mod json;
 mod summary;
-mod svg;
+pub mod svg;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,6 +16,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
+
+pub use html::{STYLE, escape, write_audit_table};
 
 /// What one run measured, and its audit; rendered three ways.
 #[derive(Debug)]
@@ -66,8 +69,19 @@ pub struct AuditSummary {
 
 impl AuditSummary {
     /// True only when the audit says so and no check failed.
-    fn passed(&self) -> bool {
+    pub fn passed(&self) -> bool {
         self.ok && self.checks.iter().all(|check| check.ok)
+    }
+
+    /// "audit: passed" (or FAILED), then each check with ✓ or ✗ and its detail.
+    pub fn text(&self) -> String {
+        let verdict = if self.passed() { "passed" } else { "FAILED" };
+        let mut text = format!("audit: {verdict}\n");
+        for check in &self.checks {
+            let mark = if check.ok { '✓' } else { '✗' };
+            text.push_str(&format!("  {mark} {}: {}\n", check.name, check.detail));
+        }
+        text
     }
 }
 

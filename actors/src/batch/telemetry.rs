@@ -2,8 +2,8 @@
 //! keeps `payrail_batch_lines_pending` in step with the lines it has out, and counts the
 //! batch's end.
 
-use metrics::{Gauge, counter, gauge};
-use payrail_engine::metrics as names;
+use metrics::{Gauge, gauge};
+use payrail_engine::metrics::{self as names, BatchOutcome};
 
 #[derive(Debug)]
 pub struct BatchMetrics {
@@ -41,10 +41,10 @@ impl BatchMetrics {
     /// The batch completed, with or without failed lines.
     pub fn completed(failed: bool) {
         let outcome = if failed {
-            "completed_with_failures"
+            BatchOutcome::CompletedWithFailures
         } else {
-            "completed"
+            BatchOutcome::Completed
         };
-        counter!(names::BATCHES, "outcome" => outcome).increment(1);
+        outcome.count();
     }
 }

@@ -1,6 +1,7 @@
 //! The journal's metrics, as handles: flush sizes and times, outcomes waiting, and the
 //! payouts each flush made final, by route and outcome, with their time since the engine
-//! took them. A route's handles are taken the first time one of its payouts ends.
+//! took them. Every configured route's handles are taken when the journal starts, so each
+//! route × outcome series is served at 0 before the route's first payout ends.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -41,12 +42,16 @@ impl RouteOutcomes {
 }
 
 impl JournalMetrics {
-    pub fn new() -> JournalMetrics {
+    /// The journal's handles, with every one of `routes` registered.
+    pub fn new(routes: &[RouteName]) -> JournalMetrics {
         JournalMetrics {
             flush_rows: histogram!(names::JOURNAL_FLUSH_ROWS),
             flush_duration: histogram!(names::JOURNAL_FLUSH_DURATION),
             waiting: gauge!(names::MAILBOX_DEPTH, "actor" => "journal"),
-            routes: HashMap::new(),
+            routes: routes
+                .iter()
+                .map(|route| (route.clone(), RouteOutcomes::new(route.as_str())))
+                .collect(),
         }
     }
 
@@ -59,7 +64,8 @@ impl JournalMetrics {
         self.waiting.set(outcomes as f64);
     }
 
-    /// A payout the journal wrote final.
+    /// A payout the journal wrote final. A route no longer configured (its lines fail as
+    /// `ROUTE_UNAVAILABLE`) gets its handles now.
     pub fn ended(&mut self, outcome: &Outcome) {
         let line = &outcome.job.line;
         let route = self

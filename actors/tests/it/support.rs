@@ -58,6 +58,7 @@ pub fn settings() -> EngineSettings {
             poll_max: Duration::from_millis(50),
             sweep_interval: Duration::from_millis(100),
         },
+        bulk_pool: None,
     }
 }
 

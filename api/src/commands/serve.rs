@@ -29,7 +29,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let upkeep = payrail_engine::metrics::start_upkeep(database.pool.clone());
     let key_refresh = keys.map(|keys| refresh_callback_keys(keys, database.pool.clone()));
     let engine = start_engine(&config, &database, settings.callback_keys.as_ref()).await?;
-    let use_cases = App::new(database.pool.clone(), settings, Arc::new(engine.handle()));
+    let use_cases = App::new(database.pool.clone(), settings, Arc::new(engine.handle()))
+        .with_bulk_pool(database.bulk_pool.clone());
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -129,7 +130,11 @@ async fn start_engine(
         tracing::info!(route = %route, operator = kind, trusts_callbacks, "route is ready");
         routes.push((route_config, operator));
     }
-    Ok(Engine::start(database.pool.clone(), routes, EngineSettings::default()).await?)
+    let settings = EngineSettings {
+        bulk_pool: Some(database.bulk_pool.clone()),
+        ..EngineSettings::default()
+    };
+    Ok(Engine::start(database.pool.clone(), routes, settings).await?)
 }
 
 /// The routes configured on each operator whose callbacks the node takes.

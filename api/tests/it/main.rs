@@ -8,6 +8,7 @@ mod callbacks;
 mod cli;
 mod health;
 mod kill_callbacks;
+mod metrics_at_start;
 mod over_network;
 mod portal;
 mod report;

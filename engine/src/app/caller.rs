@@ -2,6 +2,7 @@
 //! its role first; the caller's merchant scopes everything it reads, so another merchant's
 //! object is only ever "not found".
 
+use super::caches::KnownKey;
 use super::{App, AppError};
 use crate::api_key::{Role, hash_key, prefix_of};
 use crate::ids::{ApiKeyId, MerchantId};
@@ -60,7 +61,8 @@ pub struct UnknownKey;
 
 impl App {
     /// The caller a presented key (`pr_…`) stands for: found by its public prefix among
-    /// unrevoked keys and checked against the stored hash.
+    /// unrevoked keys and checked against the stored hash. A key found is kept for
+    /// `caches::CACHED_FOR`, so one revoked by another node works here that long at most.
     pub async fn authenticate(
         &self,
         presented: &str,
@@ -68,18 +70,29 @@ impl App {
         let Some(prefix) = prefix_of(presented) else {
             return Ok(Err(UnknownKey));
         };
-        let client = self.pool.get().await?;
-        let Some(stored) = api_keys::by_prefix(&client, prefix).await? else {
-            return Ok(Err(UnknownKey));
+        let known = match self.keys.get(prefix) {
+            Some(known) => known,
+            None => {
+                let client = self.pool.get().await?;
+                let Some(stored) = api_keys::by_prefix(&client, prefix).await? else {
+                    return Ok(Err(UnknownKey));
+                };
+                let known = KnownKey {
+                    hash: stored.hash,
+                    caller: Caller {
+                        merchant: stored.merchant,
+                        key: stored.id,
+                        role: stored.role,
+                    },
+                };
+                self.keys.keep(prefix, known.clone());
+                known
+            }
         };
-        if stored.hash != hash_key(presented).as_slice() {
+        if known.hash != hash_key(presented).as_slice() {
             return Ok(Err(UnknownKey));
         }
-        Ok(Ok(Caller {
-            merchant: stored.merchant,
-            key: stored.id,
-            role: stored.role,
-        }))
+        Ok(Ok(known.caller))
     }
 }
 

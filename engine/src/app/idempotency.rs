@@ -3,7 +3,12 @@
 //! runs is a conflict), and the answer the front end gives for the outcome is stored in the
 //! same transaction as what the work created, for 24 hours: a replay gets that answer
 //! again, and the same key with another request is refused. A request that fails before it
-//! commits gives its key back.
+//! commits gives its key back. Single payouts, the hot path, do not claim first: their
+//! keys and answers are inserted in the transaction that writes them (`store_answers`),
+//! and a key found held there is answered from its stored row.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 use deadpool_postgres::{Pool, Transaction};
 use serde::Serialize;
@@ -104,7 +109,24 @@ pub async fn claim(
             key: key.clone(),
         }));
     }
-    let stored = idempotency_keys::read(&client, merchant, key.as_str())
+    Ok(Lookup::Done(held(&client, merchant, key).await?))
+}
+
+/// The answer stored under a key another request holds: a conflict while it runs.
+pub async fn stored(
+    pool: &Pool,
+    merchant: MerchantId,
+    key: &IdempotencyKey,
+) -> Result<Stored, AppError> {
+    held(&pool.get().await?, merchant, key).await
+}
+
+async fn held(
+    client: &impl deadpool_postgres::GenericClient,
+    merchant: MerchantId,
+    key: &IdempotencyKey,
+) -> Result<Stored, AppError> {
+    let stored = idempotency_keys::read(client, merchant, key.as_str())
         .await?
         .ok_or_else(|| {
             AppError::conflict(
@@ -113,18 +135,28 @@ pub async fn claim(
             )
         })?;
     let Some((status, body)) = stored.answer else {
-        return Err(AppError::conflict(
-            "idempotency-key-in-use",
-            "a request with this Idempotency-Key is still being processed; retry once it has answered",
-        ));
+        return Err(in_use());
     };
-    Ok(Lookup::Done(Stored {
+    Ok(Stored {
         request_sha256: stored.request_sha256,
         answer: Answer { status, body },
-    }))
+    })
+}
+
+/// The refusal of a request whose key another request still holds.
+pub fn in_use() -> AppError {
+    AppError::conflict(
+        "idempotency-key-in-use",
+        "a request with this Idempotency-Key is still being processed; retry once it has answered",
+    )
 }
 
 impl Claim {
+    /// The key of a request whose transaction stored it with its answer (`store_answers`).
+    pub fn stored_with_answer(merchant: MerchantId, key: IdempotencyKey) -> Claim {
+        Claim { merchant, key }
+    }
+
     /// Stores the answer in the transaction that made what it describes.
     pub async fn finish(
         &self,
@@ -132,7 +164,14 @@ impl Claim {
         request_sha256: &[u8; 32],
         answer: &Answer,
     ) -> Result<(), AppError> {
-        finish_all(client, &[(self, request_sha256, answer)]).await
+        let row = KeyAnswer {
+            merchant: self.merchant,
+            key: self.key.as_str(),
+            request_sha256,
+            status: answer.status,
+            body: &answer.body,
+        };
+        Ok(idempotency_keys::finish_all(client, &[row]).await?)
     }
 
     /// Gives the key back after a failure, so a retry runs afresh.
@@ -148,23 +187,80 @@ impl Claim {
     }
 }
 
-/// Stores the answers of requests written together (single payouts in one group), in the
-/// transaction that made what they describe.
-pub async fn finish_all(
+/// The keys of requests this node is running now, so that a second request with one of
+/// them is refused at once (a request on another node finds the key stored instead).
+#[derive(Debug, Default)]
+pub struct KeysInFlight(Mutex<HashSet<(MerchantId, String)>>);
+
+/// A key held in `KeysInFlight` until it is dropped.
+#[derive(Debug)]
+pub struct InFlight<'a> {
+    keys: &'a KeysInFlight,
+    held: (MerchantId, String),
+}
+
+impl KeysInFlight {
+    /// Holds the key, or refuses (409) while another request of this node holds it.
+    pub fn hold(
+        &self,
+        merchant: MerchantId,
+        key: &IdempotencyKey,
+    ) -> Result<InFlight<'_>, AppError> {
+        let held = (merchant, key.as_str().to_owned());
+        let mut keys = self
+            .0
+            .lock()
+            .map_err(|_| AppError::internal("the key set is poisoned"))?;
+        if !keys.insert(held.clone()) {
+            return Err(in_use());
+        }
+        Ok(InFlight { keys: self, held })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut keys) = self.keys.0.lock() {
+            keys.remove(&self.held);
+        }
+    }
+}
+
+/// An answer to store under a key no request holds yet.
+#[derive(Debug)]
+pub struct NewAnswer<'a> {
+    pub merchant: MerchantId,
+    pub key: &'a IdempotencyKey,
+    pub request_sha256: &'a [u8; 32],
+    pub answer: &'a Answer,
+}
+
+/// Stores the answers of requests written together (single payouts in one group) under
+/// their keys, in the transaction that made what they describe, without claiming the keys
+/// first. Returns, for each, whether its key was held by another request (the caller then
+/// rolls back what that request would have made). The keys must be distinct.
+pub async fn store_answers(
     client: &impl deadpool_postgres::GenericClient,
-    answers: &[(&Claim, &[u8; 32], &Answer)],
-) -> Result<(), AppError> {
+    answers: &[NewAnswer<'_>],
+) -> Result<Vec<bool>, AppError> {
     let rows: Vec<KeyAnswer<'_>> = answers
         .iter()
-        .map(|(claim, request_sha256, answer)| KeyAnswer {
-            merchant: claim.merchant,
-            key: claim.key.as_str(),
-            request_sha256,
-            status: answer.status,
-            body: &answer.body,
+        .map(|new| KeyAnswer {
+            merchant: new.merchant,
+            key: new.key.as_str(),
+            request_sha256: new.request_sha256,
+            status: new.answer.status,
+            body: &new.answer.body,
         })
         .collect();
-    Ok(idempotency_keys::finish_all(client, &rows).await?)
+    let stored: HashSet<String> = idempotency_keys::store_answers(client, &rows, ABANDONED_AFTER)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(answers
+        .iter()
+        .map(|new| !stored.contains(new.key.as_str()))
+        .collect())
 }
 
 impl Stored {

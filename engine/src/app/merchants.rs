@@ -193,7 +193,8 @@ impl App {
         Ok(api_keys::issue(&client, caller.merchant, role).await?)
     }
 
-    /// Revokes one of the merchant's keys (admins only); it stops working at once. A key
+    /// Revokes one of the merchant's keys (admins only); it stops working at once on this
+    /// node, and within `caches::CACHED_FOR` on the others. A key
     /// may not revoke itself, so that a merchant cannot lock out its last admin by mistake.
     pub async fn revoke_api_key(&self, caller: &Caller, key: ApiKeyId) -> Result<(), AppError> {
         caller.require(&[Role::Admin])?;
@@ -204,6 +205,8 @@ impl App {
             ));
         }
         let client = self.pool.get().await?;
-        Ok(api_keys::revoke(&client, caller.merchant, key).await?)
+        api_keys::revoke(&client, caller.merchant, key).await?;
+        self.keys.forget_all();
+        Ok(())
     }
 }

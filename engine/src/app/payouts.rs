@@ -1,5 +1,6 @@
-//! Paying one person now: the line is checked, its Idempotency-Key claimed, and the payout
-//! written by the engine's group commit (funded, or failed at once for want of funds);
+//! Paying one person now: the line is checked and the payout written by the engine's group
+//! commit with its answer under its Idempotency-Key (funded, or failed at once for want of
+//! funds); a key already stored gets its stored answer;
 //! the caller may wait a few seconds for its end. A payout is read by id, and one not yet
 //! sent may be cancelled on its own.
 
@@ -8,9 +9,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::caller::{Caller, READERS};
-use super::idempotency::{self, Answered, IdempotencyKey, Lookup, Render};
+use super::idempotency::{self, Answered, Claim, IdempotencyKey, Render};
 use super::lines::{LineChecker, LineRules, RawLine};
-use super::singles::SinglePayout;
+use super::singles::{SinglePayout, Written};
 use super::{App, AppError, FieldError};
 use crate::api_key::Role;
 use crate::ids::{MerchantId, PayoutId};
@@ -64,24 +65,22 @@ impl App {
             ));
         }
         let (merchant, line) = self.checked_line(caller, new).await?;
-        let claim = match idempotency::claim(&self.pool, caller.merchant, &once.key).await? {
-            Lookup::Done(stored) => return stored.replay(&once.request_sha256),
-            Lookup::Claimed(claim) => claim,
-        };
+        let _in_flight = self.singles_in_flight.hold(merchant.id, &once.key)?;
         let single = SinglePayout {
             merchant: merchant.id,
             currency: merchant.currency,
             created_by: caller.key,
             line,
-            claim: claim.clone(),
+            key: once.key.clone(),
             request_sha256: once.request_sha256,
             render,
         };
-        let payout = match self.engine.write_single(single).await {
-            Ok(payout) => payout,
-            Err(error) => {
-                claim.release(&self.pool).await;
-                return Err(error);
+        let payout = match self.engine.write_single(single).await? {
+            Written::Payout(payout) => *payout,
+            Written::KeyHeld => {
+                return idempotency::stored(&self.pool, merchant.id, &once.key)
+                    .await?
+                    .replay(&once.request_sha256);
             }
         };
         if wait.is_zero() || payout.state.is_final() {
@@ -91,7 +90,7 @@ impl App {
         let answered = fresh(render, &payout)?;
         if payout.state.is_final() {
             let client = self.pool.get().await?;
-            claim
+            Claim::stored_with_answer(merchant.id, once.key)
                 .finish(&client, &once.request_sha256, &answered.answer)
                 .await?;
         }
@@ -115,7 +114,14 @@ impl App {
         new: &NewPayout,
     ) -> Result<(Merchant, NewPayoutLine), AppError> {
         caller.require(&[Role::Maker])?;
-        let merchant = merchants::get(&self.pool.get().await?, caller.merchant).await?;
+        let merchant = match self.merchants.get(caller.merchant) {
+            Some(merchant) => merchant,
+            None => {
+                let merchant = merchants::get(&self.pool.get().await?, caller.merchant).await?;
+                self.merchants.keep(merchant.clone());
+                merchant
+            }
+        };
         if new.currency != merchant.currency.code() {
             return Err(AppError::invalid_field(
                 "currency",

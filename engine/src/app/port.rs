@@ -8,11 +8,10 @@ use std::fmt::Debug;
 use deadpool_postgres::Pool;
 
 use super::AppError;
-use super::singles::{self, SinglePayout};
+use super::singles::{self, SinglePayout, Written};
 use crate::ids::{BatchId, CollectionId, MerchantId, Reference};
 use crate::operator::PayoutStatus;
 use crate::route::RouteName;
-use crate::store::payouts::Payout;
 
 /// What the use cases ask of the running engine. Every method but `write_single` only
 /// brings work forward: the engine's sweeps find the same work a little later.
@@ -45,8 +44,9 @@ pub trait EnginePort: Send + Sync + Debug {
     ) -> Result<(), AppError>;
 
     /// Writes a single payout by group commit (with the others asked for at the same
-    /// moment), funded or failed for want of funds, with its answer; returns it as stored.
-    async fn write_single(&self, single: SinglePayout) -> Result<Payout, AppError>;
+    /// moment), funded or failed for want of funds, with its answer; returns it as stored,
+    /// or that its Idempotency-Key is held by another request.
+    async fn write_single(&self, single: SinglePayout) -> Result<Written, AppError>;
 }
 
 /// No engine in this process: work waits for a node's sweep, and a single payout is
@@ -87,11 +87,11 @@ impl EnginePort for Detached {
         self.available()
     }
 
-    async fn write_single(&self, single: SinglePayout) -> Result<Payout, AppError> {
-        let (_, mut payouts) =
+    async fn write_single(&self, single: SinglePayout) -> Result<Written, AppError> {
+        let (_, mut written) =
             singles::write_group(&self.pool, std::slice::from_ref(&single)).await?;
-        payouts
+        written
             .pop()
-            .ok_or_else(|| AppError::internal("a group of one wrote no payout"))
+            .ok_or_else(|| AppError::internal("a group of one wrote nothing"))
     }
 }

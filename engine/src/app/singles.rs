@@ -6,12 +6,12 @@
 //! node spending the balance in between is retried a few times, after which the whole
 //! group is written unfunded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use deadpool_postgres::Pool;
+use deadpool_postgres::{Pool, Transaction};
 
 use super::AppError;
-use super::idempotency::{self, Claim, Render};
+use super::idempotency::{self, IdempotencyKey, NewAnswer, Render};
 use crate::ids::{ApiKeyId, BatchId, MerchantId};
 use crate::money::Currency;
 use crate::store::payout_lines::NewPayoutLine;
@@ -22,14 +22,15 @@ use crate::store::single_payouts::{Funding, Group};
 /// the attempt that came up short and the next.
 const MAX_REFITS: usize = 4;
 
-/// A single payout, checked, whose Idempotency-Key its request holds.
+/// A single payout, checked, with the Idempotency-Key its request came with.
 #[derive(Debug)]
 pub struct SinglePayout {
     pub merchant: MerchantId,
     pub currency: Currency,
     pub created_by: ApiKeyId,
     pub line: NewPayoutLine,
-    pub claim: Claim,
+    /// Its Idempotency-Key, stored with its answer when it is written.
+    pub key: IdempotencyKey,
     pub request_sha256: [u8; 32],
     /// The answer stored under the key, from the payout as written.
     pub render: Render<Payout>,
@@ -52,40 +53,109 @@ pub fn groups<T>(waiting: Vec<T>, key: impl Fn(&T) -> (MerchantId, ApiKeyId)) ->
         .collect()
 }
 
+/// What became of one single payout of a group.
+#[derive(Debug)]
+pub enum Written {
+    /// Written as stored, with its answer under its key.
+    Payout(Box<Payout>),
+    /// Its Idempotency-Key is held by another request: nothing was written for it.
+    KeyHeld,
+}
+
 /// Writes one group (all of one merchant and key) and commits; returns the batch that
-/// carries the funded payouts and every payout as stored, in the group's order.
+/// carries the funded payouts and what became of each single, in the group's order. The
+/// keys are stored with their answers in the same transaction; when some turn out to be
+/// held already, everything is rolled back and the others are written again.
 pub async fn write_group(
     pool: &Pool,
     singles: &[SinglePayout],
-) -> Result<(BatchId, Vec<Payout>), AppError> {
-    let first = singles
-        .first()
-        .ok_or_else(|| AppError::internal("an empty group"))?;
-    let lines = singles.iter().map(|s| s.line.clone()).collect();
-    let group = Group::new(first.merchant, first.currency, first.created_by, lines)
-        .map_err(AppError::internal)?;
+) -> Result<(BatchId, Vec<Written>), AppError> {
+    let mut held = repeated_keys(singles);
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
+    loop {
+        let free: Vec<&SinglePayout> = singles
+            .iter()
+            .zip(&held)
+            .filter(|(_, held)| !**held)
+            .map(|(single, _)| single)
+            .collect();
+        let Some(first) = free.first() else {
+            tx.commit().await?;
+            let written = singles.iter().map(|_| Written::KeyHeld).collect();
+            return Ok((BatchId::new(), written));
+        };
+        let lines = free.iter().map(|single| single.line.clone()).collect();
+        let group = Group::new(first.merchant, first.currency, first.created_by, lines)
+            .map_err(AppError::internal)?;
+        match write_funded(&tx, &group, &free).await? {
+            Attempt::Written(payouts) => {
+                tx.commit().await?;
+                let mut payouts = payouts.into_iter();
+                let mut written = Vec::with_capacity(singles.len());
+                for held in held {
+                    written.push(if held {
+                        Written::KeyHeld
+                    } else {
+                        let payout = payouts.next();
+                        Written::Payout(Box::new(
+                            payout.ok_or_else(|| AppError::internal("a payout was not written"))?,
+                        ))
+                    });
+                }
+                return Ok((group.batch(), written));
+            }
+            Attempt::KeysHeld(now_held) => {
+                let mut now_held = now_held.into_iter();
+                for held in held.iter_mut().filter(|held| !**held) {
+                    *held = now_held.next().unwrap_or(false);
+                }
+            }
+        }
+    }
+}
+
+/// What one attempt at a group's payouts came to.
+enum Attempt {
+    /// Written and funded as far as the balance goes, in order.
+    Written(Vec<Payout>),
+    /// Rolled back: these payouts' keys (`true`) are held by other requests.
+    KeysHeld(Vec<bool>),
+}
+
+/// Writes the group's payouts and their answers, then reserves their funds; when the
+/// balance is short the group is fitted to it and written again.
+async fn write_funded(
+    tx: &Transaction<'_>,
+    group: &Group,
+    singles: &[&SinglePayout],
+) -> Result<Attempt, AppError> {
     let mut funded = group.all_funded();
     let mut refits = 0;
     loop {
-        let payouts = group.write(&tx, &funded).await?;
+        let payouts = group.write(tx, &funded).await?;
         let answers = singles
             .iter()
             .zip(&payouts)
             .map(|(single, payout)| (single.render)(payout))
             .collect::<Result<Vec<_>, AppError>>()?;
-        let stored: Vec<_> = singles
+        let new: Vec<NewAnswer<'_>> = singles
             .iter()
             .zip(&answers)
-            .map(|(single, answer)| (&single.claim, &single.request_sha256, answer))
+            .map(|(single, answer)| NewAnswer {
+                merchant: single.merchant,
+                key: &single.key,
+                request_sha256: &single.request_sha256,
+                answer,
+            })
             .collect();
-        idempotency::finish_all(&tx, &stored).await?;
-        match group.fund(&tx, &funded).await? {
-            Funding::Reserved => {
-                tx.commit().await?;
-                return Ok((group.batch(), payouts));
-            }
+        let held = idempotency::store_answers(tx, &new).await?;
+        if held.contains(&true) {
+            group.undo(tx).await?;
+            return Ok(Attempt::KeysHeld(held));
+        }
+        match group.fund(tx, &funded).await? {
+            Funding::Reserved => return Ok(Attempt::Written(payouts)),
             // Funding nothing always succeeds, so this ends.
             Funding::Short { available } => {
                 refits += 1;
@@ -97,4 +167,13 @@ pub async fn write_group(
             }
         }
     }
+}
+
+/// `true` for each single whose key an earlier one of the group carries.
+fn repeated_keys(singles: &[SinglePayout]) -> Vec<bool> {
+    let mut seen = HashSet::new();
+    singles
+        .iter()
+        .map(|single| !seen.insert((single.merchant, single.key.as_str())))
+        .collect()
 }

@@ -155,7 +155,8 @@ impl App {
         render: Render<Submitted>,
         claim: Option<&idempotency::Claim>,
     ) -> Result<(Answered, Option<BatchSummary>), AppError> {
-        let mut client = self.pool.get().await?;
+        // The whole file is written on one connection: a bulk one.
+        let mut client = self.bulk_pool.get().await?;
         let tx = client.transaction().await?;
         let new = NewBatch {
             kind: BatchKind::Batch,

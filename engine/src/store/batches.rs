@@ -8,6 +8,7 @@ use super::StoreError;
 use crate::ids::{ApiKeyId, BatchId, MerchantId};
 use crate::money::{Amount, Currency};
 use crate::state::batch::{BatchEvent, BatchState};
+use crate::state::payout::PayoutState;
 
 /// What a batch is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -423,17 +424,75 @@ pub async fn complete(
     transition(client, merchant, batch, BatchState::Running, event).await
 }
 
-const IN_STATES: &str =
-    "SELECT merchant_id, id FROM batches WHERE state = ANY($1) ORDER BY created_at, id";
+const COMPLETE_ENDED: &str = "
+    UPDATE batches AS batch
+       SET state = CASE WHEN lines.failed THEN $5 ELSE $4 END, updated_at = now()
+      FROM (SELECT batch_id, bool_or(state = ANY($3)) AS failed, bool_and(state = ANY($2)) AS ended
+              FROM payout_lines WHERE batch_id = ANY($1) GROUP BY batch_id) AS lines
+     WHERE batch.id = lines.batch_id AND batch.state = $6 AND lines.ended
+    RETURNING batch.id, batch.state";
+
+/// Ends, in one statement, each of these running batches whose every line is final (or
+/// awaits review), as `complete` would; returns the batches ended, each with its new state.
+/// The others are left as they are.
+pub async fn complete_ended(
+    client: &impl GenericClient,
+    batches: &[BatchId],
+) -> Result<Vec<(BatchId, BatchState)>, StoreError> {
+    let ended: Vec<&str> = PayoutState::ALL
+        .iter()
+        .filter(|state| state.is_final() || **state == PayoutState::RequiresReview)
+        .map(|state| state.as_str())
+        .collect();
+    let failed = [
+        PayoutState::Failed.as_str(),
+        PayoutState::RequiresReview.as_str(),
+    ];
+    let running = BatchState::Running;
+    let completed = running.apply(&BatchEvent::Complete)?;
+    let with_failures = running.apply(&BatchEvent::CompleteWithFailures)?;
+    let statement = client.prepare_cached(COMPLETE_ENDED).await?;
+    let rows = client
+        .query(
+            &statement,
+            &[
+                &batches,
+                &ended,
+                &failed.as_slice(),
+                &completed.as_str(),
+                &with_failures.as_str(),
+                &running.as_str(),
+            ],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+}
+
+// A running batch of single payouts is left alone while it is young: the node that wrote
+// it runs it without a batch actor (the singles runner) from the moment it is committed.
+const IN_STATES: &str = "
+    SELECT merchant_id, id FROM batches
+     WHERE state = ANY($1)
+       AND NOT (kind = 'single' AND state = 'running' AND created_at > now() - $2::text::interval)
+     ORDER BY created_at, id";
+
+/// How long a running batch of single payouts belongs to the node that wrote it before
+/// another run may resume it: its singles runner claims it within milliseconds.
+pub const SINGLES_YOUNG_FOR: &str = "10 seconds";
 
 /// The batches in any of these states, oldest first, in one query: what a starting engine
-/// resumes (`running`), runs (`scheduled`) or retries (`awaiting_funds`).
+/// resumes (`running`, but not a batch of single payouts younger than
+/// `SINGLES_YOUNG_FOR`), runs (`scheduled`) or retries (`awaiting_funds`).
 pub async fn in_states(
     client: &impl GenericClient,
     states: &[BatchState],
 ) -> Result<Vec<(MerchantId, BatchId)>, StoreError> {
     let names: Vec<&str> = states.iter().map(|state| state.as_str()).collect();
-    let rows = client.query(IN_STATES, &[&names]).await?;
+    let rows = client
+        .query(IN_STATES, &[&names, &SINGLES_YOUNG_FOR])
+        .await?;
     rows.iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect()

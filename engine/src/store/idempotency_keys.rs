@@ -1,7 +1,8 @@
 //! Idempotency-Key records: a key is claimed by inserting its row (the insert commits at
 //! once, so a second request with the key finds it), and the answer is written into the
 //! row in the transaction that made what it describes. A row whose answer is still empty
-//! belongs to a request in progress.
+//! belongs to a request in progress. Single payouts skip the claim: their keys are
+//! inserted with their answers in the transaction that writes them (`store_answers`).
 
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
@@ -106,24 +107,86 @@ const FINISH_ALL: &str = "
            AS a (merchant_id, key, request_sha256, status, body)
      WHERE k.merchant_id = a.merchant_id AND k.key = a.key";
 
+// A key whose row expired, or whose request was abandoned, is taken over as `claim` does.
+const STORE_ANSWERS: &str = "
+    INSERT INTO idempotency_keys AS k (merchant_id, key, request_sha256, response_status,
+                                       response_body)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::int[], $5::jsonb[])
+    ON CONFLICT (merchant_id, key) DO UPDATE
+       SET request_sha256 = excluded.request_sha256, response_status = excluded.response_status,
+           response_body = excluded.response_body, created_at = now(),
+           expires_at = now() + interval '24 hours'
+     WHERE k.expires_at < now()
+        OR (k.response_status IS NULL AND k.created_at < now() - $6::text::interval)
+    RETURNING key";
+
+/// Inserts keys that no request holds yet, each with its answer, in one statement; returns
+/// the keys stored. A key missing from them is held by another request (answered or not).
+/// The keys must be distinct.
+pub async fn store_answers(
+    client: &impl GenericClient,
+    answers: &[KeyAnswer<'_>],
+    abandoned_after: &str,
+) -> Result<Vec<String>, StoreError> {
+    let columns = AnswerColumns::of(answers);
+    let statement = client.prepare_cached(STORE_ANSWERS).await?;
+    let rows = client
+        .query(
+            &statement,
+            &[
+                &columns.merchants,
+                &columns.keys,
+                &columns.hashes,
+                &columns.statuses,
+                &columns.bodies,
+                &abandoned_after,
+            ],
+        )
+        .await?;
+    rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+}
+
+/// Answers as the arrays a statement takes.
+struct AnswerColumns<'a> {
+    merchants: Vec<MerchantId>,
+    keys: Vec<&'a str>,
+    hashes: Vec<&'a [u8]>,
+    statuses: Vec<i32>,
+    bodies: Vec<&'a Value>,
+}
+
+impl<'a> AnswerColumns<'a> {
+    fn of(answers: &[KeyAnswer<'a>]) -> AnswerColumns<'a> {
+        AnswerColumns {
+            merchants: answers.iter().map(|a| a.merchant).collect(),
+            keys: answers.iter().map(|a| a.key).collect(),
+            hashes: answers
+                .iter()
+                .map(|a| a.request_sha256.as_slice())
+                .collect(),
+            statuses: answers.iter().map(|a| i32::from(a.status)).collect(),
+            bodies: answers.iter().map(|a| a.body).collect(),
+        }
+    }
+}
+
 /// Stores the answers of requests written together, in one statement.
 pub async fn finish_all(
     client: &impl GenericClient,
     answers: &[KeyAnswer<'_>],
 ) -> Result<(), StoreError> {
-    let merchants: Vec<MerchantId> = answers.iter().map(|a| a.merchant).collect();
-    let keys: Vec<&str> = answers.iter().map(|a| a.key).collect();
-    let hashes: Vec<&[u8]> = answers
-        .iter()
-        .map(|a| a.request_sha256.as_slice())
-        .collect();
-    let statuses: Vec<i32> = answers.iter().map(|a| i32::from(a.status)).collect();
-    let bodies: Vec<&Value> = answers.iter().map(|a| a.body).collect();
+    let columns = AnswerColumns::of(answers);
     let statement = client.prepare_cached(FINISH_ALL).await?;
     client
         .execute(
             &statement,
-            &[&merchants, &keys, &hashes, &statuses, &bodies],
+            &[
+                &columns.merchants,
+                &columns.keys,
+                &columns.hashes,
+                &columns.statuses,
+                &columns.bodies,
+            ],
         )
         .await?;
     Ok(())

@@ -221,6 +221,37 @@ const IN_FLIGHT: &str = "
 /// operator (`sending`), or the operator has it (`submitted`).
 pub const IN_FLIGHT_STATES: [PayoutState; 2] = [PayoutState::Sending, PayoutState::Submitted];
 
+const CLAIM_SINGLES: &str = "
+    UPDATE payout_lines AS line
+       SET state = $3, attempts = line.attempts + 1, updated_at = now(),
+           sent_at = coalesce(line.sent_at, now())
+     WHERE line.id = ANY($1) AND line.state = ANY($2)
+    RETURNING line.id, line.line_no, line.reference, line.msisdn, line.amount, line.fee,
+              line.route, line.attempts, line.batch_id";
+
+/// Claims single payouts just written (validated in a batch that holds their reservation,
+/// as `claim_chunk` takes them), by id, across any number of batches in one statement; a
+/// payout cancelled meanwhile is not claimed. Returns each claimed line with its batch.
+pub async fn claim_singles(
+    client: &impl GenericClient,
+    payouts: &[PayoutId],
+) -> Result<Vec<(BatchId, ClaimedLine)>, StoreError> {
+    let to = PayoutState::Validated
+        .apply(&PayoutEvent::Reserve)?
+        .apply(&PayoutEvent::Claim)?;
+    let from = [
+        PayoutState::Validated.as_str(),
+        PayoutState::Queued.as_str(),
+    ];
+    let statement = client.prepare_cached(CLAIM_SINGLES).await?;
+    let rows = client
+        .query(&statement, &[&payouts, &from.as_slice(), &to.as_str()])
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(8)?, claimed_line(row)?)))
+        .collect()
+}
+
 /// The lines of a batch an earlier run sent and did not finish: each gets a status query
 /// before anything else.
 pub async fn in_flight(

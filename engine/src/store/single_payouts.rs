@@ -170,12 +170,18 @@ impl Group {
         match ledger::reserve(tx, self.merchant, self.batch, total).await {
             Ok(()) => Ok(Funding::Reserved),
             Err(LedgerError::InsufficientFunds { available, .. }) => {
-                tx.batch_execute("ROLLBACK TO SAVEPOINT single_payouts")
-                    .await?;
+                self.undo(tx).await?;
                 Ok(Funding::Short { available })
             }
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Rolls back everything since `write`'s savepoint.
+    pub async fn undo(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        tx.batch_execute("ROLLBACK TO SAVEPOINT single_payouts")
+            .await?;
+        Ok(())
     }
 
     /// Each payout's batch, line number, state and failure.

@@ -6,6 +6,7 @@ mod launcher;
 mod ledger;
 mod ledger_properties;
 mod merchants;
+mod payout_keys;
 mod payout_lines;
 mod payroll_csv;
 mod single_payouts;

@@ -4,7 +4,7 @@
 use hdrhistogram::Histogram;
 
 use super::Second;
-use super::svg::{Axis, LineChart, Series};
+use super::svg::{Axis, LineChart, Series, Stroke};
 
 /// Colours of the series, distinct from everything else on the page.
 pub const OFFERED_COLOUR: &str = "#2563eb";
@@ -35,13 +35,15 @@ pub fn throughput(timeline: &[Second]) -> String {
         y: Axis::from_zero("payouts per second", highest as f64),
         series: vec![
             Series {
-                name: "offered",
+                name: "offered".to_owned(),
                 colour: OFFERED_COLOUR,
+                stroke: Stroke::Line,
                 points: points(|second| second.offered),
             },
             Series {
-                name: "finished",
+                name: "finished".to_owned(),
                 colour: FINISHED_COLOUR,
+                stroke: Stroke::Line,
                 points: points(|second| second.finished),
             },
         ],
@@ -74,13 +76,15 @@ pub fn latency(accept: &Histogram<u64>, accept_to_final: &Histogram<u64>) -> Str
         y: Axis::from_zero("milliseconds", highest),
         series: vec![
             Series {
-                name: "accept",
+                name: "accept".to_owned(),
                 colour: ACCEPT_COLOUR,
+                stroke: Stroke::Line,
                 points: percentile_curve(accept),
             },
             Series {
-                name: "accept to final",
+                name: "accept to final".to_owned(),
                 colour: ACCEPT_TO_FINAL_COLOUR,
+                stroke: Stroke::Line,
                 points: percentile_curve(accept_to_final),
             },
         ],

@@ -5,9 +5,10 @@ use std::fmt::Write;
 
 use hdrhistogram::Histogram;
 
-use super::{PERCENTILES, RunReport, charts, counts_text, max_ms, quantile_ms};
+use super::{AuditSummary, PERCENTILES, RunReport, charts, counts_text, max_ms, quantile_ms};
 
-const STYLE: &str = "
+/// The pages' style sheet, inline so that a page loads nothing.
+pub const STYLE: &str = "
 body { margin: 0; padding: 24px; font: 14px/1.4 system-ui, sans-serif; color: #111827; background: #ffffff; }
 header { margin-bottom: 16px; }
 h1 { font-size: 22px; margin: 0 0 8px; }
@@ -73,7 +74,7 @@ fn write_page(page: &mut String, report: &RunReport) -> std::fmt::Result {
     write_summary_table(page, report)?;
     write_latency_table(page, report)?;
     writeln!(page, "</section><section><h2>Audit</h2>")?;
-    write_audit_table(page, report)?;
+    write_audit_table(page, &report.audit)?;
     writeln!(page, "</section></div>")?;
     writeln!(page, r#"<div class="row"><section>"#)?;
     page.push_str(&charts::throughput(&report.timeline));
@@ -142,12 +143,13 @@ fn latency_row(histogram: &Histogram<u64>) -> Vec<Option<f64>> {
         .collect()
 }
 
-fn write_audit_table(page: &mut String, report: &RunReport) -> std::fmt::Result {
+/// One row per audit check: ✓ or ✗, its name and what it found.
+pub fn write_audit_table(page: &mut String, audit: &AuditSummary) -> std::fmt::Result {
     writeln!(
         page,
         r#"<table class="audit"><tr><th></th><th>check</th><th>detail</th></tr>"#
     )?;
-    for check in &report.audit.checks {
+    for check in &audit.checks {
         let (class, mark) = if check.ok {
             ("pass", "✓")
         } else {

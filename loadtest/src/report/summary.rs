@@ -37,16 +37,7 @@ fn write_summary(out: &mut String, report: &RunReport) -> std::fmt::Result {
     )?;
     writeln!(out, "outcomes: {}", counts_text(&report.outcomes))?;
     writeln!(out, "errors: {}", counts_text(&report.errors))?;
-    let verdict = if report.audit.passed() {
-        "passed"
-    } else {
-        "FAILED"
-    };
-    writeln!(out, "audit: {verdict}")?;
-    for check in &report.audit.checks {
-        let mark = if check.ok { '✓' } else { '✗' };
-        writeln!(out, "  {mark} {}: {}", check.name, check.detail)?;
-    }
+    out.push_str(&report.audit.text());
     writeln!(out, "command: {}", report.command)?;
     writeln!(out, "machine: {}", report.machine)?;
     writeln!(out, "database: {}", report.database)

@@ -1,5 +1,6 @@
 //! A small line-chart renderer that writes inline SVG: a frame, axes with ticks, grid
-//! lines and labels, one polyline per series, and a legend.
+//! lines and labels, one polyline per series (plain, dotted at each point, or dashed), and
+//! a legend.
 
 use std::fmt::Write;
 
@@ -12,12 +13,35 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 48.0;
 const BOTTOM: f64 = 52.0;
 
-/// One line on a chart: its name in the legend, its colour, its (x, y) points.
+/// One line on a chart: its name in the legend, its colour, how it is drawn, its (x, y)
+/// points.
 #[derive(Debug)]
 pub struct Series {
-    pub name: &'static str,
+    pub name: String,
     pub colour: &'static str,
+    pub stroke: Stroke,
     pub points: Vec<(f64, f64)>,
+}
+
+/// How a series is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stroke {
+    /// A line through the points.
+    Line,
+    /// A line with a dot on each point: for a few measurements far apart.
+    Dotted,
+    /// A thin dashed line: a limit or a mark rather than a measurement.
+    Dashed,
+}
+
+impl Stroke {
+    /// The SVG attributes of the line.
+    fn attributes(self) -> &'static str {
+        match self {
+            Stroke::Line | Stroke::Dotted => r#"stroke-width="2.5""#,
+            Stroke::Dashed => r#"stroke-width="1.5" stroke-dasharray="6 4""#,
+        }
+    }
 }
 
 /// An axis: its title, the range it spans and where its labelled ticks go.
@@ -160,14 +184,17 @@ impl LineChart {
         }
         let mut legend_x = WIDTH - RIGHT;
         for series in self.series.iter().rev() {
-            let name = escape(series.name);
-            let colour = series.colour;
+            let name = escape(&series.name);
+            let (colour, attributes) = (series.colour, series.stroke.attributes());
             legend_x -= 34.0 + 7.0 * series.name.chars().count() as f64;
             writeln!(
                 svg,
-                r#"<line x1="{legend_x:.1}" y1="36" x2="{:.1}" y2="36" stroke="{colour}" stroke-width="3"/>"#,
+                r#"<line x1="{legend_x:.1}" y1="36" x2="{:.1}" y2="36" stroke="{colour}" {attributes}/>"#,
                 legend_x + 20.0
             )?;
+            if series.stroke == Stroke::Dotted {
+                write_dot(svg, legend_x + 10.0, 36.0, colour)?;
+            }
             writeln!(
                 svg,
                 r#"<text x="{:.1}" y="40" class="legend">{name}</text>"#,
@@ -183,12 +210,25 @@ impl LineChart {
                 .collect();
             writeln!(
                 svg,
-                r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2.5" stroke-linejoin="round"><title>{name}</title></polyline>"#,
+                r#"<polyline points="{}" fill="none" stroke="{colour}" {attributes} stroke-linejoin="round"><title>{name}</title></polyline>"#,
                 points.join(" ")
             )?;
+            if series.stroke == Stroke::Dotted {
+                for &(x, y) in &series.points {
+                    write_dot(svg, x_at(x), y_at(y), colour)?;
+                }
+            }
         }
         writeln!(svg, "</svg>")
     }
+}
+
+/// A dot of `colour` with a white rim, centred on (x, y).
+fn write_dot(svg: &mut String, x: f64, y: f64, colour: &str) -> std::fmt::Result {
+    writeln!(
+        svg,
+        r##"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{colour}" stroke="#ffffff" stroke-width="1.5"/>"##
+    )
 }
 
 #[cfg(test)]
@@ -228,8 +268,9 @@ mod tests {
             x: Axis::from_zero("s", 0.0),
             y: Axis::from_zero("n", 0.0),
             series: vec![Series {
-                name: "offered",
+                name: "offered".to_owned(),
                 colour: "#000000",
+                stroke: Stroke::Line,
                 points: Vec::new(),
             }],
         };

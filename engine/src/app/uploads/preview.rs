@@ -86,7 +86,7 @@ impl App {
         draft: Uuid,
     ) -> Result<PayrollPreview, AppError> {
         caller.require(&[Role::Maker])?;
-        let mut client = self.pool.get().await?;
+        let mut client = self.bulk_pool.get().await?;
         let kept = payroll_drafts::get(&client, caller.merchant, caller.key, draft).await?;
         let format = draft_format(&kept.file_name);
         let body = kept.body;
