@@ -8,14 +8,12 @@
 
 mod telemetry;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::money::Currency;
-use payrail_engine::route::RouteName;
 use payrail_engine::state::payout::PayoutState;
 use payrail_engine::store::batches::{self, Started};
 use payrail_engine::store::payout_lines::{self, ClaimedLine};
@@ -25,8 +23,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use crate::budget::MerchantBudget;
 use crate::directory::RouteDirectory;
 use crate::job::{Call, Job, LinesFinished};
-use crate::journal::{Finish, JournalMsg, Outcome};
-use crate::route::RouteMsg;
+use crate::journal::JournalMsg;
 use telemetry::BatchMetrics;
 
 /// How a batch paces itself.
@@ -307,48 +304,25 @@ impl BatchState {
         self.dispatch(myself, lines, Call::Send);
     }
 
-    /// Hands lines to their routes, grouped so each route gets one message.
+    /// Hands lines to their routes.
     fn dispatch(&mut self, myself: &ActorRef<BatchMsg>, lines: Vec<ClaimedLine>, call: Call) {
-        let mut by_route: HashMap<RouteName, Vec<(Job, Call)>> = HashMap::new();
         let reports_to = myself.get_derived::<LinesFinished>();
-        for line in lines {
-            self.outstanding += 1;
-            self.args.budget.take(1);
-            let job = Job::new(
-                self.args.merchant,
-                self.args.batch,
-                self.currency,
-                line,
-                reports_to.clone(),
-            );
-            by_route
-                .entry(job.line.route.clone())
-                .or_default()
-                .push((job, call));
-        }
-        for (route, jobs) in by_route {
-            match self.args.routes.get(&route) {
-                Some(actor) => {
-                    let _ = actor.send_message(RouteMsg::Submit(jobs));
-                }
-                // No such route any more: the lines were never sent, so failing them is safe.
-                None => {
-                    for (job, _) in jobs {
-                        let finish = Finish::Failed {
-                            code: "ROUTE_UNAVAILABLE".into(),
-                        };
-                        let _ =
-                            self.args
-                                .journal
-                                .send_message(JournalMsg::Record(Box::new(Outcome {
-                                    job,
-                                    finish,
-                                    by_callback: false,
-                                })));
-                    }
-                }
-            }
-        }
+        let jobs = lines
+            .into_iter()
+            .map(|line| {
+                self.outstanding += 1;
+                self.args.budget.take(1);
+                let job = Job::new(
+                    self.args.merchant,
+                    self.args.batch,
+                    self.currency,
+                    line,
+                    reports_to.clone(),
+                );
+                (job, call)
+            })
+            .collect();
+        self.args.routes.hand_out(jobs, &self.args.journal);
     }
 
     fn resync(&self, myself: &ActorRef<BatchMsg>) {

@@ -1,5 +1,6 @@
 //! Where each route's actor is now. A route actor that stops is started again under the
-//! same name, so batches look their route up at every dispatch instead of keeping a ref.
+//! same name, so batches look their route up at every dispatch instead of keeping a ref;
+//! `hand_out` is that dispatch, for batch actors and the singles runner alike.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -7,6 +8,8 @@ use std::sync::RwLock;
 use payrail_engine::route::RouteName;
 use ractor::ActorRef;
 
+use crate::job::{Call, Job};
+use crate::journal::{Finish, JournalMsg, Outcome};
 use crate::route::RouteMsg;
 
 #[derive(Debug, Default)]
@@ -34,6 +37,34 @@ impl RouteDirectory {
             .iter()
             .find(|(_, a)| a.get_id() == actor)
             .map(|(route, _)| route.clone())
+    }
+
+    /// Hands jobs to their routes, one message per route. A job whose route no longer
+    /// exists was never sent, so it is failed (`ROUTE_UNAVAILABLE`) through the journal.
+    pub fn hand_out(&self, jobs: Vec<(Job, Call)>, journal: &ActorRef<JournalMsg>) {
+        let mut by_route: HashMap<RouteName, Vec<(Job, Call)>> = HashMap::new();
+        for (job, call) in jobs {
+            by_route
+                .entry(job.line.route.clone())
+                .or_default()
+                .push((job, call));
+        }
+        for (route, jobs) in by_route {
+            if let Some(actor) = self.get(&route) {
+                let _ = actor.send_message(RouteMsg::Submit(jobs));
+                continue;
+            }
+            for (job, _) in jobs {
+                let outcome = Outcome {
+                    job,
+                    finish: Finish::Failed {
+                        code: "ROUTE_UNAVAILABLE".into(),
+                    },
+                    by_callback: false,
+                };
+                let _ = journal.send_message(JournalMsg::Record(Box::new(outcome)));
+            }
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<RouteName, ActorRef<RouteMsg>>> {

@@ -17,7 +17,6 @@ use deadpool_postgres::Pool;
 use payrail_engine::ids::{BatchId, MerchantId, PayoutId};
 use payrail_engine::metrics::BatchOutcome;
 use payrail_engine::money::Currency;
-use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::BatchState;
 use payrail_engine::store::payout_lines::{self, ClaimedLine};
 use payrail_engine::store::{StoreError, batches};
@@ -25,8 +24,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use crate::directory::RouteDirectory;
 use crate::job::{Call, Job, LinesFinished};
-use crate::journal::{Finish, JournalMsg, Outcome};
-use crate::route::RouteMsg;
+use crate::journal::JournalMsg;
 
 /// How long a batch that could not be completed waits before it is tried again.
 const COMPLETE_RETRY: Duration = Duration::from_secs(1);
@@ -237,7 +235,7 @@ impl SinglesState {
         }
     }
 
-    /// Hands a batch's lines to their routes, one message per route.
+    /// Hands a batch's lines to their routes.
     fn dispatch(
         &mut self,
         myself: &ActorRef<SinglesMsg>,
@@ -249,46 +247,21 @@ impl SinglesState {
             return;
         };
         let reports_to = myself.get_derived::<LinesFinished>();
-        let mut by_route: HashMap<RouteName, Vec<(Job, Call)>> = HashMap::new();
-        for line in lines {
-            paying.outstanding += 1;
-            let job = Job::new(
-                paying.merchant,
-                batch,
-                paying.currency,
-                line,
-                reports_to.clone(),
-            )
-            .single();
-            by_route
-                .entry(job.line.route.clone())
-                .or_default()
-                .push((job, call));
-        }
-        for (route, jobs) in by_route {
-            match self.args.routes.get(&route) {
-                Some(actor) => {
-                    let _ = actor.send_message(RouteMsg::Submit(jobs));
-                }
-                // No such route any more: the lines were never sent, so failing them is safe.
-                None => {
-                    for (job, _) in jobs {
-                        let finish = Finish::Failed {
-                            code: "ROUTE_UNAVAILABLE".into(),
-                        };
-                        let outcome = Outcome {
-                            job,
-                            finish,
-                            by_callback: false,
-                        };
-                        let _ = self
-                            .args
-                            .journal
-                            .send_message(JournalMsg::Record(Box::new(outcome)));
-                    }
-                }
-            }
-        }
+        let jobs = lines
+            .into_iter()
+            .map(|line| {
+                paying.outstanding += 1;
+                let job = Job::new(
+                    paying.merchant,
+                    batch,
+                    paying.currency,
+                    line,
+                    reports_to.clone(),
+                );
+                (job.single(), call)
+            })
+            .collect();
+        self.args.routes.hand_out(jobs, &self.args.journal);
     }
 
     fn finished(&mut self, batch: BatchId, lines: u32) {
