@@ -1,30 +1,36 @@
-//! The intake: single payouts written by group commit. Requests that arrive while a round
-//! is being written wait for the next one, which takes them all (up to `ROUND_MAX`), split
-//! into groups of one merchant and key, each written in one transaction by
-//! `app::singles::write_group`; every request is answered, and each group's funded payouts
-//! are handed on to be paid (by the singles runner). Like the journal, a lone payout is written at once and rounds grow with
-//! the load.
+//! The intake: single payouts written by group commit, in groups of one merchant and key.
+//! Each group is written in one transaction by `app::singles::write_group`; requests of a
+//! merchant and key that arrive while its group is being written wait for its next group,
+//! which takes them all (up to `GROUP_MAX`). Groups of different merchants and keys are
+//! written side by side, so a merchant whose balance is busy (a payroll's settlement holds
+//! it) delays only its own payouts. Every request is answered, and each group's funded
+//! payouts are handed on to be paid (by the singles runner). Like the journal, a lone
+//! payout is written at once and groups grow with the load.
 //!
-//! Parent: the supervisor. Children: none; rounds run in tasks and report back.
+//! Parent: the supervisor. Children: none; groups are written in tasks that report back.
+
+use std::collections::HashSet;
 
 use deadpool_postgres::Pool;
-use futures_util::future::join_all;
 use payrail_engine::app::AppError;
 use payrail_engine::app::singles::{self, SinglePayout, Written};
-use payrail_engine::ids::PayoutId;
+use payrail_engine::ids::{ApiKeyId, MerchantId, PayoutId};
 use ractor::{Actor, ActorProcessingErr, ActorRef, DerivedActorRef, RpcReplyPort};
 
 use crate::singles::RunSingles;
 
-/// The most payouts one round takes; the rest wait for the next.
-const ROUND_MAX: usize = 1_000;
+/// The most payouts one group takes; the rest wait for the next.
+const GROUP_MAX: usize = 1_000;
+
+/// Whose payouts a group holds: one merchant's, sent with one key.
+type GroupKey = (MerchantId, ApiKeyId);
 
 #[derive(Debug)]
 pub enum IntakeMsg {
     /// Write this payout; answer with it as stored.
     Write(Box<SinglePayout>, RpcReplyPort<Result<Written, AppError>>),
-    /// A round is written.
-    Written,
+    /// A group is written: that merchant and key's next group may start.
+    Written(GroupKey),
 }
 
 #[derive(Debug)]
@@ -40,7 +46,8 @@ type Waiting = (SinglePayout, RpcReplyPort<Result<Written, AppError>>);
 pub struct IntakeState {
     args: IntakeArgs,
     waiting: Vec<Waiting>,
-    writing: bool,
+    /// The merchants and keys whose group is being written.
+    writing: HashSet<GroupKey>,
 }
 
 /// The intake actor (its state is `IntakeState`).
@@ -60,7 +67,7 @@ impl Actor for Intake {
         Ok(IntakeState {
             args,
             waiting: Vec::new(),
-            writing: false,
+            writing: HashSet::new(),
         })
     }
 
@@ -72,36 +79,46 @@ impl Actor for Intake {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             IntakeMsg::Write(single, reply) => state.waiting.push((*single, reply)),
-            IntakeMsg::Written => state.writing = false,
+            IntakeMsg::Written(key) => {
+                state.writing.remove(&key);
+            }
         }
-        if !state.writing && !state.waiting.is_empty() {
-            state.write_round(&myself);
-        }
+        state.write_ready(&myself);
         Ok(())
     }
 }
 
+fn group_key((single, _): &Waiting) -> GroupKey {
+    (single.merchant, single.created_by)
+}
+
 impl IntakeState {
-    /// Writes what waits (up to a round's worth) in a task, every group at once.
-    fn write_round(&mut self, myself: &ActorRef<IntakeMsg>) {
-        self.writing = true;
-        let take = self.waiting.len().min(ROUND_MAX);
-        let round: Vec<Waiting> = self.waiting.drain(..take).collect();
-        let groups = singles::groups(round, |(single, _)| (single.merchant, single.created_by));
-        let (pool, run, myself) = (
-            self.args.pool.clone(),
-            self.args.run.clone(),
-            myself.clone(),
-        );
-        tokio::spawn(async move {
-            join_all(
-                groups
-                    .into_iter()
-                    .map(|group| write_group(&pool, &run, group)),
-            )
-            .await;
-            let _ = myself.send_message(IntakeMsg::Written);
-        });
+    /// Starts a group, each in its own task, for every merchant and key with payouts
+    /// waiting and no group being written.
+    fn write_ready(&mut self, myself: &ActorRef<IntakeMsg>) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let (ready, held): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|waiting| !self.writing.contains(&group_key(waiting)));
+        self.waiting = held;
+        for mut group in singles::groups(ready, group_key) {
+            if group.len() > GROUP_MAX {
+                self.waiting.extend(group.split_off(GROUP_MAX));
+            }
+            let key = group_key(&group[0]);
+            self.writing.insert(key);
+            let (pool, run, myself) = (
+                self.args.pool.clone(),
+                self.args.run.clone(),
+                myself.clone(),
+            );
+            tokio::spawn(async move {
+                write_group(&pool, &run, group).await;
+                let _ = myself.send_message(IntakeMsg::Written(key));
+            });
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! merchant actors on first use. At start and then at an interval it sweeps the database
 //! for batches to run: `running` ones an earlier run left (but not those the singles
 //! runner pays), `scheduled` ones (approved, or submitted from another process), and
-//! `awaiting_funds` ones (a top-up may have come).
+//! `awaiting_funds` ones (a top-up may have come); and it indexes the numbers of batches
+//! stored since, for the search by last digits.
 //!
 //! Parent: none. Children: the journal writer, route actors, the collector, the intake,
 //! the singles runner, the verifier, merchant actors.
@@ -20,7 +21,7 @@ use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
 use payrail_engine::operator::{Operator, PayoutStatus};
 use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::BatchState;
-use payrail_engine::store::batches;
+use payrail_engine::store::{batches, payout_numbers};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::time::Instant;
 
@@ -372,7 +373,8 @@ impl SupervisorState {
     }
 }
 
-/// Finds batches to run (`running`, `scheduled`, `awaiting_funds`) and runs them.
+/// Finds batches to run (`running`, `scheduled`, `awaiting_funds`) and runs them, then
+/// indexes the numbers of batches stored since (store::payout_numbers).
 fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool) {
     let (pool, myself) = (pool.clone(), myself.clone());
     tokio::spawn(async move {
@@ -392,6 +394,10 @@ fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool) {
                 }
             }
             Err(error) => tracing::warn!(%error, "could not look for batches to resume"),
+        }
+        let indexed = async { payout_numbers::index_pending(&mut pool.get().await?).await };
+        if let Err(error) = indexed.await {
+            tracing::warn!(%error, "could not index the numbers of new batches");
         }
     });
 }

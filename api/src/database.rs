@@ -5,7 +5,8 @@
 use anyhow::{Context, bail};
 use deadpool_postgres::Pool;
 use payrail_engine::postgres::{self, Durability, LocalPostgres};
-use payrail_engine::store::{migrations, pool};
+use payrail_engine::store::migrations;
+use payrail_engine::store::pool::{self, Priority};
 
 use crate::config::Config;
 
@@ -41,8 +42,8 @@ impl Database {
                 (server.url(postgres::DEFAULT_DATABASE), Some(server))
             }
         };
-        let pool = pool::connect(&url, config.database_pool_size)?;
-        let bulk_pool = pool::connect(&url, config.database_bulk_pool_size)?;
+        let pool = pool::connect(&url, config.database_pool_size, Priority::Normal)?;
+        let bulk_pool = pool::connect(&url, config.database_bulk_pool_size, Priority::Bulk)?;
         let database = Database {
             pool,
             bulk_pool,
@@ -63,6 +64,17 @@ impl Database {
         }
         drop(client);
         Ok(database)
+    }
+
+    /// Opens every connection of both pools, before the node takes its first request.
+    pub async fn warm(&self) -> anyhow::Result<()> {
+        pool::warm(&self.pool)
+            .await
+            .context("opening the pool's connections")?;
+        pool::warm(&self.bulk_pool)
+            .await
+            .context("opening bulk work's connections")?;
+        Ok(())
     }
 
     /// Closes the pool and stops the private server if this process started it.

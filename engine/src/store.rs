@@ -7,6 +7,7 @@
 //! - `merchants`, `api_keys`: merchants with their fees and approval rule, and their keys
 //! - `batches`, `batch_decisions`: batches, their upload and run, approval and cancel
 //! - `payout_lines`, `line_errors`: lines written by COPY, claimed, finished; refused lines
+//! - `payout_numbers`: lines' numbers reversed, for a search by last digits, indexed by batch
 //! - `payouts`, `single_payouts`: a payout as a person reads it; single payouts by group
 //! - `collections`: requests to pay and their credit
 //! - `transactions`: the transaction report: every movement of a merchant, filtered, totalled
@@ -34,6 +35,7 @@ pub mod line_errors;
 pub mod merchants;
 pub mod migrations;
 pub mod payout_lines;
+pub mod payout_numbers;
 pub mod payouts;
 pub mod payroll_drafts;
 pub mod pool;

@@ -59,7 +59,8 @@ impl TestDb {
         drop(admin);
         let _ = connection.await;
         let url = server.server.url(&name);
-        let pool = pool::connect(&url, TEST_POOL_SIZE).expect("a pool for the test database");
+        let pool = pool::connect(&url, TEST_POOL_SIZE, pool::Priority::Normal)
+            .expect("a pool for the test database");
         TestDb { pool, url, name }
     }
 

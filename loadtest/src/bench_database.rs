@@ -29,7 +29,11 @@ impl BenchDatabase {
                 (server.url(DATABASE), Some((server, dir)))
             }
         };
-        let pool = pool::connect(&url, usize::try_from(connections)?.max(1))?;
+        let pool = pool::connect(
+            &url,
+            usize::try_from(connections)?.max(1),
+            pool::Priority::Normal,
+        )?;
         let url_for_node = url.clone();
         let mut client = pool.get().await.context("connecting to the database")?;
         migrations::run(&mut client).await?;

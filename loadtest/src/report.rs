@@ -46,6 +46,9 @@ pub struct RunReport {
     pub errors: BTreeMap<String, u64>,
     /// Microseconds from the intended send time to the API's answer.
     pub accept: Histogram<u64>,
+    /// `accept` by kind of request ("payroll", "single", "collection"): only the kinds
+    /// the run offered.
+    pub accept_by_kind: BTreeMap<String, Histogram<u64>>,
     /// Microseconds from the intended send time to the final state.
     pub accept_to_final: Histogram<u64>,
     /// One entry per second since the start.
@@ -95,8 +98,9 @@ pub struct AuditCheck {
 
 impl RunReport {
     /// The terminal summary (several lines): scenario, offered/finished, throughput,
-    /// accept and accept-to-final p50/p99/p99.9/max in ms, outcomes, errors, each audit
-    /// check with ✓/✗ and its detail, then the `command:`, `machine:` and `database:` lines.
+    /// accept (overall, then by kind) and accept-to-final p50/p99/p99.9/max in ms,
+    /// outcomes, errors, each audit check with ✓/✗ and its detail, then the `command:`,
+    /// `machine:` and `database:` lines.
     pub fn summary(&self) -> String {
         summary::render(self)
     }

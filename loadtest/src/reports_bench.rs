@@ -14,6 +14,7 @@ use reqwest::Body;
 use serde_json::{Value, json};
 
 use payrail_engine::ids::MerchantId;
+use payrail_engine::store::payout_numbers;
 use payrail_engine::store::transactions::{TransactionFilter, TransactionType};
 
 use crate::api_merchant::{self, ApiMerchant};
@@ -213,13 +214,14 @@ async fn pay(
     }
 }
 
-/// Writes `rows` past payouts in SQL, then their analytics, and refreshes the statistics.
+/// Writes `rows` past payouts in SQL, then their analytics and numbers, and refreshes the
+/// statistics.
 async fn seed_past(
     database: &BenchDatabase,
     merchant: MerchantId,
     rows: u32,
 ) -> anyhow::Result<()> {
-    let client = database.pool.get().await?;
+    let mut client = database.pool.get().await?;
     let total = i64::from(rows.max(1));
     let mut written = 0;
     while written < rows {
@@ -232,6 +234,7 @@ async fn seed_past(
         written += chunk;
     }
     client.execute(PAST_ACTIVITY, &[&merchant]).await?;
+    payout_numbers::index_pending(&mut client).await?;
     client.batch_execute("VACUUM ANALYZE").await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use hdrhistogram::Histogram;
 use serde_json::json;
 
 use payrail_engine::ids::MerchantId;
+use payrail_engine::store::payout_numbers;
 use payrail_engine::store::transactions::{self, TransactionFilter};
 
 use crate::api_merchant;
@@ -98,9 +99,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Writes `others` succeeded payout lines for other merchants, 100,000 to a batch, in SQL;
-/// then vacuums and analyzes.
+/// indexes their numbers; then vacuums and analyzes.
 pub async fn fill_others(database: &BenchDatabase, others: u32) -> anyhow::Result<()> {
-    let client = database.pool.get().await?;
+    let mut client = database.pool.get().await?;
     let mut written = 0;
     while written < others {
         let other = api_merchant::create(&database.pool, 1, false).await?;
@@ -108,6 +109,7 @@ pub async fn fill_others(database: &BenchDatabase, others: u32) -> anyhow::Resul
         client.execute(OTHER_LINES, &[&other.id, &lines]).await?;
         written += lines.unsigned_abs();
     }
+    payout_numbers::index_pending(&mut client).await?;
     client.batch_execute("VACUUM ANALYZE").await?;
     Ok(())
 }

@@ -122,8 +122,6 @@ async fn write_merchant(
             Finish::RequiresReview => {}
         }
     }
-    ledger::settle(&tx, merchant, &settlements).await?;
-    ledger::release(&tx, merchant, &releases).await?;
     // What an authenticated callback ended waits for a status query to verify it.
     let by_callback: Vec<Unverified> = outcomes
         .iter()
@@ -154,6 +152,10 @@ async fn write_merchant(
     if !part.submitted.is_empty() {
         payout_lines::mark_submitted(&tx, &part.submitted).await?;
     }
+    // The ledger last: its statements lock the merchant's balances until the commit, and
+    // a single payout of this merchant waits for them to reserve its funds.
+    ledger::settle(&tx, merchant, &settlements).await?;
+    ledger::release(&tx, merchant, &releases).await?;
     tx.commit().await?;
     Ok(moved)
 }

@@ -24,6 +24,7 @@ use crate::{AppState, OperatorRoutes, app, idempotency, shutdown};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let database = Database::open(&config, Migrate::Always).await?;
+    database.warm().await?;
     let keys = callback_keys(&config, &database).await?;
     let settings = config.app_settings(keys.clone())?;
     let upkeep = payrail_engine::metrics::start_upkeep(database.pool.clone());

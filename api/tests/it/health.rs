@@ -55,8 +55,12 @@ async fn a_schema_behind_the_binary_is_not_ready_and_says_why() {
 
 #[tokio::test]
 async fn an_unreachable_database_is_not_ready_but_the_process_is_healthy() {
-    let pool = payrail_engine::store::pool::connect("postgres://nobody@127.0.0.1:1/none", 1)
-        .expect("pool");
+    let pool = payrail_engine::store::pool::connect(
+        "postgres://nobody@127.0.0.1:1/none",
+        1,
+        payrail_engine::store::pool::Priority::Normal,
+    )
+    .expect("pool");
     let state = AppState::new(App::detached(pool, AppSettings::rwanda()));
     assert_eq!(get(state.clone(), "/healthz").await.0, StatusCode::OK);
     let (status, body) = get(state, "/readyz").await;

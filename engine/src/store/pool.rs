@@ -1,6 +1,10 @@
-//! The connection pool (deadpool-postgres) every part of a node shares.
+//! The connection pools (deadpool-postgres) every part of a node shares: the main pool, and
+//! bulk work's own pool (uploads, payroll batches), whose server processes run at a lower
+//! CPU priority when the server is on this machine, so single payouts go first.
 
-use deadpool_postgres::{Config, ManagerConfig, Pool, PoolConfig, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    Config, Hook, HookError, ManagerConfig, Pool, PoolConfig, RecyclingMethod, Runtime,
+};
 use tokio_postgres::NoTls;
 
 /// Why a pool could not be made.
@@ -8,10 +12,23 @@ use tokio_postgres::NoTls;
 #[error("invalid database configuration: {0}")]
 pub struct PoolSetupError(#[from] deadpool_postgres::CreatePoolError);
 
+/// The CPU priority of the server processes behind a pool's connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Priority {
+    /// The server's own.
+    Normal,
+    /// Nice 10: the scheduler gives these processes about a tenth of what a normal one
+    /// gets while both want the CPU, and all of it when nothing else does.
+    Bulk,
+}
+
+/// The niceness of bulk work's server processes.
+const BULK_NICENESS: i32 = 10;
+
 /// A pool of at most `size` connections to `url` (a `postgres://` URL or key=value string).
 /// Connections are made lazily; recycling skips the health query, since a broken
 /// connection fails its next statement and is then dropped.
-pub fn connect(url: &str, size: usize) -> Result<Pool, PoolSetupError> {
+pub fn connect(url: &str, size: usize, priority: Priority) -> Result<Pool, PoolSetupError> {
     let config = Config {
         url: Some(url.to_owned()),
         manager: Some(ManagerConfig {
@@ -20,5 +37,44 @@ pub fn connect(url: &str, size: usize) -> Result<Pool, PoolSetupError> {
         pool: Some(PoolConfig::new(size)),
         ..Config::default()
     };
-    Ok(config.create_pool(Some(Runtime::Tokio1), NoTls)?)
+    let mut builder = config
+        .builder(NoTls)
+        .map_err(|error| PoolSetupError(deadpool_postgres::CreatePoolError::Config(error)))?
+        .runtime(Runtime::Tokio1);
+    if priority == Priority::Bulk {
+        builder = builder.post_create(Hook::async_fn(|client, _| {
+            Box::pin(async move {
+                let pid: i32 = client
+                    .query_one("SELECT pg_backend_pid()", &[])
+                    .await
+                    .map_err(HookError::Backend)?
+                    .get(0);
+                lower_priority(pid);
+                Ok(())
+            })
+        }));
+    }
+    builder
+        .build()
+        .map_err(|error| PoolSetupError(deadpool_postgres::CreatePoolError::Build(error)))
+}
+
+/// Lowers the CPU priority of the server process `pid`. A server on another machine (the
+/// pid is not ours to see) or run by a user we may not touch keeps its own priority.
+fn lower_priority(pid: i32) {
+    let lowered = rustix::process::Pid::from_raw(pid)
+        .ok_or(rustix::io::Errno::SRCH)
+        .and_then(|pid| rustix::process::setpriority_process(Some(pid), BULK_NICENESS));
+    if let Err(error) = lowered {
+        tracing::debug!(pid, %error, "bulk work's server process keeps its priority");
+    }
+}
+
+/// Opens every connection the pool may hold, so that the first requests after a start do
+/// not pay for making them.
+pub async fn warm(pool: &Pool) -> Result<(), deadpool_postgres::PoolError> {
+    let size = pool.status().max_size;
+    let clients = futures_util::future::try_join_all((0..size).map(|_| pool.get())).await?;
+    drop(clients);
+    Ok(())
 }

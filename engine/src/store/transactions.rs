@@ -124,7 +124,8 @@ pub struct TransactionTotals {
 // $1 merchant, $2 types, $3 from, $4 until, $5 state, $6 routes, $7 batch, $8 reversed
 // number digits, $9 reference, $10 min, $11 max, $12 the smallest id made at `from` or
 // later (UUIDv7 ids hold their time, so the merchant's index starts there). Sources that
-// cannot match a filter (a funding has no number) drop out when it is set.
+// cannot match a filter (a funding has no number) drop out when it is set. `__NUMBER__` is
+// `NUMBER_SEARCH` when a number is searched for, and nothing otherwise.
 const ROWS: &str = "
     (SELECT 'payout' AS type, 0 AS rank, l.id, l.state, l.msisdn, l.amount, l.fee, false AS credit,
            l.route, l.client_reference AS reference, coalesce(l.name, l.note) AS description,
@@ -135,7 +136,7 @@ const ROWS: &str = "
        AND ($4::timestamptz IS NULL OR l.created_at < $4)
        AND ($5::text IS NULL OR l.state = $5) AND ($6::text[] IS NULL OR l.route = ANY($6))
        AND ($7::uuid IS NULL OR l.batch_id = $7)
-       AND ($8::text IS NULL OR reverse(l.msisdn) LIKE $8 || '%')
+       __NUMBER__
        AND ($9::text IS NULL OR l.client_reference = $9)
        AND ($10::bigint IS NULL OR l.amount >= $10) AND ($11::bigint IS NULL OR l.amount <= $11)
      __END_L__)
@@ -150,7 +151,7 @@ const ROWS: &str = "
        AND ($4::timestamptz IS NULL OR l.created_at < $4)
        AND ($5::text IS NULL OR $5 = 'posted') AND ($6::text[] IS NULL OR l.route = ANY($6))
        AND ($7::uuid IS NULL OR l.batch_id = $7)
-       AND ($8::text IS NULL OR reverse(l.msisdn) LIKE $8 || '%')
+       __NUMBER__
        AND ($9::text IS NULL OR l.client_reference = $9)
        AND ($10::bigint IS NULL OR l.fee >= $10) AND ($11::bigint IS NULL OR l.fee <= $11)
      __END_F__)
@@ -197,9 +198,29 @@ const ROWS: &str = "
        AND ($11::bigint IS NULL OR abs(p.amount) <= $11)
      __END_E__)";
 
+/// The payout lines whose number ends in the digits reversed in $8: through the numbers
+/// table (store::payout_numbers), and for batches not yet indexed there, through their
+/// lines. A batch's numbers and its mark are written together, so no line is missed.
+const NUMBER_SEARCH: &str = "AND l.id IN (
+        SELECT n.payout_id FROM payout_line_numbers n
+         WHERE n.merchant_id = $1 AND n.reversed_msisdn LIKE $8 || '%'
+        UNION ALL
+        SELECT p.id FROM batches b JOIN payout_lines p ON p.batch_id = b.id
+         WHERE b.merchant_id = $1 AND NOT b.numbers_indexed AND reverse(p.msisdn) LIKE $8 || '%')";
+
+/// `ROWS` for a filter: with the number search when it has digits to search for.
+fn rows_sql(filter: &TransactionFilter) -> String {
+    let search = if filter.msisdn_suffix.is_some() {
+        NUMBER_SEARCH
+    } else {
+        ""
+    };
+    ROWS.replace("__NUMBER__", search)
+}
+
 /// `ROWS` with each source starting after the key ($13 id, $14 rank) and stopping at the
 /// page's size ($15) in id order, then merged: a page reads at most five pages of rows.
-fn page_sql() -> String {
+fn page_sql(filter: &TransactionFilter) -> String {
     let after = |id: &str, rank: i32| {
         if rank == 0 {
             format!("AND ($13::uuid IS NULL OR {id} > $13)")
@@ -208,7 +229,7 @@ fn page_sql() -> String {
         }
     };
     let order = |id: &str| format!("ORDER BY {id} LIMIT $15");
-    let rows = ROWS
+    let rows = rows_sql(filter)
         .replace("__PAGE_L__", &after("l.id", 0))
         .replace("__PAGE_F__", &after("l.id", 1))
         .replace("__PAGE_C__", &after("c.id", 0))
@@ -222,7 +243,7 @@ fn page_sql() -> String {
     format!("SELECT * FROM ({rows}) AS t ORDER BY id, rank LIMIT $15")
 }
 
-fn totals_sql() -> String {
+fn totals_sql(filter: &TransactionFilter) -> String {
     let marks = [
         "__PAGE_L__",
         "__PAGE_F__",
@@ -237,7 +258,7 @@ fn totals_sql() -> String {
     ];
     let rows = marks
         .iter()
-        .fold(ROWS.to_owned(), |sql, mark| sql.replace(mark, ""));
+        .fold(rows_sql(filter), |sql, mark| sql.replace(mark, ""));
     format!(
         "SELECT count(*), coalesce(sum(amount), 0)::bigint, coalesce(sum(fee), 0)::bigint
            FROM ({rows}) AS t"
@@ -316,7 +337,7 @@ pub async fn list(
     let (id, rank) = (after.map(|key| key.id), after.map_or(0, |key| key.rank));
     let mut values = params.list(&merchant, filter);
     values.extend([&id as &(dyn ToSql + Sync), &rank, &limit]);
-    let rows = client.query(&page_sql(), &values).await?;
+    let rows = client.query(&page_sql(filter), &values).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -328,7 +349,7 @@ pub async fn totals(
 ) -> Result<TransactionTotals, StoreError> {
     let params = Params::of(filter);
     let row = client
-        .query_one(&totals_sql(), &params.list(&merchant, filter))
+        .query_one(&totals_sql(filter), &params.list(&merchant, filter))
         .await?;
     Ok(TransactionTotals {
         count: row.try_get(0)?,
@@ -377,7 +398,10 @@ pub async fn explain_page(
     let mut values = params.list(&merchant, filter);
     values.extend([&id as &(dyn ToSql + Sync), &rank, &limit]);
     let rows = client
-        .query(&format!("EXPLAIN ({options}) {}", page_sql()), &values)
+        .query(
+            &format!("EXPLAIN ({options}) {}", page_sql(filter)),
+            &values,
+        )
         .await?;
     rows.iter()
         .map(|row| Ok(row.try_get::<_, String>(0)?))
@@ -399,7 +423,7 @@ pub async fn explain_totals(
     let params = Params::of(filter);
     let rows = client
         .query(
-            &format!("EXPLAIN ({options}) {}", totals_sql()),
+            &format!("EXPLAIN ({options}) {}", totals_sql(filter)),
             &params.list(&merchant, filter),
         )
         .await?;

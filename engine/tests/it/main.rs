@@ -9,6 +9,7 @@ mod merchants;
 mod payout_keys;
 mod payout_lines;
 mod payroll_csv;
+mod pool_priority;
 mod single_payouts;
 mod statement_properties;
 mod support;

@@ -1,5 +1,6 @@
-//! A small synthetic run the report's tests render: known percentiles, a timeline, an
-//! error, a failed audit check and a command that needs escaping in HTML.
+//! A small synthetic run the report's tests render: known percentiles (overall and by
+//! kind of request), a timeline, an error, a failed audit check and a command that needs
+//! escaping in HTML.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,12 +11,22 @@ use super::{AuditCheck, AuditSummary, RunReport, Second};
 
 /// The command the sample run claims; its `<`, `>` and `&` must be escaped in HTML.
 pub const SAMPLE_COMMAND: &str =
-    r#"payrail-loadtest run payroll --lines 600 --label "<fast & 'loose'>""#;
+    r#"payrail-loadtest run mixed --lines 60 --rate 40 --label "<fast & 'loose'>""#;
 
-/// 600 payouts over 10 s; accept latencies 1..=1000 ms, accept-to-final 5..=5000 ms; one
-/// failed audit check.
+/// A mixed run of 600 payouts over 10 s; accept latencies 1..=1000 ms (singles 1..=800,
+/// collections 801..=990, payrolls 991..=1000), accept-to-final 5..=5000 ms; one failed
+/// audit check.
 pub fn sample_report() -> RunReport {
     let accept = histogram_of((1..=1_000).map(|ms| ms * 1_000));
+    let accept_by_kind = [
+        ("single", 1..=800),
+        ("collection", 801..=990),
+        ("payroll", 991..=1_000),
+    ]
+    .map(|(kind, range)| {
+        let histogram = histogram_of(range.map(|ms| ms * 1_000));
+        (kind.to_owned(), histogram)
+    });
     let accept_to_final = histogram_of((1..=1_000).map(|ms| ms * 5_000));
     let timeline = (0..10)
         .map(|second| Second {
@@ -24,7 +35,7 @@ pub fn sample_report() -> RunReport {
         })
         .collect();
     RunReport {
-        scenario: "payroll".to_owned(),
+        scenario: "mixed".to_owned(),
         command: SAMPLE_COMMAND.to_owned(),
         machine: "2 cores, 23 GiB, Test CPU, Linux 6.1".to_owned(),
         database: "PostgreSQL 15.18 (private server, fsync on)".to_owned(),
@@ -37,6 +48,7 @@ pub fn sample_report() -> RunReport {
         outcomes: BTreeMap::from([("succeeded".to_owned(), 590), ("failed".to_owned(), 8)]),
         errors: BTreeMap::from([("http_429".to_owned(), 2)]),
         accept,
+        accept_by_kind: BTreeMap::from(accept_by_kind),
         accept_to_final,
         timeline,
         audit: AuditSummary {

@@ -120,11 +120,16 @@ fn write_latency_table(page: &mut String, report: &RunReport) -> std::fmt::Resul
         writeln!(page, r#"<th class="number">{label}</th>"#)?;
     }
     writeln!(page, r#"<th class="number">max</th></tr>"#)?;
-    for (name, histogram) in [
-        ("accept", &report.accept),
-        ("accept to final", &report.accept_to_final),
-    ] {
-        writeln!(page, "<tr><th>{name}</th>")?;
+    let by_kind = report
+        .accept_by_kind
+        .iter()
+        .map(|(kind, histogram)| (format!("accept: {kind}"), histogram));
+    let rows = [("accept".to_owned(), &report.accept)]
+        .into_iter()
+        .chain(by_kind)
+        .chain([("accept to final".to_owned(), &report.accept_to_final)]);
+    for (name, histogram) in rows {
+        writeln!(page, "<tr><th>{}</th>", escape(&name))?;
         for value in latency_row(histogram) {
             let cell = value.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.1}"));
             writeln!(page, r#"<td class="number">{cell}</td>"#)?;
@@ -191,14 +196,30 @@ mod tests {
             assert!(!page.contains(outside), "the page refers to {outside}");
         }
         assert!(page.contains(
-            "run payroll --lines 600 --label &quot;&lt;fast &amp; &#39;loose&#39;&gt;&quot;"
+            "run mixed --lines 60 --rate 40 --label &quot;&lt;fast &amp; &#39;loose&#39;&gt;&quot;"
         ));
         assert!(!page.contains("<fast"));
-        assert!(page.contains("<title>Payrail load test: payroll</title>"));
+        assert!(page.contains("<title>Payrail load test: mixed</title>"));
         assert!(page.contains(r#"<tr class="fail"><td>✗</td><td>every payout final</td>"#));
         assert!(page.contains(r#"<tr class="pass"><td>✓</td><td>paid at most once</td>"#));
         assert!(page.contains(r#"<p class="verdict fail">audit failed</p>"#));
         assert!(page.contains("62.9 payouts per second"));
+        let rows: Vec<&str> = page
+            .lines()
+            .filter_map(|line| line.strip_prefix("<tr><th>"))
+            .filter_map(|line| line.strip_suffix("</th>"))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "accept",
+                "accept: collection",
+                "accept: payroll",
+                "accept: single",
+                "accept to final"
+            ]
+        );
+        assert!(page.contains("<tr><th>accept: single</th>\n<td class=\"number\">400.1</td>"));
     }
 
     #[test]

@@ -7,6 +7,11 @@ use serde_json::{Value, json};
 use super::{RunReport, max_ms, quantile_ms};
 
 pub fn render(report: &RunReport) -> Value {
+    let accept_by_kind: serde_json::Map<String, Value> = report
+        .accept_by_kind
+        .iter()
+        .map(|(kind, histogram)| (kind.clone(), latency(histogram)))
+        .collect();
     let timeline: Vec<Value> = report
         .timeline
         .iter()
@@ -36,6 +41,7 @@ pub fn render(report: &RunReport) -> Value {
         "errors": report.errors,
         "latency": {
             "accept": latency(&report.accept),
+            "accept_by_kind": accept_by_kind,
             "accept_to_final": latency(&report.accept_to_final),
         },
         "timeline": timeline,
@@ -66,7 +72,7 @@ mod tests {
     fn has_every_key_with_the_run_s_values() {
         let report = sample_report();
         let json = report.to_json();
-        assert_eq!(json["scenario"], "payroll");
+        assert_eq!(json["scenario"], "mixed");
         assert_eq!(json["command"], SAMPLE_COMMAND);
         assert_eq!(json["machine"], "2 cores, 23 GiB, Test CPU, Linux 6.1");
         assert_eq!(
@@ -95,6 +101,22 @@ mod tests {
             ms(&accept["p99"]),
             report.accept.value_at_quantile(0.99) as f64 / 1_000.0
         );
+
+        // By kind: singles 1..=800 ms, collections 801..=990 ms, payrolls 991..=1000 ms.
+        let by_kind = json["latency"]["accept_by_kind"]
+            .as_object()
+            .expect("accept latency by kind");
+        let kinds: Vec<&str> = by_kind.keys().map(String::as_str).collect();
+        assert_eq!(kinds, ["collection", "payroll", "single"]);
+        let single = &by_kind["single"];
+        assert!((ms(&single["p50"]) - 400.0).abs() < 1.0, "{single}");
+        assert!((ms(&single["p99"]) - 792.0).abs() < 1.0, "{single}");
+        assert!((ms(&single["p999"]) - 799.0).abs() < 2.0, "{single}");
+        assert!((ms(&single["max"]) - 800.0).abs() < 1.0, "{single}");
+        let collection = &by_kind["collection"];
+        assert!((ms(&collection["p50"]) - 895.0).abs() < 2.0, "{collection}");
+        assert!((ms(&collection["max"]) - 990.0).abs() < 2.0, "{collection}");
+        assert!((ms(&by_kind["payroll"]["p50"]) - 995.0).abs() < 2.0);
 
         let timeline = json["timeline"].as_array().expect("a timeline");
         assert_eq!(timeline.len(), 10);
@@ -137,6 +159,8 @@ mod tests {
             json["latency"]["accept"],
             json!({"p50": null, "p99": null, "p999": null, "max": null})
         );
+        report.accept_by_kind.clear();
+        assert_eq!(report.to_json()["latency"]["accept_by_kind"], json!({}));
         assert_eq!(json["errors"], json!({}));
     }
 }

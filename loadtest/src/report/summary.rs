@@ -30,6 +30,10 @@ fn write_summary(out: &mut String, report: &RunReport) -> std::fmt::Result {
         "accept latency (ms):          {}",
         latency(&report.accept)
     )?;
+    for (kind, histogram) in &report.accept_by_kind {
+        let label = format!("  {kind} accept (ms):");
+        writeln!(out, "{label:<30}{}", latency(histogram))?;
+    }
     writeln!(
         out,
         "accept-to-final latency (ms): {}",
@@ -68,7 +72,7 @@ mod tests {
     fn shows_the_throughput_the_p99s_and_every_audit_check() {
         let report = sample_report();
         let summary = report.summary();
-        assert!(summary.starts_with("payroll: 600 offered (100.0 /s), 598 finished in 9.5 s"));
+        assert!(summary.starts_with("mixed: 600 offered (100.0 /s), 598 finished in 9.5 s"));
         assert!(summary.contains("62.9 payouts/s"), "{summary}");
         let accept_p99 = quantile_ms(&report.accept, 0.99).expect("accept measured");
         let final_p99 = quantile_ms(&report.accept_to_final, 0.99).expect("final measured");
@@ -91,6 +95,39 @@ mod tests {
         assert!(summary.contains(&format!("command: {SAMPLE_COMMAND}\n")));
         assert!(summary.contains("machine: 2 cores"));
         assert!(summary.contains("database: PostgreSQL 15.18"));
+    }
+
+    #[test]
+    fn shows_the_accept_latency_of_each_kind_under_the_overall_one() {
+        let summary = sample_report().summary();
+        let lines: Vec<&str> = summary.lines().collect();
+        let overall = lines
+            .iter()
+            .position(|line| line.starts_with("accept latency (ms):"))
+            .expect("the overall accept line");
+        let labels: Vec<&str> = lines[overall + 1..=overall + 4]
+            .iter()
+            .map(|line| line.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "  collection accept (ms)",
+                "  payroll accept (ms)",
+                "  single accept (ms)",
+                "accept-to-final latency (ms)",
+            ],
+            "{summary}"
+        );
+        // Singles hold 1..=800 ms and payrolls 991..=1000 ms, at 3 significant digits.
+        assert_eq!(
+            lines[overall + 3],
+            "  single accept (ms):         p50 400.1  p99 792.1  p99.9 800.3  max 800.3"
+        );
+        assert_eq!(
+            lines[overall + 2],
+            "  payroll accept (ms):        p50 995.3  p99 1000.4  p99.9 1000.4  max 1000.4"
+        );
     }
 
     #[test]

@@ -1,19 +1,20 @@
 //! The node `run --spawn` starts in its own process: the HTTP API and the actor engine on
-//! the run's database, each route on a simulated operator (in-process, or the simulator
-//! server over HTTP) whose sends are logged for the audit. Over HTTP, MTN calls back to
-//! the node on capability URLs, and its routes trust authenticated callbacks.
+//! the run's database, with a node's pools (its main pool and bulk work's, at a lower
+//! priority), each route on a simulated operator (in-process, or the simulator server over
+//! HTTP) whose sends are logged for the audit. Over HTTP, MTN calls back to the node on
+//! capability URLs, and its routes trust authenticated callbacks.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use anyhow::Context;
-use deadpool_postgres::Pool;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{Engine, EngineSettings};
 use payrail_api::{AppState, OperatorRoutes, app};
 use payrail_engine::app::{App, AppSettings};
 use payrail_engine::callback_token::CallbackKeys;
 use payrail_engine::route::RouteName;
+use payrail_engine::store::pool::{self, Priority};
 
 use super::send_log::{LoggedOperator, SendLog};
 use crate::operators::BenchOperators;
@@ -36,6 +37,10 @@ pub struct InProcessNode {
     server: tokio::task::JoinHandle<()>,
 }
 
+/// The pools' sizes, a node's defaults (`database_pool_size`, `database_bulk_pool_size`).
+const POOL_SIZE: usize = 16;
+const BULK_POOL_SIZE: usize = 4;
+
 /// How long an MTN payout waits for its callback before a status query asks (the node's
 /// default).
 const CALLBACK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -49,9 +54,10 @@ impl InProcessNode {
         Ok((listener, base))
     }
 
-    /// Serves on `listener`; with `keys`, MTN routes trust authenticated callbacks.
+    /// Serves on `listener`, on the database at `database_url`; with `keys`, MTN routes
+    /// trust authenticated callbacks.
     pub async fn start(
-        pool: Pool,
+        database_url: &str,
         (listener, base): (tokio::net::TcpListener, String),
         operators: &BenchOperators,
         pace: Pace,
@@ -72,14 +78,23 @@ impl InProcessNode {
             routes.push((config, operator));
             sends.push((name, log));
         }
-        let engine = Engine::start(pool.clone(), routes, EngineSettings::default())
+        let pool = pool::connect(database_url, POOL_SIZE, Priority::Normal)?;
+        let bulk_pool = pool::connect(database_url, BULK_POOL_SIZE, Priority::Bulk)?;
+        pool::warm(&pool).await?;
+        pool::warm(&bulk_pool).await?;
+        let engine_settings = EngineSettings {
+            bulk_pool: Some(bulk_pool.clone()),
+            ..EngineSettings::default()
+        };
+        let engine = Engine::start(pool.clone(), routes, engine_settings)
             .await
             .context("starting the engine")?;
         let settings = AppSettings {
             callback_keys: keys,
             ..AppSettings::rwanda()
         };
-        let use_cases = App::new(pool, settings, Arc::new(engine.handle()));
+        let use_cases =
+            App::new(pool, settings, Arc::new(engine.handle())).with_bulk_pool(bulk_pool);
         let state = AppState::new(use_cases).with_operator_routes(OperatorRoutes {
             mtn: vec![RouteName::new("mtn-rw")?],
             airtel: vec![RouteName::new("airtel-rw")?],

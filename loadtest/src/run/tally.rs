@@ -1,6 +1,6 @@
 //! Turns what a run offered and how it ended into its report: throughput, accept and
-//! accept-to-final latency (from each request's intended send time), outcomes, errors by
-//! kind, and a per-second timeline.
+//! accept-to-final latency (from each request's intended send time), accept latency by
+//! kind of request, outcomes, errors by kind, and a per-second timeline.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -41,6 +41,7 @@ pub fn expected(offered: &[Offered]) -> u64 {
 
 pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
     let mut accept = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
+    let mut accept_by_kind: BTreeMap<String, Histogram<u64>> = BTreeMap::new();
     let mut to_final = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     // What each created id was meant to leave at: a batch, a payout or a collection.
@@ -48,6 +49,10 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
     let mut offered_at: Vec<(Duration, u64)> = Vec::new();
     for request in run.offered {
         accept.saturating_record(micros(request.accept));
+        accept_by_kind
+            .entry(kind(request.work).to_owned())
+            .or_insert_with(|| Histogram::new_from(&accept))
+            .saturating_record(micros(request.accept));
         if let Some(error) = &request.error {
             *errors.entry(error.clone()).or_default() += 1;
         }
@@ -123,10 +128,20 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
         outcomes,
         errors,
         accept,
+        accept_by_kind,
         accept_to_final: to_final,
         timeline: timeline(last, &offered_at, &finished_at),
         audit: run.audit,
     })
+}
+
+/// The report's name for a request's kind.
+fn kind(work: Work) -> &'static str {
+    match work {
+        Work::Payroll { .. } => "payroll",
+        Work::Single => "single",
+        Work::Collection => "collection",
+    }
 }
 
 fn timeline(last: Duration, offered: &[(Duration, u64)], finished: &[Duration]) -> Vec<Second> {
@@ -185,6 +200,44 @@ fn prefix(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_latency_is_also_kept_by_kind_of_request() {
+        let request = |work, accept_ms| Offered {
+            work,
+            intended: Duration::ZERO,
+            accept: Duration::from_millis(accept_ms),
+            created: None,
+            error: None,
+        };
+        let offered = [
+            request(Work::Single, 3),
+            request(Work::Payroll { lines: 10 }, 2_000),
+            request(Work::Single, 5),
+        ];
+        let report = report(Run {
+            scenario: Scenario::Mixed,
+            database: "PostgreSQL".to_owned(),
+            started_at: Timestamp::UNIX_EPOCH,
+            offered: &offered,
+            ended: &[],
+            ended_by_callback: 0,
+            audit: AuditSummary {
+                ok: true,
+                checks: Vec::new(),
+            },
+        })
+        .expect("a report");
+        assert_eq!(report.accept.len(), 3);
+        let kinds: Vec<&str> = report.accept_by_kind.keys().map(String::as_str).collect();
+        assert_eq!(kinds, ["payroll", "single"]);
+        let single = &report.accept_by_kind["single"];
+        assert_eq!(single.len(), 2);
+        assert!(single.equivalent(single.max(), 5_000), "{}", single.max());
+        let payroll = &report.accept_by_kind["payroll"];
+        assert_eq!(payroll.len(), 1);
+        assert!(payroll.equivalent(payroll.min(), 2_000_000));
+    }
 
     #[test]
     fn api_keys_are_cut_to_their_prefix_in_the_command() {

@@ -23,7 +23,7 @@ const MTN_DOCUMENTED: &str = "mtn-documented";
 /// Enough for any run: a merchant never waits for funds.
 const FUNDS: i64 = 1_000_000_000_000;
 
-/// Connections the run itself uses (the spawned node's share the same pool).
+/// Connections the run itself uses (the spawned node has its own).
 const CONNECTIONS: u32 = 16;
 
 pub struct Target {
@@ -97,7 +97,7 @@ impl Target {
             max_in_flight: 256,
         };
         let node = InProcessNode::start(
-            database.pool.clone(),
+            &database.url,
             (listener, base),
             &operators,
             pace,

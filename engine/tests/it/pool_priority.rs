@@ -1,0 +1,36 @@
+//! Bulk work's connections run at a lower CPU priority on a server on this machine, and
+//! the main pool's at the server's own; `warm` opens every connection of a pool.
+
+use payrail_engine::store::pool::{self, Priority};
+use payrail_engine::testing::TestDb;
+
+/// The niceness of the server process behind one of `pool`'s connections.
+async fn niceness_behind(pool: &deadpool_postgres::Pool) -> i32 {
+    let client = pool.get().await.expect("a connection");
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .expect("the server process")
+        .get(0);
+    let pid = rustix::process::Pid::from_raw(pid).expect("a process id");
+    rustix::process::getpriority_process(Some(pid)).expect("its priority")
+}
+
+#[tokio::test]
+async fn bulk_connections_run_at_nice_10_and_the_others_at_the_server_s_own() {
+    let db = TestDb::new().await;
+    let bulk = pool::connect(&db.url, 2, Priority::Bulk).expect("a bulk pool");
+    let main = pool::connect(&db.url, 2, Priority::Normal).expect("a pool");
+    let server_s_own = niceness_behind(&main).await;
+    assert_eq!(niceness_behind(&bulk).await, server_s_own + 10);
+}
+
+#[tokio::test]
+async fn a_warm_pool_holds_every_connection_it_may_open() {
+    let db = TestDb::new().await;
+    let pool = pool::connect(&db.url, 3, Priority::Bulk).expect("a pool");
+    assert_eq!(pool.status().size, 0);
+    pool::warm(&pool).await.expect("warmed");
+    assert_eq!(pool.status().size, 3);
+    assert_eq!(pool.status().available, 3);
+}
