@@ -25,12 +25,19 @@ pub enum Priority {
 /// The niceness of bulk work's server processes.
 const BULK_NICENESS: i32 = 10;
 
-/// A pool of at most `size` connections to `url` (a `postgres://` URL or key=value string).
-/// Connections are made lazily; recycling skips the health query, since a broken
-/// connection fails its next statement and is then dropped.
+/// Every connection's server settings. No JIT: Payrail's statements are short, and JIT
+/// compiled any whose estimate passed `jit_above_cost` for 20–25 ms, ten times what a
+/// search by a number's last digits costs (docs/benchmarks.md).
+const SESSION_OPTIONS: &str = "-c jit=off";
+
+/// A pool of at most `size` connections to `url` (a `postgres://` URL or key=value string;
+/// its `options`, if any, give way to `SESSION_OPTIONS`). Connections are made lazily;
+/// recycling skips the health query, since a broken connection fails its next statement
+/// and is then dropped.
 pub fn connect(url: &str, size: usize, priority: Priority) -> Result<Pool, PoolSetupError> {
     let config = Config {
         url: Some(url.to_owned()),
+        options: Some(SESSION_OPTIONS.to_owned()),
         manager: Some(ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         }),
