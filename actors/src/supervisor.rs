@@ -228,7 +228,7 @@ impl Actor for Supervisor {
                 let actor = state.merchant(&myself, merchant).await?;
                 actor.send_message(MerchantMsg::RunBatch(batch))?;
             }
-            SupervisorMsg::Sweep => sweep(&myself, &state.pool),
+            SupervisorMsg::Sweep => sweep(&myself, &state.pool, &state.bulk_pool),
             SupervisorMsg::Nudge(route, reference) => {
                 if let Some(actor) = state.routes.get(&route) {
                     let _ = actor.send_message(RouteMsg::Nudge(reference));
@@ -374,9 +374,9 @@ impl SupervisorState {
 }
 
 /// Finds batches to run (`running`, `scheduled`, `awaiting_funds`) and runs them, then
-/// indexes the numbers of batches stored since (store::payout_numbers).
-fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool) {
-    let (pool, myself) = (pool.clone(), myself.clone());
+/// indexes the numbers of batches stored since (store::payout_numbers), as bulk work.
+fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool, bulk_pool: &Pool) {
+    let (pool, bulk_pool, myself) = (pool.clone(), bulk_pool.clone(), myself.clone());
     tokio::spawn(async move {
         let found = async {
             let client = pool.get().await?;
@@ -395,7 +395,7 @@ fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool) {
             }
             Err(error) => tracing::warn!(%error, "could not look for batches to resume"),
         }
-        let indexed = async { payout_numbers::index_pending(&mut pool.get().await?).await };
+        let indexed = async { payout_numbers::index_pending(&mut bulk_pool.get().await?).await };
         if let Err(error) = indexed.await {
             tracing::warn!(%error, "could not index the numbers of new batches");
         }
