@@ -146,8 +146,24 @@ impl Browser {
         }
         self.fill("email", email).await;
         self.fill("password", password).await;
-        self.click("form.stack button[type=submit]").await;
+        self.click_to_leave("form.stack button[type=submit]").await;
         self.find("main").await;
+    }
+
+    /// Clicks `css` and waits until the browser has left the page it was on (the sign-in
+    /// page that answers may have the same elements as the one it replaces).
+    pub async fn click_to_leave(&self, css: &str) {
+        let page = self.find("html").await;
+        self.click(css).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while page.tag_name().await.is_ok() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "clicking {css} did not leave {}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Signs out with the top bar's button.
