@@ -577,7 +577,8 @@ impl RouteState {
         // rather than `sending`; a line that ends quickly never costs this write.
         if job.accepted && !job.marked_submitted && since.elapsed() >= self.policy.submitted_after {
             job.marked_submitted = true;
-            let submitted = JournalMsg::Submitted(job.merchant, job.line.id);
+            let lane = crate::journal::Lane::of(job.single);
+            let submitted = JournalMsg::Submitted(lane, job.merchant, job.line.id);
             if let Err(error) = self.journal.send_message(submitted) {
                 tracing::warn!(route = %self.config.name, %error, "the journal is gone; the line reads as sending");
             }

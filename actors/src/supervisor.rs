@@ -127,6 +127,7 @@ impl Actor for Supervisor {
     ) -> Result<SupervisorState, ActorProcessingErr> {
         let journal_args = JournalArgs {
             pool: args.pool.clone(),
+            bulk_pool: args.bulk_pool.clone(),
             routes: args
                 .routes
                 .iter()

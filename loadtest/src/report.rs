@@ -61,6 +61,9 @@ pub struct RunReport {
 pub struct Second {
     pub offered: u64,
     pub finished: u64,
+    /// The accept p99 of the single payouts and collections meant to leave in this
+    /// second (none when none were).
+    pub accept_p99: Option<Duration>,
 }
 
 /// The audit after the run: `ok` when every check holds.

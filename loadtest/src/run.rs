@@ -101,9 +101,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         bail!("--faults needs --operators http-sim (the faults are the simulator server's)");
     }
     let target = Target::open(&args).await?;
+    let files = match args.scenario {
+        Scenario::Payroll | Scenario::Mixed => {
+            traffic::payroll_files(target.merchants.len(), args.lines)
+        }
+        Scenario::Single | Scenario::Collections => Vec::new(),
+    };
     let api = Api::new(&target.base)?;
     let started_at = Timestamp::now();
-    let offered = offer(&args, &api, &target).await;
+    let offered = offer(&args, &api, &target, files).await;
     let ids = target.merchant_ids();
     let expected = tally::expected(&offered);
     finals::wait(
@@ -139,11 +145,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sends the scenario's work; returns every request and its answer.
-async fn offer(args: &Args, api: &Api, target: &Target) -> Vec<traffic::Offered> {
+/// Sends the scenario's work (with these payroll files); returns every request and its
+/// answer.
+async fn offer(
+    args: &Args,
+    api: &Api,
+    target: &Target,
+    files: Vec<Vec<u8>>,
+) -> Vec<traffic::Offered> {
     let merchants = &target.merchants;
     let duration = Duration::from_secs(args.duration);
-    let payroll = traffic::payroll(api, merchants, args.lines);
+    let payroll = traffic::payroll(api, merchants, files, args.lines);
     let single = traffic::open_model(api, merchants, Work::Single, args.rate, duration);
     let collections = |rate| traffic::open_model(api, merchants, Work::Collection, rate, duration);
     match args.scenario {

@@ -1,5 +1,6 @@
-//! One flush of the journal: every outcome waiting, written as one transaction per
-//! merchant (no transaction spans two merchants), the merchants' transactions run at once.
+//! One flush of a journal lane: every outcome waiting in it, written as one transaction
+//! per merchant (no transaction spans two merchants), the merchants' transactions run at
+//! once, on the lane's pool.
 //! A line's state change and its ledger posting commit together; a line no longer
 //! `sending` was finished before and gets no second posting.
 

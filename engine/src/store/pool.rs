@@ -66,14 +66,21 @@ pub fn connect(url: &str, size: usize, priority: Priority) -> Result<Pool, PoolS
         .map_err(|error| PoolSetupError(deadpool_postgres::CreatePoolError::Build(error)))
 }
 
-/// Lowers the CPU priority of the server process `pid`. A server on another machine (the
-/// pid is not ours to see) or run by a user we may not touch keeps its own priority.
+/// Lowers the CPU priority of the server process `pid`: its niceness, and its session's.
+/// Where the kernel shares the CPU between sessions first (autogroup), and PostgreSQL
+/// starts each server process in a session of its own, the session's niceness is the one
+/// that counts. A server on another machine (the pid is not ours to see) or run by a user
+/// we may not touch keeps its own priority.
 fn lower_priority(pid: i32) {
     let lowered = rustix::process::Pid::from_raw(pid)
         .ok_or(rustix::io::Errno::SRCH)
         .and_then(|pid| rustix::process::setpriority_process(Some(pid), BULK_NICENESS));
     if let Err(error) = lowered {
         tracing::debug!(pid, %error, "bulk work's server process keeps its priority");
+    }
+    let session = std::fs::write(format!("/proc/{pid}/autogroup"), BULK_NICENESS.to_string());
+    if let Err(error) = session {
+        tracing::debug!(pid, %error, "bulk work's server process keeps its session's priority");
     }
 }
 

@@ -32,6 +32,7 @@ pub fn sample_report() -> RunReport {
         .map(|second| Second {
             offered: if second < 6 { 100 } else { 0 },
             finished: [20, 60, 90, 100, 100, 100, 80, 40, 8, 0][second],
+            accept_p99: (second < 6).then(|| Duration::from_millis(150)),
         })
         .collect();
     RunReport {

@@ -17,7 +17,12 @@ pub fn render(report: &RunReport) -> Value {
         .iter()
         .enumerate()
         .map(|(second, counts)| {
-            json!({"second": second, "offered": counts.offered, "finished": counts.finished})
+            json!({
+                "second": second,
+                "offered": counts.offered,
+                "finished": counts.finished,
+                "accept_p99_ms": counts.accept_p99.map(|p99| p99.as_secs_f64() * 1_000.0),
+            })
         })
         .collect();
     let checks: Vec<Value> = report
@@ -122,11 +127,11 @@ mod tests {
         assert_eq!(timeline.len(), 10);
         assert_eq!(
             timeline[1],
-            json!({"second": 1, "offered": 100, "finished": 60})
+            json!({"second": 1, "offered": 100, "finished": 60, "accept_p99_ms": 150.0})
         );
         assert_eq!(
             timeline[9],
-            json!({"second": 9, "offered": 0, "finished": 0})
+            json!({"second": 9, "offered": 0, "finished": 0, "accept_p99_ms": null})
         );
 
         assert_eq!(json["audit"]["ok"], false);

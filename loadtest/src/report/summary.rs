@@ -39,12 +39,30 @@ fn write_summary(out: &mut String, report: &RunReport) -> std::fmt::Result {
         "accept-to-final latency (ms): {}",
         latency(&report.accept_to_final)
     )?;
+    writeln!(
+        out,
+        "accept p99 (ms) of singles and collections, second by second: {}",
+        by_second(report)
+    )?;
     writeln!(out, "outcomes: {}", counts_text(&report.outcomes))?;
     writeln!(out, "errors: {}", counts_text(&report.errors))?;
     out.push_str(&report.audit.text());
     writeln!(out, "command: {}", report.command)?;
     writeln!(out, "machine: {}", report.machine)?;
     writeln!(out, "database: {}", report.database)
+}
+
+/// Each second's accept p99, rounded to the millisecond ("-" for a second that offered none).
+fn by_second(report: &RunReport) -> String {
+    let seconds: Vec<String> = report
+        .timeline
+        .iter()
+        .map(|second| match second.accept_p99 {
+            Some(p99) => format!("{:.0}", p99.as_secs_f64() * 1_000.0),
+            None => "-".to_owned(),
+        })
+        .collect();
+    seconds.join(" ")
 }
 
 /// "p50 1.2  p99 3.4  p99.9 5.6  max 7.8", or "none measured".
@@ -74,6 +92,10 @@ mod tests {
         let summary = report.summary();
         assert!(summary.starts_with("mixed: 600 offered (100.0 /s), 598 finished in 9.5 s"));
         assert!(summary.contains("62.9 payouts/s"), "{summary}");
+        assert!(
+            summary.contains("second by second: 150 150 150 150 150 150 - - - -\n"),
+            "{summary}"
+        );
         let accept_p99 = quantile_ms(&report.accept, 0.99).expect("accept measured");
         let final_p99 = quantile_ms(&report.accept_to_final, 0.99).expect("final measured");
         assert!(

@@ -47,6 +47,8 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
     // What each created id was meant to leave at: a batch, a payout or a collection.
     let mut intended: HashMap<Uuid, Duration> = HashMap::new();
     let mut offered_at: Vec<(Duration, u64)> = Vec::new();
+    // Single payouts and collections, by when they were meant to leave: (intended, accept).
+    let mut answered_at: Vec<(Duration, Duration)> = Vec::new();
     for request in run.offered {
         accept.saturating_record(micros(request.accept));
         accept_by_kind
@@ -61,7 +63,10 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
         }
         let count = match request.work {
             Work::Payroll { lines } => lines,
-            Work::Single | Work::Collection => 1,
+            Work::Single | Work::Collection => {
+                answered_at.push((request.intended, request.accept));
+                1
+            }
         };
         offered_at.push((request.intended, count));
     }
@@ -130,7 +135,7 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
         accept,
         accept_by_kind,
         accept_to_final: to_final,
-        timeline: timeline(last, &offered_at, &finished_at),
+        timeline: timeline(last, &offered_at, &answered_at, &finished_at),
         audit: run.audit,
     })
 }
@@ -144,7 +149,12 @@ fn kind(work: Work) -> &'static str {
     }
 }
 
-fn timeline(last: Duration, offered: &[(Duration, u64)], finished: &[Duration]) -> Vec<Second> {
+fn timeline(
+    last: Duration,
+    offered: &[(Duration, u64)],
+    answered: &[(Duration, Duration)],
+    finished: &[Duration],
+) -> Vec<Second> {
     let seconds = usize::try_from(last.as_secs()).unwrap_or(usize::MAX) + 1;
     let mut timeline = vec![Second::default(); seconds];
     let slot = |at: Duration| {
@@ -157,6 +167,16 @@ fn timeline(last: Duration, offered: &[(Duration, u64)], finished: &[Duration]) 
     }
     for at in finished {
         timeline[slot(*at)].finished += 1;
+    }
+    let mut accepts: Vec<Vec<Duration>> = vec![Vec::new(); seconds];
+    for (at, accept) in answered {
+        accepts[slot(*at)].push(*accept);
+    }
+    for (second, mut accepts) in timeline.iter_mut().zip(accepts) {
+        accepts.sort_unstable();
+        // The nearest-rank 99th percentile.
+        let rank = (accepts.len() * 99).div_ceil(100);
+        second.accept_p99 = rank.checked_sub(1).map(|index| accepts[index]);
     }
     timeline
 }
@@ -237,6 +257,21 @@ mod tests {
         let payroll = &report.accept_by_kind["payroll"];
         assert_eq!(payroll.len(), 1);
         assert!(payroll.equivalent(payroll.min(), 2_000_000));
+    }
+
+    #[test]
+    fn each_second_has_the_accept_p99_of_the_requests_meant_to_leave_in_it() {
+        let ms = Duration::from_millis;
+        // Second 0: a hundred singles answered in 1..=100 ms; second 2: one collection.
+        let mut answered: Vec<(Duration, Duration)> =
+            (1..=100).map(|i| (ms(i * 9), ms(101 - i))).collect();
+        answered.push((ms(2_500), ms(7)));
+        let timeline = timeline(ms(2_900), &[(ms(0), 10_000)], &answered, &[]);
+        assert_eq!(timeline.len(), 3);
+        assert_eq!(timeline[0].accept_p99, Some(ms(99)));
+        assert_eq!(timeline[0].offered, 10_000);
+        assert_eq!(timeline[1].accept_p99, None, "nothing meant to leave then");
+        assert_eq!(timeline[2].accept_p99, Some(ms(7)));
     }
 
     #[test]

@@ -101,13 +101,26 @@ fn amount(i: u64) -> String {
     (500 + i % 400).to_string()
 }
 
-/// Each merchant uploads a payroll of `lines` lines at the start, and its checker approves it.
-pub async fn payroll(api: &Api, merchants: &[ApiMerchant], lines: u64) -> Vec<Offered> {
+/// Each merchant's payroll file of `lines` lines, made before the run's clock starts, as a
+/// payroll file exists before it is uploaded.
+pub fn payroll_files(merchants: usize, lines: u64) -> Vec<Vec<u8>> {
+    (0..merchants as u64)
+        .map(|merchant| payroll_csv(merchant, lines))
+        .collect()
+}
+
+/// Each merchant uploads its payroll file of `lines` lines at the start, and its checker
+/// approves it.
+pub async fn payroll(
+    api: &Api,
+    merchants: &[ApiMerchant],
+    files: Vec<Vec<u8>>,
+    lines: u64,
+) -> Vec<Offered> {
     let mut uploads = JoinSet::new();
-    for (m, merchant) in merchants.iter().enumerate() {
+    for (merchant, csv) in merchants.iter().zip(files) {
         let (api, merchant) = (api.clone(), merchant.clone());
         uploads.spawn(async move {
-            let csv = payroll_csv(m as u64, lines);
             let created = upload_and_approve(&api, &merchant, csv).await;
             Offered {
                 work: Work::Payroll { lines },
