@@ -7,6 +7,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use deadpool_postgres::Pool;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{CollectionSettings, Engine, EngineSettings};
 use payrail_adapters::simulator::{Simulator, SimulatorProfile};
@@ -19,6 +20,7 @@ use payrail_engine::ledger;
 use payrail_engine::money::{Amount, Currency};
 use payrail_engine::route::RouteName;
 use payrail_engine::store::merchants::{self, NewMerchant};
+use payrail_engine::store::pool::{self, Priority};
 use payrail_engine::testing::TestDb;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -33,6 +35,8 @@ pub struct Node {
     pub http: reqwest::Client,
     pub engine: Option<Engine>,
     pub simulator: Option<Arc<Simulator>>,
+    /// Bulk work's own pool, when the options asked for one (one connection).
+    pub bulk_pool: Option<Pool>,
 }
 
 /// A merchant and its keys, by role.
@@ -78,6 +82,9 @@ pub struct NodeOptions {
     pub engine: bool,
     pub simulator: SimulatorProfile,
     pub state: fn(AppState) -> AppState,
+    /// Gives bulk work (uploads, payroll batches) a pool of its own, of one connection, as
+    /// a node has; without it everything shares the main pool.
+    pub bulk_pool: bool,
 }
 
 impl Default for NodeOptions {
@@ -86,6 +93,7 @@ impl Default for NodeOptions {
             engine: true,
             simulator: SimulatorProfile::default(),
             state: |state| state,
+            bulk_pool: false,
         }
     }
 }
@@ -98,6 +106,12 @@ impl Node {
     pub async fn with(options: NodeOptions) -> Node {
         let db = TestDb::new().await;
         let mut app = App::detached(db.pool.clone(), AppSettings::rwanda());
+        let bulk_pool = options
+            .bulk_pool
+            .then(|| pool::connect(&db.url, 1, Priority::Bulk).expect("bulk work's pool"));
+        if let Some(bulk_pool) = &bulk_pool {
+            app = app.with_bulk_pool(bulk_pool.clone());
+        }
         let (engine, simulator) = if options.engine {
             let simulator = Arc::new(Simulator::new(options.simulator).expect("a profile"));
             let settings = EngineSettings {
@@ -107,6 +121,7 @@ impl Node {
                     poll_max: Duration::from_millis(200),
                     ..CollectionSettings::default()
                 },
+                bulk_pool: bulk_pool.clone(),
                 ..EngineSettings::default()
             };
             let routes = ["mtn-rw", "airtel-rw"].map(|name| {
@@ -144,6 +159,7 @@ impl Node {
             http: reqwest::Client::new(),
             engine,
             simulator,
+            bulk_pool,
         }
     }
 

@@ -1,8 +1,10 @@
 //! `POST /v1/payouts` and `GET /v1/payouts/{id}`: paid and seen final with `?wait`, failed
-//! at once without funds, and every kind of bad request refused with its reason.
+//! at once without funds, paid while bulk work waits for its connections, and every kind
+//! of bad request refused with its reason.
 
 use std::time::Duration;
 
+use futures_util::future::Either;
 use payrail_engine::api_key::Role;
 use payrail_engine::ledger;
 use reqwest::Method;
@@ -62,6 +64,57 @@ async fn without_wait_the_payout_is_accepted_and_ends_later() {
         })
         .await;
     assert!(done["operator_transaction_id"].is_string(), "{done}");
+    node.stop().await;
+}
+
+/// Single payouts never wait for bulk work's connections: with its only one held, a single
+/// payout is paid while a payroll's upload waits; let go, the payroll is stored and paid,
+/// its claims and its lines' outcomes written on that connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payout_is_paid_while_a_payroll_waits_for_bulk_work_s_connection() {
+    let node = Node::with(super::harness::NodeOptions {
+        bulk_pool: true,
+        ..super::harness::NodeOptions::default()
+    })
+    .await;
+    let merchant = node.merchant("1000000").await;
+    let maker = merchant.key(Role::Maker);
+    let bulk_pool = node.bulk_pool.as_ref().expect("bulk work's pool");
+    let held = bulk_pool.get().await.expect("its only connection");
+    let payroll = json!({ "lines": [
+        { "msisdn": "0788123456", "amount": "1500", "reference": "p-1" },
+        { "msisdn": "0722123456", "amount": "2500", "reference": "p-2" },
+    ]});
+    // The upload's request borrows the node until it is answered.
+    {
+        let upload = std::pin::pin!(node.post_json("/v1/batches", maker, &payroll));
+        let single = async {
+            let answer = node
+                .post_json("/v1/payouts?wait=10", maker, &payout("0788654321", "900"))
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            answer.body["state"].clone()
+        };
+        let (state, upload) =
+            match futures_util::future::select(upload, std::pin::pin!(single)).await {
+                Either::Left((uploaded, _)) => panic!("the upload did not wait: {}", uploaded.text),
+                Either::Right((state, upload)) => (state, upload),
+            };
+        assert_eq!(state, "succeeded");
+        drop(held);
+        let created = upload.await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let path = format!(
+            "/v1/batches/{}",
+            created.body["id"].as_str().expect("an id")
+        );
+        node.wait_for(&path, maker, Duration::from_secs(20), |body| {
+            body["state"] == "completed"
+        })
+        .await;
+    }
+    let report = ledger::audit(&node.db.client().await).await.expect("audit");
+    assert!(report.is_sound(), "{report:?}");
     node.stop().await;
 }
 
