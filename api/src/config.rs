@@ -47,9 +47,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Connections in the database pool.
     pub database_pool_size: usize,
-    /// Connections in a second pool, for bulk work only (payroll uploads, and the batch
-    /// actors that claim payroll lines), so that it never makes a single payout wait for a
-    /// connection.
+    /// Connections in a second pool, for bulk work only (payroll uploads, the batch
+    /// actors that claim payroll lines, the journal's payroll lane), so that it never makes
+    /// a single payout wait for a connection.
     pub database_bulk_pool_size: usize,
     /// The country a number without its country code is read in (ISO 3166 alpha-2).
     pub default_country: String,

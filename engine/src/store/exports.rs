@@ -13,17 +13,15 @@ use super::StoreError;
 use crate::ids::{ApiKeyId, ExportId, MerchantId};
 
 /// A read-only snapshot in which a report file is written, so that its header, lines and
-/// totals agree. Without JIT: a report's queries run once over many rows, and compiling
-/// them cost about half a second of a one-million-line statement (docs/benchmarks.md).
+/// totals agree. (Like every connection of the pools, without JIT: compiling a report's
+/// queries cost about half a second of a one-million-line statement, docs/benchmarks.md.)
 pub async fn report_snapshot(client: &mut Client) -> Result<Transaction<'_>, StoreError> {
-    let tx = client
+    Ok(client
         .build_transaction()
         .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
-        .await?;
-    tx.batch_execute("SET LOCAL jit = off").await?;
-    Ok(tx)
+        .await?)
 }
 
 /// A job as stored.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use payrail_actors::route::RouteConfig;
 use payrail_actors::{Engine, EngineSettings};
+use payrail_api::config::Config;
 use payrail_api::{AppState, OperatorRoutes, app};
 use payrail_engine::app::{App, AppSettings};
 use payrail_engine::callback_token::CallbackKeys;
@@ -36,10 +37,6 @@ pub struct InProcessNode {
     engine: Engine,
     server: tokio::task::JoinHandle<()>,
 }
-
-/// The pools' sizes, a node's defaults (`database_pool_size`, `database_bulk_pool_size`).
-const POOL_SIZE: usize = 16;
-const BULK_POOL_SIZE: usize = 4;
 
 /// How long an MTN payout waits for its callback before a status query asks (the node's
 /// default).
@@ -78,8 +75,10 @@ impl InProcessNode {
             routes.push((config, operator));
             sends.push((name, log));
         }
-        let pool = pool::connect(database_url, POOL_SIZE, Priority::Normal)?;
-        let bulk_pool = pool::connect(database_url, BULK_POOL_SIZE, Priority::Bulk)?;
+        // The pools' sizes are a node's defaults.
+        let sizes = Config::default();
+        let pool = pool::connect(database_url, sizes.database_pool_size, Priority::Normal)?;
+        let bulk_pool = pool::connect(database_url, sizes.database_bulk_pool_size, Priority::Bulk)?;
         pool::warm(&pool).await?;
         pool::warm(&bulk_pool).await?;
         let engine_settings = EngineSettings {

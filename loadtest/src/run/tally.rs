@@ -47,8 +47,9 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
     // What each created id was meant to leave at: a batch, a payout or a collection.
     let mut intended: HashMap<Uuid, Duration> = HashMap::new();
     let mut offered_at: Vec<(Duration, u64)> = Vec::new();
-    // Single payouts and collections, by when they were meant to leave: (intended, accept).
-    let mut answered_at: Vec<(Duration, Duration)> = Vec::new();
+    // The accept latency of single payouts and collections, by the second they were meant
+    // to leave in.
+    let mut accept_by_second: BTreeMap<u64, Histogram<u64>> = BTreeMap::new();
     for request in run.offered {
         accept.saturating_record(micros(request.accept));
         accept_by_kind
@@ -64,7 +65,10 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
         let count = match request.work {
             Work::Payroll { lines } => lines,
             Work::Single | Work::Collection => {
-                answered_at.push((request.intended, request.accept));
+                accept_by_second
+                    .entry(request.intended.as_secs())
+                    .or_insert_with(|| Histogram::new_from(&accept))
+                    .saturating_record(micros(request.accept));
                 1
             }
         };
@@ -135,7 +139,7 @@ pub fn report(run: Run<'_>) -> anyhow::Result<RunReport> {
         accept,
         accept_by_kind,
         accept_to_final: to_final,
-        timeline: timeline(last, &offered_at, &answered_at, &finished_at),
+        timeline: timeline(last, &offered_at, &accept_by_second, &finished_at),
         audit: run.audit,
     })
 }
@@ -152,7 +156,7 @@ fn kind(work: Work) -> &'static str {
 fn timeline(
     last: Duration,
     offered: &[(Duration, u64)],
-    answered: &[(Duration, Duration)],
+    accepts: &BTreeMap<u64, Histogram<u64>>,
     finished: &[Duration],
 ) -> Vec<Second> {
     let seconds = usize::try_from(last.as_secs()).unwrap_or(usize::MAX) + 1;
@@ -168,15 +172,10 @@ fn timeline(
     for at in finished {
         timeline[slot(*at)].finished += 1;
     }
-    let mut accepts: Vec<Vec<Duration>> = vec![Vec::new(); seconds];
-    for (at, accept) in answered {
-        accepts[slot(*at)].push(*accept);
-    }
-    for (second, mut accepts) in timeline.iter_mut().zip(accepts) {
-        accepts.sort_unstable();
-        // The nearest-rank 99th percentile.
-        let rank = (accepts.len() * 99).div_ceil(100);
-        second.accept_p99 = rank.checked_sub(1).map(|index| accepts[index]);
+    for (second, histogram) in accepts {
+        let p99 = Duration::from_micros(histogram.value_at_quantile(0.99));
+        let at = Duration::from_secs(*second);
+        timeline[slot(at)].accept_p99 = Some(p99);
     }
     timeline
 }
@@ -221,25 +220,24 @@ fn prefix(key: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn accept_latency_is_also_kept_by_kind_of_request() {
-        let request = |work, accept_ms| Offered {
+    /// A request meant to leave at `intended`, answered `accept` later.
+    fn request(work: Work, intended: Duration, accept: Duration) -> Offered {
+        Offered {
             work,
-            intended: Duration::ZERO,
-            accept: Duration::from_millis(accept_ms),
+            intended,
+            accept,
             created: None,
             error: None,
-        };
-        let offered = [
-            request(Work::Single, 3),
-            request(Work::Payroll { lines: 10 }, 2_000),
-            request(Work::Single, 5),
-        ];
-        let report = report(Run {
+        }
+    }
+
+    /// The report of a run that offered `offered` and saw nothing end.
+    fn report_of(offered: &[Offered]) -> RunReport {
+        report(Run {
             scenario: Scenario::Mixed,
             database: "PostgreSQL".to_owned(),
             started_at: Timestamp::UNIX_EPOCH,
-            offered: &offered,
+            offered,
             ended: &[],
             ended_by_callback: 0,
             audit: AuditSummary {
@@ -247,7 +245,19 @@ mod tests {
                 checks: Vec::new(),
             },
         })
-        .expect("a report");
+        .expect("a report")
+    }
+
+    #[test]
+    fn accept_latency_is_also_kept_by_kind_of_request() {
+        let at_start =
+            |work, accept_ms| request(work, Duration::ZERO, Duration::from_millis(accept_ms));
+        let offered = [
+            at_start(Work::Single, 3),
+            at_start(Work::Payroll { lines: 10 }, 2_000),
+            at_start(Work::Single, 5),
+        ];
+        let report = report_of(&offered);
         assert_eq!(report.accept.len(), 3);
         let kinds: Vec<&str> = report.accept_by_kind.keys().map(String::as_str).collect();
         assert_eq!(kinds, ["payroll", "single"]);
@@ -260,18 +270,34 @@ mod tests {
     }
 
     #[test]
-    fn each_second_has_the_accept_p99_of_the_requests_meant_to_leave_in_it() {
+    fn each_second_has_the_accept_p99_of_the_singles_and_collections_meant_to_leave_in_it() {
         let ms = Duration::from_millis;
-        // Second 0: a hundred singles answered in 1..=100 ms; second 2: one collection.
-        let mut answered: Vec<(Duration, Duration)> =
-            (1..=100).map(|i| (ms(i * 9), ms(101 - i))).collect();
-        answered.push((ms(2_500), ms(7)));
-        let timeline = timeline(ms(2_900), &[(ms(0), 10_000)], &answered, &[]);
-        assert_eq!(timeline.len(), 3);
-        assert_eq!(timeline[0].accept_p99, Some(ms(99)));
-        assert_eq!(timeline[0].offered, 10_000);
-        assert_eq!(timeline[1].accept_p99, None, "nothing meant to leave then");
-        assert_eq!(timeline[2].accept_p99, Some(ms(7)));
+        // Second 0: a payroll and a hundred singles answered in 1..=100 ms; second 2: one
+        // collection.
+        let mut offered: Vec<Offered> = (1..=100)
+            .map(|i| request(Work::Single, ms(i * 9), ms(101 - i)))
+            .collect();
+        offered.push(request(Work::Payroll { lines: 10 }, ms(0), ms(5_000)));
+        offered.push(request(Work::Collection, ms(2_500), ms(7)));
+        let report = report_of(&offered);
+        let p99_ms = |second: usize| {
+            report.timeline[second]
+                .accept_p99
+                .map(|p99| p99.as_secs_f64() * 1_000.0)
+        };
+        assert_eq!(report.timeline.len(), 3);
+        assert!(
+            (p99_ms(0).expect("second 0") - 99.0).abs() < 0.1,
+            "{:?}",
+            p99_ms(0)
+        );
+        assert_eq!(report.timeline[0].offered, 110);
+        assert_eq!(p99_ms(1), None, "nothing meant to leave then");
+        assert!(
+            (p99_ms(2).expect("second 2") - 7.0).abs() < 0.01,
+            "{:?}",
+            p99_ms(2)
+        );
     }
 
     #[test]
