@@ -115,6 +115,8 @@ pub struct BatchState {
     claiming: bool,
     exhausted: bool,
     completing: bool,
+    /// A line reported final since the last timed check: the batch is making progress.
+    finished_since_check: bool,
     /// A retry is scheduled for when the merchant's budget may have room.
     budget_retry: bool,
     metrics: BatchMetrics,
@@ -143,6 +145,7 @@ impl Actor for BatchActor {
             claiming: false,
             exhausted: false,
             completing: false,
+            finished_since_check: false,
             budget_retry: false,
             metrics: BatchMetrics::start(),
         })
@@ -189,13 +192,20 @@ impl Actor for BatchActor {
             BatchMsg::Finished { lines, .. } => {
                 state.args.budget.give_back(lines.min(state.outstanding));
                 state.outstanding = state.outstanding.saturating_sub(lines);
+                state.finished_since_check = true;
                 if state.outstanding == 0 {
                     state.check(&myself);
                 }
             }
             BatchMsg::Check => {
                 state.budget_retry = false;
-                state.check(&myself);
+                // While lines keep reporting, the last report brings the count (a count
+                // reads every line of the batch). The timer counts only a batch whose
+                // lines stopped reporting: one that ended without a report.
+                let progressing = std::mem::take(&mut state.finished_since_check);
+                if state.outstanding == 0 || !progressing {
+                    state.check(&myself);
+                }
             }
             BatchMsg::Resync => state.resync(&myself),
             BatchMsg::Resynced(lines) => {

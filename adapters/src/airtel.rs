@@ -16,6 +16,7 @@ mod mapping;
 mod pin;
 mod wire;
 
+use ::http::{HeaderValue, Method};
 use payrail_engine::ids::Reference;
 use payrail_engine::money::{Amount, Currency};
 use payrail_engine::msisdn::Msisdn;
@@ -23,8 +24,6 @@ use payrail_engine::operator::{
     AccountHolder, Operator, OperatorError, PaymentRequest, PaymentStatus, PayoutRequest,
     PayoutStatus,
 };
-use reqwest::Method;
-use reqwest::header::HeaderValue;
 use serde::Serialize;
 
 pub use callback::parse_callback;
@@ -65,7 +64,7 @@ impl AirtelMoney {
         let encrypted_pin =
             pin::encrypt_pin(&key, &config.pin).map_err(AirtelSetupError::PinEncryption)?;
         let api = AirtelApi {
-            client: http::client(config.timeouts)?,
+            client: http::OperatorClient::new(config.timeouts)?,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             country: HeaderValue::from_str(&config.country)
                 .expect("validated: two uppercase letters are a header value"),

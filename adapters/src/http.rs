@@ -1,12 +1,17 @@
-//! What every operator adapter shares on the wire: an HTTP client with explicit timeouts,
-//! and the reading of transport failures and `Retry-After` as what the engine may do next.
+//! What every operator adapter shares on the wire: an HTTP client with explicit timeouts
+//! (`client`), and the reading of transport failures and `Retry-After` as what the engine
+//! may do next.
 
-use std::time::Duration;
+mod client;
 
+use bytes::Bytes;
+use http::header::RETRY_AFTER;
+use http::{HeaderMap, HeaderValue};
 use payrail_engine::operator::OperatorError;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
+
+pub use client::{Body, OperatorClient, Reply, TransportError};
 
 /// How long a connection may take to open: an operator that does not accept a connection
 /// this fast is treated as unreachable (nothing was sent, so a resend is safe).
@@ -38,33 +43,53 @@ impl Default for HttpTimeouts {
     }
 }
 
-/// The client could not be built (the TLS backend failed to load).
+/// The client could not be built (the platform's trust store or TLS failed to load).
 #[derive(Debug, thiserror::Error)]
 #[error("building the HTTP client: {0}")]
-pub struct ClientError(#[from] reqwest::Error);
-
-/// A client with the timeouts set; redirects are not followed (an operator API never
-/// redirects, and following one could send a payout somewhere else).
-pub fn client(timeouts: HttpTimeouts) -> Result<reqwest::Client, ClientError> {
-    Ok(reqwest::Client::builder()
-        .connect_timeout(Duration::from_millis(timeouts.connect_ms))
-        .timeout(Duration::from_millis(timeouts.request_ms))
-        .pool_idle_timeout(Duration::from_millis(IDLE_CONNECTION_MS))
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
-}
+pub struct ClientError(#[from] rustls::Error);
 
 /// What a request that got no HTTP answer means. A connection that never opened sent
 /// nothing; anything later (a timeout, a reset, a broken body) may have been executed.
-pub fn transport_failure(error: &reqwest::Error, started: Instant) -> OperatorError {
-    if error.is_connect() {
-        return OperatorError::NotSent {
-            detail: format!("could not connect: {error}"),
+pub fn transport_failure(error: &TransportError, started: Instant) -> OperatorError {
+    match error {
+        TransportError::Connect(_) => OperatorError::NotSent {
+            detail: error.to_string(),
             retry_after_ms: None,
-        };
+        },
+        TransportError::NoAnswer(_) => unknown_since(started),
     }
-    unknown_since(started)
+}
+
+/// A request that could not be built (a header value from configuration that HTTP does not
+/// allow): nothing was sent.
+pub fn unbuildable(error: &http::Error) -> OperatorError {
+    OperatorError::NotSent {
+        detail: format!("the request could not be built: {error}"),
+        retry_after_ms: None,
+    }
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive so that it is never printed. A token
+/// that cannot be a header value means nothing was sent.
+pub fn bearer(token: &str) -> Result<HeaderValue, OperatorError> {
+    let mut value =
+        HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| OperatorError::NotSent {
+            detail: "the operator issued a token that is not a valid header value".into(),
+            retry_after_ms: None,
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// `value` as a JSON body. Our own request types always serialize; if one did not, nothing
+/// was sent.
+pub fn json_body(value: &impl Serialize) -> Result<Bytes, OperatorError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|error| OperatorError::NotSent {
+            detail: format!("the request body could not be written: {error}"),
+            retry_after_ms: None,
+        })
 }
 
 /// "Outcome unknown", with the time the call took.
@@ -76,7 +101,7 @@ pub fn unknown_since(started: Instant) -> OperatorError {
 
 /// "Not sent" for a refusal the operator gave before doing anything (403, 429), honouring
 /// its `Retry-After`.
-pub fn refused_before_executing(status: reqwest::StatusCode, headers: &HeaderMap) -> OperatorError {
+pub fn refused_before_executing(status: http::StatusCode, headers: &HeaderMap) -> OperatorError {
     OperatorError::NotSent {
         detail: format!("the operator answered {status} without executing"),
         retry_after_ms: retry_after_ms(headers),
@@ -94,22 +119,9 @@ pub fn retry_after_ms(headers: &HeaderMap) -> Option<u64> {
     Some(u64::try_from(wait.as_millis()).unwrap_or(0))
 }
 
-/// The body, stopping at `REPLY_BYTES_MAX` so a runaway reply cannot fill memory.
-pub async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = REPLY_BYTES_MAX - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() == REPLY_BYTES_MAX {
-            break;
-        }
-    }
-    Ok(body)
-}
-
 #[cfg(test)]
 mod tests {
-    use reqwest::header::HeaderValue;
+    use http::HeaderValue;
 
     use super::*;
 

@@ -10,6 +10,10 @@ pub mod mapping;
 mod product;
 mod wire;
 
+use bytes::Bytes;
+use http::Request;
+use http::header::CONTENT_TYPE;
+use http::request::Builder;
 use payrail_engine::callback_token::CallbackKeys;
 use payrail_engine::ids::{PayoutId, Reference};
 use payrail_engine::money::{Amount, Currency};
@@ -22,7 +26,7 @@ use payrail_engine::operator::{
 pub use callback::{parse_callback, parse_report};
 pub use config::{MtnConfig, PRODUCTION_BASE_URL, ProductCredentials};
 
-use crate::http::{ClientError, client};
+use crate::http::{ClientError, OperatorClient, json_body};
 use product::Product;
 use wire::{ActiveReply, BalanceReply, BasicUserInfo, Party, RequestToPay, Transfer};
 
@@ -42,7 +46,7 @@ pub struct MtnMomo {
 
 impl MtnMomo {
     pub fn new(config: MtnConfig) -> Result<MtnMomo, ClientError> {
-        let client = client(config.timeouts)?;
+        let client = OperatorClient::new(config.timeouts)?;
         let product = |name: &str, credentials| {
             Product::new(
                 &config.base_url,
@@ -92,15 +96,13 @@ impl MtnMomo {
         })
     }
 
-    /// Adds `X-Reference-Id` and, when configured, `X-Callback-Url`: for a transfer
-    /// (`payout`) with callback keys, the payout's capability URL.
-    fn creating(
-        &self,
-        request: reqwest::RequestBuilder,
-        reference: Reference,
-        payout: Option<PayoutId>,
-    ) -> reqwest::RequestBuilder {
-        let request = request.header(REFERENCE_ID, reference.to_string());
+    /// A POST of JSON to `url` with `X-Reference-Id` and, when configured,
+    /// `X-Callback-Url`: for a transfer (`payout`) with callback keys, the payout's
+    /// capability URL.
+    fn creating(&self, url: &str, reference: Reference, payout: Option<PayoutId>) -> Builder {
+        let request = Request::post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .header(REFERENCE_ID, reference.to_string());
         let Some(url) = &self.callback_url else {
             return request;
         };
@@ -141,10 +143,8 @@ impl Operator for MtnMomo {
         let url = self.disbursement.url("v1_0/transfer");
         self.disbursement
             .call(
-                |client| {
-                    self.creating(client.post(&url), request.reference, Some(request.payout))
-                        .json(&transfer)
-                },
+                || self.creating(&url, request.reference, Some(request.payout)),
+                json_body(&transfer)?,
                 mapping::created,
             )
             .await?;
@@ -157,7 +157,7 @@ impl Operator for MtnMomo {
     ) -> Result<Option<PayoutStatus>, OperatorError> {
         let url = self.disbursement.url(&format!("v1_0/transfer/{reference}"));
         self.disbursement
-            .call(|client| client.get(&url), mapping::payout_status)
+            .call(|| Request::get(&url), Bytes::new(), mapping::payout_status)
             .await
     }
 
@@ -179,10 +179,8 @@ impl Operator for MtnMomo {
         let url = collection.url("v1_0/requesttopay");
         collection
             .call(
-                |client| {
-                    self.creating(client.post(&url), request.reference, None)
-                        .json(&body)
-                },
+                || self.creating(&url, request.reference, None),
+                json_body(&body)?,
                 mapping::created,
             )
             .await?;
@@ -196,7 +194,7 @@ impl Operator for MtnMomo {
         let collection = self.collection()?;
         let url = collection.url(&format!("v1_0/requesttopay/{reference}"));
         collection
-            .call(|client| client.get(&url), mapping::payment_status)
+            .call(|| Request::get(&url), Bytes::new(), mapping::payment_status)
             .await
     }
 
@@ -210,7 +208,7 @@ impl Operator for MtnMomo {
         let active_url = holder("active");
         let active: ActiveReply = self
             .disbursement
-            .call(|client| client.get(&active_url), mapping::lookup)
+            .call(|| Request::get(&active_url), Bytes::new(), mapping::lookup)
             .await?;
         if !active.result {
             return Ok(AccountHolder {
@@ -223,7 +221,8 @@ impl Operator for MtnMomo {
         let name = self
             .disbursement
             .call(
-                |client| client.get(&info_url),
+                || Request::get(&info_url),
+                Bytes::new(),
                 mapping::lookup::<BasicUserInfo>,
             )
             .await
@@ -236,7 +235,7 @@ impl Operator for MtnMomo {
         let url = self.disbursement.url("v1_0/account/balance");
         let reply: BalanceReply = self
             .disbursement
-            .call(|client| client.get(&url), mapping::lookup)
+            .call(|| Request::get(&url), Bytes::new(), mapping::lookup)
             .await?;
         let currency: Currency = reply
             .currency

@@ -4,12 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use payrail_engine::operator::OperatorError;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
-use crate::http::{read_capped, retry_after_ms, transport_failure};
+use crate::http::{
+    Body, OperatorClient, bearer, json_body, retry_after_ms, transport_failure, unbuildable,
+};
 use crate::secret::Secret;
 use crate::token::{IssuedToken, TokenCache};
 
@@ -28,7 +31,7 @@ pub struct Answer {
 /// Airtel's API for one account: where it is, who we are, and the token we hold.
 #[derive(Debug)]
 pub struct AirtelApi {
-    pub client: reqwest::Client,
+    pub client: OperatorClient,
     /// Without a trailing '/'.
     pub base_url: String,
     pub country: HeaderValue,
@@ -49,6 +52,7 @@ impl AirtelApi {
         body: Option<Vec<u8>>,
     ) -> Result<Answer, OperatorError> {
         let started = Instant::now();
+        let body = body.map(Bytes::from);
         let token = self.token().await?;
         let answer = self
             .send_once(&method, path, body.clone(), &token, started)
@@ -69,34 +73,32 @@ impl AirtelApi {
         &self,
         method: &Method,
         path: &str,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         token: &str,
         started: Instant,
     ) -> Result<Answer, OperatorError> {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base_url))
-            .header(AUTHORIZATION, format!("Bearer {token}"))
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(format!("{}{path}", self.base_url))
+            .header(AUTHORIZATION, bearer(token)?)
             .header("X-Country", self.country.clone())
             .header("X-Currency", self.currency.clone())
-            .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "*/*");
-        if let Some(body) = body {
-            request = request.body(body);
+        if body.is_some() {
+            request = request.header(CONTENT_TYPE, "application/json");
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|error| transport_failure(&error, started))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = read_capped(response)
+        let request = request
+            .body(Body::new(body.unwrap_or_default()))
+            .map_err(|error| unbuildable(&error))?;
+        let reply = self
+            .client
+            .exchange(request)
             .await
             .map_err(|error| transport_failure(&error, started))?;
         Ok(Answer {
-            status,
-            headers,
-            body,
+            status: reply.status,
+            headers: reply.headers,
+            body: reply.body,
             started,
         })
     }
@@ -116,24 +118,23 @@ impl AirtelApi {
             client_secret: self.client_secret.expose(),
             grant_type: "client_credentials",
         };
-        let response = self
-            .client
-            .post(format!("{}/auth/oauth2/token", self.base_url))
+        let request = Request::post(format!("{}/auth/oauth2/token", self.base_url))
             .header(ACCEPT, "*/*")
-            .json(&request)
-            .send()
+            .header(CONTENT_TYPE, "application/json")
+            .body(Body::new(json_body(&request)?))
+            .map_err(|error| not_sent(error.to_string(), None))?;
+        let reply = self
+            .client
+            .exchange(request)
             .await
             .map_err(|error| not_sent(error.to_string(), None))?;
-        let status = response.status();
-        if !status.is_success() {
+        if !reply.status.is_success() {
             return Err(not_sent(
-                format!("the token endpoint answered {status}"),
-                retry_after_ms(response.headers()),
+                format!("the token endpoint answered {}", reply.status),
+                retry_after_ms(&reply.headers),
             ));
         }
-        let body = read_capped(response)
-            .await
-            .map_err(|error| not_sent(error.to_string(), None))?;
+        let body = reply.body;
         let reply: TokenReply = serde_json::from_slice(&body)
             .map_err(|error| not_sent(format!("unreadable token reply: {error}"), None))?;
         let (Some(access_token), Some(expires_in)) = (reply.access_token, reply.expires_in) else {

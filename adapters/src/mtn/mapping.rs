@@ -2,9 +2,8 @@
 //! of call. `docs/operators.md` shows the same table; each row has a test against a mock
 //! MTN. When an answer fits no row, the outcome is unknown: the engine asks, never resends.
 
+use http::{HeaderMap, StatusCode};
 use payrail_engine::operator::{OperatorError, PaymentStatus, PayoutStatus};
-use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use super::wire::{ErrorReply, Status, StatusReply};

@@ -6,14 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use bytes::Bytes;
+use http::Request;
+use http::header::AUTHORIZATION;
+use http::request::Builder;
 use payrail_engine::operator::OperatorError;
-use reqwest::RequestBuilder;
 use tokio::time::Instant;
 
 use super::config::ProductCredentials;
 use super::mapping::{Reply, Verdict};
 use super::wire::TokenReply;
-use crate::http::{read_capped, transport_failure, unknown_since};
+use crate::http::{Body, OperatorClient, bearer, transport_failure, unbuildable};
 use crate::token::{IssuedToken, TokenCache};
 
 const SUBSCRIPTION_KEY: &str = "Ocp-Apim-Subscription-Key";
@@ -26,7 +29,7 @@ pub(super) struct Product {
     base: String,
     credentials: ProductCredentials,
     environment: String,
-    client: reqwest::Client,
+    client: OperatorClient,
     tokens: TokenCache,
 }
 
@@ -36,7 +39,7 @@ impl Product {
         name: &str,
         credentials: ProductCredentials,
         environment: &str,
-        client: reqwest::Client,
+        client: OperatorClient,
     ) -> Product {
         Product {
             base: format!("{}/{name}", base_url.trim_end_matches('/')),
@@ -52,31 +55,32 @@ impl Product {
         format!("{}/{path}", self.base)
     }
 
-    /// Sends the request `build` makes, with the token and MTN's headers, and reads the
-    /// answer with `read`.
+    /// Sends the request `request` begins, with `body`, the token and MTN's headers, and
+    /// reads the answer with `read`.
     pub(super) async fn call<T>(
         &self,
-        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+        request: impl Fn() -> Builder,
+        body: Bytes,
         read: impl Fn(&Reply<'_>) -> Verdict<T>,
     ) -> Result<T, OperatorError> {
         for _ in 0..2 {
             let token = self.token().await?;
             let started = Instant::now();
-            let response = build(&self.client)
-                .bearer_auth(&*token)
+            let request = request()
+                .header(AUTHORIZATION, bearer(&token)?)
                 .header(SUBSCRIPTION_KEY, self.credentials.subscription_key.expose())
                 .header(TARGET_ENVIRONMENT, &self.environment)
-                .send()
+                .body(Body::new(body.clone()))
+                .map_err(|error| unbuildable(&error))?;
+            let answer = self
+                .client
+                .exchange(request)
                 .await
                 .map_err(|error| transport_failure(&error, started))?;
-            let (status, headers) = (response.status(), response.headers().clone());
-            let body = read_capped(response)
-                .await
-                .map_err(|_| unknown_since(started))?;
             let reply = Reply {
-                status,
-                headers: &headers,
-                body: &body,
+                status: answer.status,
+                headers: &answer.headers,
+                body: &answer.body,
                 started,
             };
             match read(&reply) {
@@ -106,22 +110,22 @@ impl Product {
             self.credentials.api_user,
             self.credentials.api_key.expose()
         ));
-        let response = self
-            .client
-            .post(self.url("token/"))
-            .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
+        let request = Request::post(self.url("token/"))
+            .header(AUTHORIZATION, format!("Basic {basic}"))
             .header(SUBSCRIPTION_KEY, self.credentials.subscription_key.expose())
-            .send()
+            .body(Body::default())
+            .map_err(|error| not_sent(error.to_string()))?;
+        let answer = self
+            .client
+            .exchange(request)
             .await
             .map_err(|error| not_sent(error.to_string()))?;
-        let status = response.status();
+        let status = answer.status;
         if !status.is_success() {
             tracing::warn!(%status, product = %self.base, "MTN refused the token request");
             return Err(not_sent(format!("the token request was answered {status}")));
         }
-        let reply: TokenReply = response
-            .json()
-            .await
+        let reply: TokenReply = serde_json::from_slice(&answer.body)
             .map_err(|error| not_sent(format!("unreadable token reply: {error}")))?;
         let seconds = reply
             .expires_in

@@ -194,6 +194,15 @@ async fn server_error_500_is_unknown() {
 }
 
 #[tokio::test]
+async fn a_status_reply_past_the_size_cap_is_cut_and_read_as_unknown() {
+    // A SUCCESSFUL answer that would parse whole, padded past the 64 KiB the adapter reads.
+    let mut body = serde_json::to_string(&status_body("SUCCESSFUL")).expect("JSON");
+    body.insert_str(1, &" ".repeat(payrail_adapters::http::REPLY_BYTES_MAX));
+    let reply = ResponseTemplate::new(200).set_body_raw(body, "application/json");
+    assert!(is_unknown(&status_answers(reply).await));
+}
+
+#[tokio::test]
 async fn status_successful_is_final_with_the_transaction_id() {
     let mut body = status_body("SUCCESSFUL");
     body["financialTransactionId"] = serde_json::json!(23_503_452);
