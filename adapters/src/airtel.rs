@@ -24,7 +24,6 @@ use payrail_engine::operator::{
     AccountHolder, Operator, OperatorError, PaymentRequest, PaymentStatus, PayoutRequest,
     PayoutStatus,
 };
-use serde::Serialize;
 
 pub use callback::parse_callback;
 pub use config::{AirtelConfig, AirtelSetupError};
@@ -118,10 +117,6 @@ fn reference_text(uuid: &uuid::Uuid) -> String {
     uuid.simple().to_string()
 }
 
-fn json(body: &impl Serialize) -> Vec<u8> {
-    serde_json::to_vec(body).expect("Airtel bodies are structs of strings and numbers")
-}
-
 #[async_trait::async_trait]
 impl Operator for AirtelMoney {
     #[tracing::instrument(skip_all, fields(reference = %request.reference, payout_id = %request.payout))]
@@ -141,7 +136,10 @@ impl Operator for AirtelMoney {
             },
         };
         let path = "/standard/v2/disbursements/";
-        let answer = self.api.call(Method::POST, path, Some(json(&body))).await?;
+        let answer = self
+            .api
+            .call(Method::POST, path, Some(http::json_body(&body)?))
+            .await?;
         mapping::disbursement(&answer)
     }
 
@@ -177,7 +175,10 @@ impl Operator for AirtelMoney {
             },
         };
         let path = "/merchant/v1/payments/";
-        let answer = self.api.call(Method::POST, path, Some(json(&body))).await?;
+        let answer = self
+            .api
+            .call(Method::POST, path, Some(http::json_body(&body)?))
+            .await?;
         mapping::payment_request(&answer)
     }
 

@@ -49,10 +49,9 @@ impl AirtelApi {
         &self,
         method: Method,
         path: &str,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
     ) -> Result<Answer, OperatorError> {
         let started = Instant::now();
-        let body = body.map(Bytes::from);
         let token = self.token().await?;
         let answer = self
             .send_once(&method, path, body.clone(), &token, started)
