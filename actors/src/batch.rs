@@ -244,7 +244,7 @@ async fn start(pool: &Pool, merchant: MerchantId, batch: BatchId) -> Result<Star
     tx.commit().await?;
     let currency = merchants::get(&client, merchant).await?.currency;
     let in_flight = match started {
-        Started::Running => payout_lines::in_flight(&client, batch).await?,
+        Started::Running => payout_lines::in_flight(&client, merchant, batch).await?,
         Started::AwaitingFunds { .. } => Vec::new(),
     };
     Ok(Start {
@@ -286,8 +286,9 @@ impl BatchState {
             return;
         }
         self.claiming = true;
-        let (pool, batch, cursor, myself) = (
+        let (pool, merchant, batch, cursor, myself) = (
             self.args.pool.clone(),
+            self.args.merchant,
             self.args.batch,
             self.cursor,
             myself.clone(),
@@ -295,7 +296,8 @@ impl BatchState {
         tokio::spawn(async move {
             let claimed = async {
                 let client = pool.get().await?;
-                payout_lines::claim_chunk(&client, batch, cursor, settings.chunk_lines).await
+                payout_lines::claim_chunk(&client, merchant, batch, cursor, settings.chunk_lines)
+                    .await
             };
             let _ = myself.send_message(BatchMsg::Claimed(claimed.await));
         });
@@ -336,9 +338,15 @@ impl BatchState {
     }
 
     fn resync(&self, myself: &ActorRef<BatchMsg>) {
-        let (pool, batch, myself) = (self.args.pool.clone(), self.args.batch, myself.clone());
+        let (pool, merchant, batch, myself) = (
+            self.args.pool.clone(),
+            self.args.merchant,
+            self.args.batch,
+            myself.clone(),
+        );
         tokio::spawn(async move {
-            let lines = async { payout_lines::in_flight(&pool.get().await?, batch).await };
+            let lines =
+                async { payout_lines::in_flight(&pool.get().await?, merchant, batch).await };
             let _ = myself.send_message(BatchMsg::Resynced(lines.await));
         });
     }
@@ -347,11 +355,16 @@ impl BatchState {
         if self.completing || !self.exhausted {
             return;
         }
-        let (pool, batch, myself) = (self.args.pool.clone(), self.args.batch, myself.clone());
+        let (pool, merchant, batch, myself) = (
+            self.args.pool.clone(),
+            self.args.merchant,
+            self.args.batch,
+            myself.clone(),
+        );
         tokio::spawn(async move {
             let counted = async {
                 let client = pool.get().await?;
-                let counts = payout_lines::count_by_state(&client, batch).await?;
+                let counts = payout_lines::count_by_state(&client, merchant, batch).await?;
                 let open = counts
                     .iter()
                     .filter(|c| !c.state.is_final() && c.state != PayoutState::RequiresReview)

@@ -327,14 +327,19 @@ impl SinglesState {
 
     /// Reads every line in flight of the batches being paid again, in a task.
     fn resync(&self, myself: &ActorRef<SinglesMsg>) {
-        let batches: Vec<BatchId> = self.paying.keys().copied().collect();
+        let batches: Vec<(BatchId, MerchantId)> = self
+            .paying
+            .iter()
+            .map(|(batch, paying)| (*batch, paying.merchant))
+            .collect();
         let (pool, myself) = (self.args.pool.clone(), myself.clone());
         tokio::spawn(async move {
             let lines = async {
                 let client = pool.get().await?;
                 let mut lines = Vec::with_capacity(batches.len());
-                for batch in batches {
-                    lines.push((batch, payout_lines::in_flight(&client, batch).await?));
+                for (batch, merchant) in batches {
+                    let in_flight = payout_lines::in_flight(&client, merchant, batch).await?;
+                    lines.push((batch, in_flight));
                 }
                 Ok(lines)
             };

@@ -99,7 +99,7 @@ async fn write_merchant(
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let finals: Vec<FinishedLine> = outcomes.iter().filter_map(finished_line).collect();
-    let mut moved: HashSet<PayoutId> = payout_lines::finish_lines(&tx, &finals)
+    let mut moved: HashSet<PayoutId> = payout_lines::finish_lines(&tx, merchant, &finals)
         .await?
         .into_iter()
         .collect();
@@ -145,13 +145,14 @@ async fn write_merchant(
     if !review.is_empty() {
         for from in payout_lines::IN_FLIGHT_STATES {
             moved.extend(
-                payout_lines::transition_lines(&tx, &review, from, PayoutEvent::Expire).await?,
+                payout_lines::transition_lines(&tx, merchant, &review, from, PayoutEvent::Expire)
+                    .await?,
             );
         }
     }
     // After the outcomes, so a line that ended in this flush is not marked as well.
     if !part.submitted.is_empty() {
-        payout_lines::mark_submitted(&tx, &part.submitted).await?;
+        payout_lines::mark_submitted(&tx, merchant, &part.submitted).await?;
     }
     // The ledger last: its statements lock the merchant's balances until the commit, and
     // a single payout of this merchant waits for them to reserve its funds.

@@ -35,7 +35,7 @@ async fn a_batch_waits_for_funds_then_runs_after_a_top_up() {
     );
     // The actor that found the funds short has stopped; give a stray claim time to land.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let counts = payout_lines::count_by_state(&db.client().await, batch)
+    let counts = payout_lines::count_by_state(&db.client().await, merchant, batch)
         .await
         .expect("counts");
     assert!(

@@ -41,7 +41,7 @@ impl BatchSummary {
         let batch = batches::get(client, merchant, id)
             .await
             .map_err(not_found)?;
-        let counts = payout_lines::count_by_state(client, id).await?;
+        let counts = payout_lines::count_by_state(client, merchant, id).await?;
         Ok(BatchSummary { batch, counts })
     }
 }
@@ -90,7 +90,7 @@ impl App {
         let rows = batches::list(&client, caller.merchant, after, wanted, limit).await?;
         let mut summaries = Vec::with_capacity(rows.len());
         for batch in rows {
-            let counts = payout_lines::count_by_state(&client, batch.id).await?;
+            let counts = payout_lines::count_by_state(&client, caller.merchant, batch.id).await?;
             summaries.push(BatchSummary { batch, counts });
         }
         Ok(summaries)
@@ -145,7 +145,7 @@ impl App {
         batches::get(&client, caller.merchant, id)
             .await
             .map_err(not_found)?;
-        Ok(payout_lines::route_totals(&client, id).await?)
+        Ok(payout_lines::route_totals(&client, caller.merchant, id).await?)
     }
 
     /// Rejects a batch awaiting approval, with the checker's reason: it is cancelled and

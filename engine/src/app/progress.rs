@@ -52,7 +52,7 @@ impl App {
         let counts = match self.progress.fresh(id) {
             Some(counts) => counts,
             None => {
-                let counts = payout_lines::count_by_state(&client, id).await?;
+                let counts = payout_lines::count_by_state(&client, caller.merchant, id).await?;
                 self.progress.keep(id, counts.clone());
                 counts
             }

@@ -228,7 +228,8 @@ const SETTLE: &str = "
                                      description, reference, msisdn, operator_transaction_id)
         SELECT line.payout_id, $1, entry.id, 'settlement', line.amount, line.fee,
                coalesce(l.name, l.note), l.client_reference, l.msisdn, l.operator_transaction_id
-          FROM line CROSS JOIN entry LEFT JOIN payout_lines l ON l.id = line.payout_id
+          FROM line CROSS JOIN entry
+               LEFT JOIN payout_lines l ON l.id = line.payout_id AND l.merchant_id = $1
         RETURNING 1),
     leg AS (
         SELECT reserved.id AS account_id, -sum(line.amount + line.fee) AS amount

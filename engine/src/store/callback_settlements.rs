@@ -191,6 +191,7 @@ pub async fn contradicted(
     };
     let moved = super::payout_lines::transition_lines(
         tx,
+        unverified.merchant,
         &[unverified.payout],
         from,
         PayoutEvent::Contradict,

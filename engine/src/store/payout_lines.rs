@@ -162,10 +162,10 @@ const CLAIM_CHUNK: &str = "
        SET state = $4, attempts = line.attempts + 1, updated_at = now(),
            sent_at = coalesce(line.sent_at, now())
       FROM (SELECT id FROM payout_lines
-             WHERE batch_id = $1 AND line_no > $5 AND state = ANY($3)
+             WHERE batch_id = $1 AND merchant_id = $6 AND line_no > $5 AND state = ANY($3)
              ORDER BY line_no LIMIT $2
              FOR UPDATE SKIP LOCKED) AS next
-     WHERE line.id = next.id
+     WHERE line.id = next.id AND line.merchant_id = $6
     RETURNING line.id, line.line_no, line.reference, line.msisdn, line.amount, line.fee,
               line.route, line.attempts";
 
@@ -177,6 +177,7 @@ const CLAIM_CHUNK: &str = "
 /// walked once along the (batch, line) index however many chunks it takes.
 pub async fn claim_chunk(
     client: &impl GenericClient,
+    merchant: MerchantId,
     batch: BatchId,
     after_line_no: i32,
     limit: u32,
@@ -202,6 +203,7 @@ pub async fn claim_chunk(
                 &from.as_slice(),
                 &to.as_str(),
                 &after_line_no,
+                &merchant,
             ],
         )
         .await?;
@@ -215,7 +217,8 @@ pub async fn claim_chunk(
 
 const IN_FLIGHT: &str = "
     SELECT id, line_no, reference, msisdn, amount, fee, route, attempts
-      FROM payout_lines WHERE batch_id = $1 AND state = ANY($2) ORDER BY line_no";
+      FROM payout_lines WHERE batch_id = $1 AND merchant_id = $3 AND state = ANY($2)
+     ORDER BY line_no";
 
 /// The states of a line sent and not finished: it may or may not have reached the
 /// operator (`sending`), or the operator has it (`submitted`).
@@ -256,11 +259,12 @@ pub async fn claim_singles(
 /// before anything else.
 pub async fn in_flight(
     client: &impl GenericClient,
+    merchant: MerchantId,
     batch: BatchId,
 ) -> Result<Vec<ClaimedLine>, StoreError> {
     let states = IN_FLIGHT_STATES.map(PayoutState::as_str);
     let rows = client
-        .query(IN_FLIGHT, &[&batch, &states.as_slice()])
+        .query(IN_FLIGHT, &[&batch, &states.as_slice(), &merchant])
         .await?;
     rows.iter().map(claimed_line).collect()
 }
@@ -283,13 +287,14 @@ fn claimed_line(row: &tokio_postgres::Row) -> Result<ClaimedLine, StoreError> {
 
 const TRANSITION_LINES: &str = "
     UPDATE payout_lines SET state = $3, updated_at = now()
-     WHERE id = ANY($1) AND state = $2
+     WHERE id = ANY($1) AND merchant_id = $4 AND state = $2
     RETURNING id";
 
 /// Moves lines that are in `from` by `event`; returns the ids that moved. A line no longer
 /// in `from` (someone else moved it first) is left alone and not returned.
 pub async fn transition_lines(
     client: &impl GenericClient,
+    merchant: MerchantId,
     ids: &[PayoutId],
     from: PayoutState,
     event: PayoutEvent,
@@ -298,7 +303,7 @@ pub async fn transition_lines(
     let ids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
     let statement = client.prepare_cached(TRANSITION_LINES).await?;
     let rows = client
-        .query(&statement, &[&ids, &from.as_str(), &to.as_str()])
+        .query(&statement, &[&ids, &from.as_str(), &to.as_str(), &merchant])
         .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
@@ -314,14 +319,16 @@ pub struct StateCount {
 
 const COUNT_BY_STATE: &str = "
     SELECT state, count(*), coalesce(sum(amount), 0)::bigint, coalesce(sum(fee), 0)::bigint
-      FROM payout_lines WHERE batch_id = $1 GROUP BY state ORDER BY state";
+      FROM payout_lines WHERE batch_id = $1 AND merchant_id = $2
+     GROUP BY state ORDER BY state";
 
 /// Counts a batch's lines per state.
 pub async fn count_by_state(
     client: &impl GenericClient,
+    merchant: MerchantId,
     batch: BatchId,
 ) -> Result<Vec<StateCount>, StoreError> {
-    let rows = client.query(COUNT_BY_STATE, &[&batch]).await?;
+    let rows = client.query(COUNT_BY_STATE, &[&batch, &merchant]).await?;
     Ok(rows
         .iter()
         .map(|row| StateCount {
@@ -351,7 +358,7 @@ const FINISH_LINES: &str = concat!(
                operator_transaction_id = outcome.transaction_id, updated_at = now()
           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
                AS outcome (id, state, failure_code, transaction_id)
-         WHERE line.id = outcome.id AND line.state = ANY($5)
+         WHERE line.id = outcome.id AND line.merchant_id = $6 AND line.state = ANY($5)
         RETURNING line.id, line.merchant_id, line.route, line.state, line.failure_code,
                   line.amount, line.fee, line.sent_at),
     ended AS (
@@ -370,6 +377,7 @@ const FINISH_LINES: &str = concat!(
 /// alone).
 pub async fn finish_lines(
     client: &impl GenericClient,
+    merchant: MerchantId,
     lines: &[FinishedLine],
 ) -> Result<Vec<PayoutId>, StoreError> {
     let mut ids = Vec::with_capacity(lines.len());
@@ -390,7 +398,14 @@ pub async fn finish_lines(
     let rows = client
         .query(
             &statement,
-            &[&ids, &states, &codes, &transactions, &from.as_slice()],
+            &[
+                &ids,
+                &states,
+                &codes,
+                &transactions,
+                &from.as_slice(),
+                &merchant,
+            ],
         )
         .await?;
     rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
@@ -398,12 +413,13 @@ pub async fn finish_lines(
 
 const MARK_SUBMITTED: &str = "
     UPDATE payout_lines SET state = $2, updated_at = now()
-     WHERE id = ANY($1) AND state = $3";
+     WHERE id = ANY($1) AND merchant_id = $4 AND state = $3";
 
 /// Marks lines the operator accepted, and has not finished, `submitted`; a line already
 /// finished (or marked) is left alone. Returns how many moved.
 pub async fn mark_submitted(
     client: &impl GenericClient,
+    merchant: MerchantId,
     ids: &[PayoutId],
 ) -> Result<u64, StoreError> {
     let to = PayoutState::Sending.apply(&PayoutEvent::Accept)?;
@@ -411,7 +427,12 @@ pub async fn mark_submitted(
     Ok(client
         .execute(
             &statement,
-            &[&ids, &to.as_str(), &PayoutState::Sending.as_str()],
+            &[
+                &ids,
+                &to.as_str(),
+                &PayoutState::Sending.as_str(),
+                &merchant,
+            ],
         )
         .await?)
 }
@@ -427,14 +448,15 @@ pub struct RouteTotal {
 
 const ROUTE_TOTALS: &str = "
     SELECT route, count(*), sum(amount)::bigint, sum(fee)::bigint FROM payout_lines
-     WHERE batch_id = $1 GROUP BY route ORDER BY route";
+     WHERE batch_id = $1 AND merchant_id = $2 GROUP BY route ORDER BY route";
 
 /// A batch's lines, amounts and fees per route.
 pub async fn route_totals(
     client: &impl GenericClient,
+    merchant: MerchantId,
     batch: BatchId,
 ) -> Result<Vec<RouteTotal>, StoreError> {
-    let rows = client.query(ROUTE_TOTALS, &[&batch]).await?;
+    let rows = client.query(ROUTE_TOTALS, &[&batch, &merchant]).await?;
     rows.iter()
         .map(|row| {
             Ok(RouteTotal {

@@ -87,7 +87,7 @@ async fn chunks_are_claimed_in_line_order_once_each() {
     let mut seen: Vec<i32> = Vec::new();
     loop {
         let after = seen.last().copied().unwrap_or(0);
-        let chunk = payout_lines::claim_chunk(&client, batch, after, 10)
+        let chunk = payout_lines::claim_chunk(&client, merchant, batch, after, 10)
             .await
             .expect("claim");
         if chunk.is_empty() {
@@ -97,7 +97,7 @@ async fn chunks_are_claimed_in_line_order_once_each() {
         seen.extend(chunk.iter().map(|line| line.line_no));
     }
     assert_eq!(seen, (2..27).collect::<Vec<_>>());
-    let counts = payout_lines::count_by_state(&client, batch)
+    let counts = payout_lines::count_by_state(&client, merchant, batch)
         .await
         .expect("counts");
     assert_eq!(counts.len(), 1);
@@ -113,12 +113,13 @@ async fn a_guarded_move_skips_lines_that_moved_already() {
     let merchant = merchant(&db, 50, 0).await;
     let batch = batch_with_lines(&db, merchant, 4).await;
     let client = db.client().await;
-    let chunk = payout_lines::claim_chunk(&client, batch, 0, 4)
+    let chunk = payout_lines::claim_chunk(&client, merchant, batch, 0, 4)
         .await
         .expect("claim");
     let ids: Vec<_> = chunk.iter().map(|line| line.id).collect();
     let accepted = payout_lines::transition_lines(
         &client,
+        merchant,
         &ids[..2],
         PayoutState::Sending,
         PayoutEvent::Accept,
@@ -126,17 +127,93 @@ async fn a_guarded_move_skips_lines_that_moved_already() {
     .await
     .expect("accept");
     assert_eq!(accepted.len(), 2);
-    let expired =
-        payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::Expire)
-            .await
-            .expect("expire");
+    let expired = payout_lines::transition_lines(
+        &client,
+        merchant,
+        &ids,
+        PayoutState::Sending,
+        PayoutEvent::Expire,
+    )
+    .await
+    .expect("expire");
     assert_eq!(expired.len(), 2, "only the two lines still sending move");
-    let invalid =
-        payout_lines::transition_lines(&client, &ids, PayoutState::Sending, PayoutEvent::Reserve)
-            .await;
+    let invalid = payout_lines::transition_lines(
+        &client,
+        merchant,
+        &ids,
+        PayoutState::Sending,
+        PayoutEvent::Reserve,
+    )
+    .await;
     assert!(
         matches!(invalid, Err(StoreError::Transition(_))),
         "{invalid:?}"
+    );
+}
+
+#[tokio::test]
+async fn lines_are_claimed_counted_and_moved_only_under_their_own_merchant() {
+    // Every statement that reaches lines by batch or id also names the merchant (the
+    // sharding plan in docs/cluster.md): under another merchant, nothing is found.
+    let db = TestDb::new().await;
+    let owner = merchant(&db, 50, 0).await;
+    let other = merchant(&db, 50, 0).await;
+    let batch = batch_with_lines(&db, owner, 4).await;
+    let client = db.client().await;
+    let stolen = payout_lines::claim_chunk(&client, other, batch, 0, 4)
+        .await
+        .expect("claim");
+    assert!(stolen.is_empty(), "{stolen:?}");
+    let counted = payout_lines::count_by_state(&client, other, batch)
+        .await
+        .expect("counts");
+    assert!(counted.is_empty(), "{counted:?}");
+    let chunk = payout_lines::claim_chunk(&client, owner, batch, 0, 4)
+        .await
+        .expect("claim");
+    assert_eq!(chunk.len(), 4);
+    let ids: Vec<_> = chunk.iter().map(|line| line.id).collect();
+    let in_flight = payout_lines::in_flight(&client, other, batch)
+        .await
+        .expect("in flight");
+    assert!(in_flight.is_empty(), "{in_flight:?}");
+    let moved = payout_lines::transition_lines(
+        &client,
+        other,
+        &ids,
+        PayoutState::Sending,
+        PayoutEvent::Accept,
+    )
+    .await
+    .expect("accept");
+    assert!(moved.is_empty(), "{moved:?}");
+    let marked = payout_lines::mark_submitted(&client, other, &ids)
+        .await
+        .expect("mark");
+    assert_eq!(marked, 0);
+    let finish = payout_lines::FinishedLine {
+        id: ids[0],
+        event: PayoutEvent::Succeed,
+        failure_code: None,
+        operator_transaction_id: None,
+    };
+    let finished = payout_lines::finish_lines(&client, other, &[finish])
+        .await
+        .expect("finish");
+    assert!(finished.is_empty(), "{finished:?}");
+    let totals = payout_lines::route_totals(&client, other, batch)
+        .await
+        .expect("totals");
+    assert!(totals.is_empty(), "{totals:?}");
+    let counts = payout_lines::count_by_state(&client, owner, batch)
+        .await
+        .expect("counts");
+    assert_eq!(
+        counts
+            .iter()
+            .map(|c| (c.state, c.lines))
+            .collect::<Vec<_>>(),
+        vec![(PayoutState::Sending, 4)]
     );
 }
 

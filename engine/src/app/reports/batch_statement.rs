@@ -61,7 +61,7 @@ pub(super) async fn head(
 ) -> Result<BatchStatementHead, AppError> {
     let merchant = merchants::get(client, merchant).await?;
     let batch = batches::get(client, merchant.id, batch).await?;
-    let counts = payout_lines::count_by_state(client, batch.id).await?;
+    let counts = payout_lines::count_by_state(client, merchant.id, batch.id).await?;
     Ok(BatchStatementHead {
         merchant,
         batch,

@@ -128,7 +128,7 @@ impl App {
         };
         let errors = line_errors::page(&tx, merchant.id, new.id, &first, PREVIEW_ERRORS).await?;
         let lines = first_lines(&tx, new.id).await?;
-        let routes = payout_lines::route_totals(&tx, new.id).await?;
+        let routes = payout_lines::route_totals(&tx, merchant.id, new.id).await?;
         let duplicate_of = batches::same_file(&tx, merchant.id, &file_sha256, new.id).await?;
         tx.rollback().await?;
         Ok(PayrollPreview {
