@@ -93,7 +93,7 @@ impl App {
         };
         if export.attempts > EXPORT_ATTEMPTS_MAX {
             let why = format!("given up after {EXPORT_ATTEMPTS_MAX} attempts");
-            exports::fail(&client, export.id, &why).await?;
+            exports::fail(&client, export.merchant, export.id, &why).await?;
             return Ok(Some(
                 exports::get(&client, export.merchant, export.id).await?,
             ));
@@ -108,7 +108,7 @@ impl App {
             }
             Err(refused) => {
                 let client = self.pool.get().await?;
-                exports::fail(&client, export.id, &refused.to_string()).await?;
+                exports::fail(&client, export.merchant, export.id, &refused.to_string()).await?;
                 Ok(Some(
                     exports::get(&client, export.merchant, export.id).await?,
                 ))

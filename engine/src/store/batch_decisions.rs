@@ -100,7 +100,8 @@ const CANCEL_UNSENT: &str = "
     SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(amount_with_fee), '{}')
       FROM cancelled";
 
-const RESERVED: &str = "SELECT 1 FROM journal_entries WHERE batch_id = $1 AND kind = 'reservation'";
+const RESERVED: &str = "
+    SELECT 1 FROM journal_entries WHERE batch_id = $1 AND merchant_id = $2 AND kind = 'reservation'";
 
 /// What cancelling did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,7 +137,11 @@ pub async fn cancel(
             amount_with_fee,
         });
     }
-    if tx.query_opt(RESERVED, &[&batch]).await?.is_some() {
+    if tx
+        .query_opt(RESERVED, &[&batch, &merchant])
+        .await?
+        .is_some()
+    {
         ledger::release(tx, merchant, &releases).await?;
     } else {
         released = Amount::ZERO;
@@ -200,7 +205,7 @@ pub async fn cancel_single(
         .await
         .map_err(StoreError::from)?;
     if tx
-        .query_opt(RESERVED, &[&batch])
+        .query_opt(RESERVED, &[&batch, &merchant])
         .await
         .map_err(StoreError::from)?
         .is_none()

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::ids::BatchId;
+use crate::ids::{BatchId, MerchantId};
 use crate::state::payout::PayoutState;
 
 /// One line of a batch, reconciled.
@@ -34,18 +34,20 @@ pub struct ReconciledLine {
 const LINES: &str = "
     SELECT line_no, client_reference, msisdn, name, amount, fee, state, failure_code, id,
            reference, operator_transaction_id, sent_at, updated_at
-      FROM payout_lines WHERE batch_id = $1 AND line_no > $2 ORDER BY line_no LIMIT $3";
+      FROM payout_lines WHERE batch_id = $1 AND merchant_id = $4 AND line_no > $2
+     ORDER BY line_no LIMIT $3";
 
-/// The lines of the batch (whose merchant the caller checked) after line `after`, at most
-/// `limit`, in line order.
+/// The lines of the merchant's batch after line `after`, at most `limit`, in line order.
 pub async fn lines<C: GenericClient>(
     client: &C,
+    merchant: MerchantId,
     batch: BatchId,
     after: i32,
     limit: i64,
 ) -> Result<impl Stream<Item = Result<ReconciledLine, StoreError>> + Send + use<C>, StoreError> {
     let statement = client.prepare_cached(LINES).await?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&batch, &after, &limit];
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+        [&batch, &after, &limit, &merchant];
     let rows = client.query_raw(&statement, params).await?;
     Ok(rows.map_err(StoreError::from).map(|row| {
         let row = row?;

@@ -141,7 +141,7 @@ const FINISH_UPLOAD: &str = "
            total_fee = total.fee, updated_at = now()
       FROM (SELECT count(*)::int AS lines, coalesce(sum(amount), 0)::bigint AS amount,
                    coalesce(sum(fee), 0)::bigint AS fee
-              FROM payout_lines WHERE batch_id = $1) AS total
+              FROM payout_lines WHERE batch_id = $1 AND merchant_id = $2) AS total
      WHERE id = $1 AND merchant_id = $2";
 
 /// Ends a batch's upload: waits for every transaction still writing its lines, counts and

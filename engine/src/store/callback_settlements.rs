@@ -27,7 +27,7 @@ pub struct CalledBack {
 
 const CALLED_BACK: &str = "
     SELECT l.merchant_id, l.route, l.reference, l.amount, b.currency, l.msisdn, l.state
-      FROM payout_lines l JOIN batches b ON b.id = l.batch_id
+      FROM payout_lines l JOIN batches b ON b.id = l.batch_id AND b.merchant_id = l.merchant_id
      WHERE l.id = $1";
 
 /// The payout `payout`, whoever's it is.
@@ -170,7 +170,8 @@ impl OperatorSays {
 }
 
 const DISAGREED: &str = "
-    WITH gone AS (UPDATE callback_settlements SET verified_at = now() WHERE payout_id = $1)
+    WITH gone AS (UPDATE callback_settlements SET verified_at = now()
+                   WHERE payout_id = $1 AND merchant_id = $2)
     INSERT INTO callback_disagreements (payout_id, merchant_id, callback_said, operator_says, correction)
     VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (payout_id) DO NOTHING";

@@ -144,6 +144,7 @@ pub async fn claim(
 /// Ends a job that cannot be made, with why.
 pub async fn fail(
     client: &impl GenericClient,
+    merchant: MerchantId,
     id: ExportId,
     failure: &str,
 ) -> Result<(), StoreError> {
@@ -151,8 +152,8 @@ pub async fn fail(
         .execute(
             "UPDATE exports SET state = 'failed', failure = $2, finished_at = now(),
                     lease_until = NULL
-              WHERE id = $1 AND state = 'running'",
-            &[&id, &failure],
+              WHERE id = $1 AND merchant_id = $3 AND state = 'running'",
+            &[&id, &failure, &merchant],
         )
         .await?;
     Ok(())
@@ -204,7 +205,7 @@ pub async fn finish(
         "UPDATE exports SET state = 'ready', file_name = $2, rows = $3, bytes = $4,
                 sha256 = $5, finished_at = clock_timestamp(), lease_until = NULL,
                 expires_at = clock_timestamp() + make_interval(days => $6)
-          WHERE id = $1 AND state = 'running' AND attempts = $7
+          WHERE id = $1 AND merchant_id = $8 AND state = 'running' AND attempts = $7
          RETURNING {COLUMNS}"
     );
     let row = tx
@@ -218,6 +219,7 @@ pub async fn finish(
                 &file.sha256,
                 &keep_days,
                 &export.attempts,
+                &export.merchant,
             ],
         )
         .await?

@@ -74,7 +74,8 @@ pub async fn get(
     id: PayoutId,
 ) -> Result<Payout, StoreError> {
     let query = format!(
-        "SELECT {COLUMNS} FROM payout_lines l JOIN batches b ON b.id = l.batch_id
+        "SELECT {COLUMNS} FROM payout_lines l
+          JOIN batches b ON b.id = l.batch_id AND b.merchant_id = l.merchant_id
           WHERE l.id = $1 AND l.merchant_id = $2"
     );
     let row = client
@@ -104,7 +105,8 @@ pub async fn in_batch(
     limit: i64,
 ) -> Result<Vec<Payout>, StoreError> {
     let query = format!(
-        "SELECT {COLUMNS} FROM payout_lines l JOIN batches b ON b.id = l.batch_id
+        "SELECT {COLUMNS} FROM payout_lines l
+          JOIN batches b ON b.id = l.batch_id AND b.merchant_id = l.merchant_id
           WHERE l.batch_id = $1 AND l.merchant_id = $2 AND l.line_no > $3
             AND ($4::text IS NULL OR l.state = $4)
             AND ($5::text IS NULL OR l.msisdn = $5)

@@ -77,6 +77,7 @@ pub(super) async fn lines<C: GenericClient>(
     after: i32,
     limit: i64,
 ) -> Result<impl Stream<Item = Result<ReconciledLine, AppError>> + Send + use<C>, AppError> {
-    let lines = batch_statements::lines(client, head.batch.id, after, limit).await?;
+    let lines =
+        batch_statements::lines(client, head.batch.merchant, head.batch.id, after, limit).await?;
     Ok(lines.map(|line| Ok(line?)))
 }

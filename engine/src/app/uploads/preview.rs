@@ -10,7 +10,7 @@ use super::writer::{Upload, Uploaded};
 use super::{App, AppError, Caller, PayrollFormat, csv, json, needs_approval};
 use crate::api_key::Role;
 use crate::app::lines::{LineChecker, LineRules};
-use crate::ids::BatchId;
+use crate::ids::{BatchId, MerchantId};
 use crate::money::{Amount, Currency};
 use crate::store::batches::{self, BatchKind, NewBatch};
 use crate::store::line_errors::{self, ErrorCursor, LineError};
@@ -127,7 +127,7 @@ impl App {
             field: String::new(),
         };
         let errors = line_errors::page(&tx, merchant.id, new.id, &first, PREVIEW_ERRORS).await?;
-        let lines = first_lines(&tx, new.id).await?;
+        let lines = first_lines(&tx, merchant.id, new.id).await?;
         let routes = payout_lines::route_totals(&tx, merchant.id, new.id).await?;
         let duplicate_of = batches::same_file(&tx, merchant.id, &file_sha256, new.id).await?;
         tx.rollback().await?;
@@ -169,13 +169,16 @@ impl App {
 
 const FIRST_LINES: &str = "
     SELECT line_no, msisdn, amount, fee, route, name, client_reference FROM payout_lines
-     WHERE batch_id = $1 ORDER BY line_no LIMIT $2";
+     WHERE batch_id = $1 AND merchant_id = $3 ORDER BY line_no LIMIT $2";
 
 async fn first_lines(
     client: &impl GenericClient,
+    merchant: MerchantId,
     batch: BatchId,
 ) -> Result<Vec<PreviewLine>, AppError> {
-    let rows = client.query(FIRST_LINES, &[&batch, &PREVIEW_LINES]).await?;
+    let rows = client
+        .query(FIRST_LINES, &[&batch, &PREVIEW_LINES, &merchant])
+        .await?;
     rows.iter()
         .map(|row| {
             Ok(PreviewLine {
