@@ -176,23 +176,19 @@ impl Worker {
     ) -> Result<(), payrail_engine::app::AppError> {
         match outcome {
             Outcome::Delivered(code) => {
-                self.app.webhook_delivered(event.id, code.as_u16()).await?;
+                self.app.webhook_delivered(event, code.as_u16()).await?;
                 metrics.delivered.increment(1);
             }
             Outcome::Gone => {
                 let reason = "the endpoint answered 410 Gone: not sent again";
                 let code = Some(StatusCode::GONE.as_u16());
-                self.app
-                    .webhook_stopped(event.id, true, code, reason)
-                    .await?;
+                self.app.webhook_stopped(event, true, code, reason).await?;
                 tracing::info!(event = %event.id, "a webhook endpoint answered 410 Gone");
                 metrics.gone.increment(1);
             }
             Outcome::NoEndpoint => {
                 let reason = "the merchant has no webhook endpoint";
-                self.app
-                    .webhook_stopped(event.id, false, None, reason)
-                    .await?;
+                self.app.webhook_stopped(event, false, None, reason).await?;
             }
             Outcome::Failed {
                 status: code,
@@ -203,7 +199,7 @@ impl Worker {
                     .and_then(|done| self.schedule.get(done))
                     .copied();
                 self.app
-                    .webhook_failed(event.id, code.map(|code| code.as_u16()), &error, retry_in)
+                    .webhook_failed(event, code.map(|code| code.as_u16()), &error, retry_in)
                     .await?;
                 match retry_in {
                     Some(_) => metrics.failed.increment(1),

@@ -182,33 +182,40 @@ impl App {
     }
 
     /// The event was delivered with `status`.
-    pub async fn webhook_delivered(&self, id: Uuid, status: u16) -> Result<(), AppError> {
+    pub async fn webhook_delivered(&self, event: &DueEvent, status: u16) -> Result<(), AppError> {
         let client = self.pool.get().await?;
-        Ok(webhooks::delivered(&client, id, i32::from(status)).await?)
+        Ok(webhooks::delivered(&client, event, i32::from(status)).await?)
     }
 
     /// A try failed: tried again after `retry_in_seconds`, or failed for good without one.
     pub async fn webhook_failed(
         &self,
-        id: Uuid,
+        event: &DueEvent,
         status: Option<u16>,
         error: &str,
         retry_in_seconds: Option<u32>,
     ) -> Result<(), AppError> {
         let client = self.pool.get().await?;
-        Ok(webhooks::failed(&client, id, status.map(i32::from), error, retry_in_seconds).await?)
+        Ok(webhooks::failed(
+            &client,
+            event,
+            status.map(i32::from),
+            error,
+            retry_in_seconds,
+        )
+        .await?)
     }
 
     /// The event is not to be tried again; `tried` says whether a try was made.
     pub async fn webhook_stopped(
         &self,
-        id: Uuid,
+        event: &DueEvent,
         tried: bool,
         status: Option<u16>,
         reason: &str,
     ) -> Result<(), AppError> {
         let client = self.pool.get().await?;
-        Ok(webhooks::stopped(&client, id, tried, status.map(i32::from), reason).await?)
+        Ok(webhooks::stopped(&client, event, tried, status.map(i32::from), reason).await?)
     }
 
     /// Events waiting to be delivered, across merchants.

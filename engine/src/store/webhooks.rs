@@ -259,6 +259,7 @@ pub async fn requeue(
 #[derive(Clone, Debug, PartialEq)]
 pub struct DueEvent {
     pub id: Uuid,
+    pub merchant: MerchantId,
     /// Its own URL, else the merchant's endpoint; `None` when it has neither.
     pub url: Option<String>,
     pub secret: Option<String>,
@@ -282,7 +283,8 @@ const CLAIM_DUE: &str = "
                              LIMIT $1
                              FOR UPDATE SKIP LOCKED))
  RETURNING e.id, e.url, m.webhook_url, m.webhook_secret, e.payload, e.attempts,
-           CASE WHEN m.webhook_previous_until > now() THEN m.webhook_previous_secret END";
+           CASE WHEN m.webhook_previous_until > now() THEN m.webhook_previous_secret END,
+           e.merchant_id";
 
 /// Claims up to `limit` due events for a minute.
 pub async fn claim_due(
@@ -294,6 +296,7 @@ pub async fn claim_due(
         .map(|row| {
             Ok(DueEvent {
                 id: row.try_get(0)?,
+                merchant: row.try_get(7)?,
                 url: row.try_get::<_, Option<String>>(1)?.or(row.try_get(2)?),
                 secret: row.try_get(3)?,
                 previous_secret: row.try_get(6)?,
@@ -308,15 +311,17 @@ const DELIVERED: &str = "
     UPDATE webhook_events
        SET state = 'delivered', attempts = attempts + 1, last_status = $2, last_error = NULL,
            delivered_at = now()
-     WHERE id = $1";
+     WHERE id = $1 AND merchant_id = $3";
 
 /// The event was delivered with `status`.
 pub async fn delivered(
     client: &impl GenericClient,
-    id: Uuid,
+    event: &DueEvent,
     status: i32,
 ) -> Result<(), StoreError> {
-    client.execute(DELIVERED, &[&id, &status]).await?;
+    client
+        .execute(DELIVERED, &[&event.id, &status, &event.merchant])
+        .await?;
     Ok(())
 }
 
@@ -326,19 +331,22 @@ const FAILED: &str = "
        SET attempts = attempts + 1, last_status = $2, last_error = $3,
            state = CASE WHEN $4::float8 IS NULL THEN 'failed' ELSE 'pending' END,
            next_attempt_at = COALESCE(now() + make_interval(secs => $4::float8), next_attempt_at)
-     WHERE id = $1";
+     WHERE id = $1 AND merchant_id = $5";
 
 /// A try failed: tried again after `retry_in_seconds`, or failed for good without one.
 pub async fn failed(
     client: &impl GenericClient,
-    id: Uuid,
+    event: &DueEvent,
     status: Option<i32>,
     error: &str,
     retry_in_seconds: Option<u32>,
 ) -> Result<(), StoreError> {
     let retry_in = retry_in_seconds.map(f64::from);
     client
-        .execute(FAILED, &[&id, &status, &error, &retry_in])
+        .execute(
+            FAILED,
+            &[&event.id, &status, &error, &retry_in, &event.merchant],
+        )
         .await?;
     Ok(())
 }
@@ -347,18 +355,27 @@ pub async fn failed(
 const STOPPED: &str = "
     UPDATE webhook_events
        SET state = 'stopped', attempts = attempts + $2, last_status = $3, last_error = $4
-     WHERE id = $1";
+     WHERE id = $1 AND merchant_id = $5";
 
 /// The event is not to be tried again; `tried` says whether a try was made.
 pub async fn stopped(
     client: &impl GenericClient,
-    id: Uuid,
+    event: &DueEvent,
     tried: bool,
     status: Option<i32>,
     reason: &str,
 ) -> Result<(), StoreError> {
     client
-        .execute(STOPPED, &[&id, &i32::from(tried), &status, &reason])
+        .execute(
+            STOPPED,
+            &[
+                &event.id,
+                &i32::from(tried),
+                &status,
+                &reason,
+                &event.merchant,
+            ],
+        )
         .await?;
     Ok(())
 }
