@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::ids::{BatchId, MerchantId, NodeId};
 use payrail_engine::money::Currency;
 use payrail_engine::state::payout::PayoutState;
 use payrail_engine::store::batches::{self, Started};
@@ -93,6 +93,8 @@ pub struct Start {
 
 #[derive(Debug)]
 pub struct BatchArgs {
+    /// This node: the batch is taken for it, and every claim is fenced by its lease.
+    pub node: NodeId,
     pub merchant: MerchantId,
     pub batch: BatchId,
     pub pool: Pool,
@@ -156,14 +158,15 @@ impl Actor for BatchActor {
         myself: ActorRef<BatchMsg>,
         state: &mut BatchState,
     ) -> Result<(), ActorProcessingErr> {
-        let (pool, merchant, batch) = (
+        let (pool, node, merchant, batch) = (
             state.args.pool.clone(),
+            state.args.node,
             state.args.merchant,
             state.args.batch,
         );
         tokio::spawn(async move {
             let _ = myself.send_message(BatchMsg::Started(
-                start(&pool, merchant, batch).await.map(Box::new),
+                start(&pool, node, merchant, batch).await.map(Box::new),
             ));
         });
         Ok(())
@@ -187,6 +190,13 @@ impl Actor for BatchActor {
         state: &mut BatchState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
+            // Another node runs the batch, or this node's lease ran out: leave it alone.
+            BatchMsg::Started(Err(StoreError::NotOwner))
+            | BatchMsg::Claimed(Err(StoreError::NotOwner)) => {
+                tracing::info!(batch_id = %state.args.batch, "the batch is another node's; leaving it");
+                myself.stop(Some("owned by another node".into()));
+                return Ok(());
+            }
             BatchMsg::Started(start) => state.started(&myself, *start?),
             BatchMsg::Claimed(lines) => state.claimed(&myself, lines?),
             BatchMsg::Finished { lines, .. } => {
@@ -237,10 +247,15 @@ impl Actor for BatchActor {
     }
 }
 
-async fn start(pool: &Pool, merchant: MerchantId, batch: BatchId) -> Result<Start, StoreError> {
+async fn start(
+    pool: &Pool,
+    node: NodeId,
+    merchant: MerchantId,
+    batch: BatchId,
+) -> Result<Start, StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    let started = batches::start(&tx, merchant, batch).await?;
+    let started = batches::start(&tx, node, merchant, batch).await?;
     tx.commit().await?;
     let currency = merchants::get(&client, merchant).await?.currency;
     let in_flight = match started {
@@ -286,8 +301,9 @@ impl BatchState {
             return;
         }
         self.claiming = true;
-        let (pool, merchant, batch, cursor, myself) = (
+        let (pool, node, merchant, batch, cursor, myself) = (
             self.args.pool.clone(),
+            self.args.node,
             self.args.merchant,
             self.args.batch,
             self.cursor,
@@ -296,8 +312,15 @@ impl BatchState {
         tokio::spawn(async move {
             let claimed = async {
                 let client = pool.get().await?;
-                payout_lines::claim_chunk(&client, merchant, batch, cursor, settings.chunk_lines)
-                    .await
+                payout_lines::claim_chunk(
+                    &client,
+                    node,
+                    merchant,
+                    batch,
+                    cursor,
+                    settings.chunk_lines,
+                )
+                .await
             };
             let _ = myself.send_message(BatchMsg::Claimed(claimed.await));
         });

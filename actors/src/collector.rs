@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use jiff::Timestamp;
-use payrail_engine::ids::{CollectionId, MerchantId};
+use payrail_engine::ids::{CollectionId, MerchantId, NodeId};
 use payrail_engine::operator::{Operator, OperatorError, PaymentStatus};
 use payrail_engine::route::RouteName;
 use payrail_engine::store::collections::{Collection, CollectionOutcome};
@@ -79,6 +79,8 @@ pub struct CollectorArgs {
     /// Each route's operator, by route name: the same as the route actors use.
     pub operators: Arc<HashMap<RouteName, Arc<dyn Operator>>>,
     pub settings: CollectionSettings,
+    /// This node: it follows the collections it owns, and takes those nobody owns.
+    pub node: NodeId,
 }
 
 /// One collection being followed.
@@ -142,11 +144,11 @@ impl Actor for CollectorActor {
         match message {
             CollectorMsg::Collect(merchant, id) => {
                 if !state.following.contains_key(&id) {
-                    calls::load(&myself, &state.args.pool, merchant, id);
+                    calls::load(&myself, &state.args.pool, state.args.node, merchant, id);
                 }
             }
             CollectorMsg::Follow(collection, first) => state.follow(&myself, *collection, first),
-            CollectorMsg::Sweep => calls::sweep(&myself, &state.args.pool),
+            CollectorMsg::Sweep => calls::sweep(&myself, &state.args.pool, state.args.node),
             CollectorMsg::Requested(id, answer) => {
                 let now = Timestamp::now();
                 state.step(&myself, id, |plan| plan.after_request(answer, now));

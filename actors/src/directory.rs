@@ -39,6 +39,13 @@ impl RouteDirectory {
             .map(|(route, _)| route.clone())
     }
 
+    /// Tells every route how many live nodes share its quotas.
+    pub fn share(&self, live_nodes: u32) {
+        for actor in self.read().values() {
+            let _ = actor.send_message(RouteMsg::Share(live_nodes));
+        }
+    }
+
     /// Hands jobs to their routes, one message per route. A job whose route no longer
     /// exists was never sent, so it is failed (`ROUTE_UNAVAILABLE`) through the journal.
     pub fn hand_out(&self, jobs: Vec<(Job, Call)>, journal: &ActorRef<JournalMsg>) {

@@ -1,6 +1,7 @@
-//! The engine: starts the supervision tree on a database and a set of routes, and stops it.
-//! `EngineHandle` is how the use cases reach it: `payrail_engine::app::EnginePort`, the
-//! port this crate implements.
+//! The engine: joins the cluster (docs/cluster.md), starts the supervision tree on a
+//! database and a set of routes, and stops it, leaving the cluster. `EngineHandle` is how
+//! the use cases reach it: `payrail_engine::app::EnginePort`, the port this crate
+//! implements.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,8 +15,13 @@ use payrail_engine::route::RouteName;
 use ractor::{Actor, ActorRef};
 use tokio::sync::Semaphore;
 
+use payrail_engine::ids::NodeId;
+use payrail_engine::store::cluster;
+use payrail_engine::store::{StoreError, migrations};
+
 use crate::batch::BatchSettings;
 use crate::collector::CollectionSettings;
+use crate::lease::NodeLease;
 use crate::route::{RetryPolicy, RouteConfig};
 use crate::supervisor::{Supervisor, SupervisorArgs, SupervisorMsg};
 
@@ -32,6 +38,27 @@ pub struct EngineSettings {
     /// The pool batch actors claim and count payroll lines on, so that bulk work never
     /// makes single payouts wait for a connection; without one they share the engine's.
     pub bulk_pool: Option<Pool>,
+    pub cluster: ClusterSettings,
+}
+
+/// How the node takes part in the cluster (docs/cluster.md).
+#[derive(Clone, Debug)]
+pub struct ClusterSettings {
+    /// The node's name: one process per name. A node started under the name of one that
+    /// died takes its work over at once, without waiting for its lease to expire.
+    pub node_name: String,
+    /// How long a renewal leases the node for: the longest its work waits after it dies.
+    pub lease: Duration,
+}
+
+impl Default for ClusterSettings {
+    /// A name no other process has, and a 15-second lease.
+    fn default() -> ClusterSettings {
+        ClusterSettings {
+            node_name: format!("engine-{}", NodeId::new()),
+            lease: Duration::from_secs(15),
+        }
+    }
 }
 
 impl Default for EngineSettings {
@@ -47,6 +74,7 @@ impl Default for EngineSettings {
             sweep_interval: Duration::from_secs(1),
             collection: CollectionSettings::default(),
             bulk_pool: None,
+            cluster: ClusterSettings::default(),
         }
     }
 }
@@ -56,6 +84,12 @@ impl Default for EngineSettings {
 pub enum EngineError {
     #[error("starting the engine: {0}")]
     Spawn(#[from] ractor::SpawnErr),
+    #[error("joining the cluster: {0}")]
+    Join(#[from] StoreError),
+    #[error(
+        "this node runs schema version {ours}, and live nodes run another ({theirs}): a cluster runs one version; stop every node, run `payrail migrate`, then start them on the new version"
+    )]
+    OtherVersion { ours: i32, theirs: String },
 }
 
 /// Single payouts waiting to be written, at most: past this a request is refused with a
@@ -139,11 +173,14 @@ pub struct Engine {
     supervisor: ActorRef<SupervisorMsg>,
     waiting: Arc<Semaphore>,
     done: tokio::task::JoinHandle<()>,
+    lease: Arc<NodeLease>,
+    pool: Pool,
 }
 
 impl Engine {
-    /// Starts the supervision tree; batches left `running` and collections left `pending`
-    /// by an earlier run resume.
+    /// Joins the cluster, then starts the supervision tree; batches left `running` and
+    /// collections left `pending` by an earlier run (of this node, or of one whose lease
+    /// expired) resume. Refused when live nodes run another schema version.
     pub async fn start(
         pool: Pool,
         routes: Vec<(RouteConfig, Arc<dyn Operator>)>,
@@ -151,21 +188,30 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         // Before any actor takes its metric handles.
         payrail_engine::metrics::install();
+        let lease = Arc::new(join(&pool, &settings.cluster).await?);
         let args = SupervisorArgs {
             bulk_pool: settings.bulk_pool.unwrap_or_else(|| pool.clone()),
-            pool,
+            pool: pool.clone(),
             routes,
             policy: settings.retry,
             settings: settings.batch,
             sweep_interval: settings.sweep_interval,
             collection: settings.collection,
+            lease: Arc::clone(&lease),
         };
         let (supervisor, done) = Actor::spawn(None, Supervisor, args).await?;
         Ok(Engine {
             supervisor,
             waiting: Arc::new(Semaphore::new(SINGLES_WAITING_MAX)),
             done,
+            lease,
+            pool,
         })
+    }
+
+    /// This node's lease: its id and name, and whether another node fenced it.
+    pub fn lease(&self) -> Arc<NodeLease> {
+        Arc::clone(&self.lease)
     }
 
     /// Pays a batch now (scheduled, approved or awaiting funds); harmless twice.
@@ -188,9 +234,48 @@ impl Engine {
         self.supervisor.get_cell()
     }
 
-    /// Stops every actor; lines in flight stay `sending` and are asked about on the next start.
+    /// Stops every actor, then leaves the cluster, so that another node takes this one's
+    /// work at once; lines in flight stay `sending` and are asked about before anything is
+    /// sent again.
     pub async fn stop(self) {
         self.supervisor.stop(None);
         let _ = self.done.await;
+        let left = async { cluster::leave(&self.pool.get().await?, self.lease.node()).await };
+        if let Err(error) = left.await {
+            tracing::warn!(%error, "could not leave the cluster; the node's work moves when its lease expires");
+        }
     }
+}
+
+/// Takes this node's lease, unless live nodes run another schema version. When others are
+/// live the lease does not hold (nothing is sent) until the first renewal, a third of a
+/// term later: by then every other node has seen this one and lowered its quota share.
+async fn join(pool: &Pool, settings: &ClusterSettings) -> Result<NodeLease, EngineError> {
+    let ours = migrations::latest_version();
+    let mut client = pool.get().await.map_err(StoreError::from)?;
+    let others = cluster::other_versions(&client, ours).await?;
+    if !others.is_empty() {
+        let theirs = others
+            .iter()
+            .map(|(name, version)| format!("{name} runs {version}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(EngineError::OtherVersion { ours, theirs });
+    }
+    let node = NodeId::new();
+    let asked_at = tokio::time::Instant::now();
+    let earlier =
+        cluster::join(&mut client, node, &settings.node_name, ours, settings.lease).await?;
+    if let Some(earlier) = earlier {
+        tracing::info!(name = earlier.name, earlier = %earlier.id, batches = earlier.batches, collections = earlier.collections, "an earlier run of this node left work; taking it over");
+    }
+    let live = cluster::live_count(&client).await?;
+    let lease = NodeLease::new(node, settings.node_name.clone(), settings.lease, asked_at);
+    let live = u32::try_from(live).unwrap_or(u32::MAX).max(1);
+    lease.set_live_nodes(live);
+    if live > 1 {
+        lease.hold_off();
+    }
+    tracing::info!(%node, name = settings.node_name, live_nodes = live, "joined the cluster");
+    Ok(lease)
 }

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use deadpool_postgres::Pool;
 use payrail_engine::app::AppError;
 use payrail_engine::app::singles::{self, SinglePayout, Written};
-use payrail_engine::ids::{ApiKeyId, MerchantId, PayoutId};
+use payrail_engine::ids::{ApiKeyId, MerchantId, NodeId, PayoutId};
 use ractor::{Actor, ActorProcessingErr, ActorRef, DerivedActorRef, RpcReplyPort};
 
 use crate::singles::RunSingles;
@@ -38,6 +38,8 @@ pub struct IntakeArgs {
     pub pool: Pool,
     /// Where written groups' funded payouts go.
     pub run: DerivedActorRef<RunSingles>,
+    /// This node: the batches it writes are its own, for its singles runner to pay.
+    pub node: NodeId,
 }
 
 type Waiting = (SinglePayout, RpcReplyPort<Result<Written, AppError>>);
@@ -109,13 +111,14 @@ impl IntakeState {
             }
             let key = group_key(&group[0]);
             self.writing.insert(key);
-            let (pool, run, myself) = (
+            let (pool, run, node, myself) = (
                 self.args.pool.clone(),
                 self.args.run.clone(),
+                self.args.node,
                 myself.clone(),
             );
             tokio::spawn(async move {
-                write_group(&pool, &run, group).await;
+                write_group(&pool, &run, node, group).await;
                 let _ = myself.send_message(IntakeMsg::Written(key));
             });
         }
@@ -123,9 +126,14 @@ impl IntakeState {
 }
 
 /// Writes one group, answers each of its requests and hands its batch on.
-async fn write_group(pool: &Pool, run: &DerivedActorRef<RunSingles>, group: Vec<Waiting>) {
+async fn write_group(
+    pool: &Pool,
+    run: &DerivedActorRef<RunSingles>,
+    node: NodeId,
+    group: Vec<Waiting>,
+) {
     let (singles, replies): (Vec<SinglePayout>, Vec<_>) = group.into_iter().unzip();
-    match singles::write_group(pool, &singles).await {
+    match singles::write_group(pool, Some(node), &singles).await {
         Ok((batch, written)) => {
             let funded: Vec<PayoutId> = written
                 .iter()

@@ -1,7 +1,7 @@
 //! Payrail's actor engine: a ractor supervision tree that pays every line exactly once.
 //!
 //! # Layout
-//! - `engine`: starts the tree and stops it; `EngineHandle`, the port the use cases reach it by
+//! - `engine`: joins the cluster, starts the tree and stops it; `EngineHandle`, the port the use cases reach it by
 //! - `supervisor`: the root; starts the journal, the routes, the collector, the intake, the
 //!   singles runner, the verifier and merchants, restarts what stops, and resumes batches
 //! - `merchant`: one per merchant with work; starts and restarts its batch actors
@@ -16,6 +16,8 @@
 //! - `job`: a line on its way through a route, and what its batch is told
 //! - `budget`: a merchant's in-flight budget, shared by its batches
 //! - `directory`: where each route's actor is now (route actors restart)
+//! - `lease`: this node's lease, the fencing check of every operator call
+//! - `member`: renews the lease, reaps dead nodes, shares route quotas, takes roles
 
 pub mod batch;
 mod budget;
@@ -25,6 +27,8 @@ pub mod engine;
 pub mod intake;
 pub mod job;
 pub mod journal;
+pub mod lease;
+mod member;
 pub mod merchant;
 pub mod route;
 pub mod singles;
@@ -32,4 +36,4 @@ pub mod supervisor;
 pub mod verifier;
 
 pub use collector::CollectionSettings;
-pub use engine::{Engine, EngineError, EngineHandle, EngineSettings};
+pub use engine::{ClusterSettings, Engine, EngineError, EngineHandle, EngineSettings};

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::ids::{BatchId, MerchantId, NodeId};
 use payrail_engine::state::batch::{BatchEvent, BatchState};
 use payrail_engine::store::batches;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
@@ -32,6 +32,8 @@ pub enum MerchantMsg {
 
 #[derive(Debug)]
 pub struct MerchantArgs {
+    /// This node: its batch actors claim lines under its lease.
+    pub node: NodeId,
     pub merchant: MerchantId,
     pub pool: Pool,
     pub routes: Arc<RouteDirectory>,
@@ -128,6 +130,7 @@ impl MerchantState {
         batch: BatchId,
     ) -> Result<(), ActorProcessingErr> {
         let args = BatchArgs {
+            node: self.args.node,
             merchant: self.args.merchant,
             batch,
             pool: self.args.pool.clone(),

@@ -12,7 +12,7 @@
 
 mod circuit;
 mod fair_queue;
-mod policy;
+pub(crate) mod policy;
 mod query_lanes;
 mod query_pace;
 mod send_lanes;
@@ -33,6 +33,7 @@ pub use policy::{RetryPolicy, RouteConfig};
 
 use crate::job::{Call, Job, Verified};
 use crate::journal::{Finish, JournalMsg, Outcome};
+use crate::lease::NodeLease;
 use circuit::Breaker;
 use query_lanes::{Lane, NextQuery, QueryLanes, Verification};
 use query_pace::QueryPace;
@@ -65,6 +66,9 @@ pub enum RouteMsg {
         Box<Verification>,
         Result<Option<PayoutStatus>, OperatorError>,
     ),
+    /// The cluster's live nodes changed: this node's share of the quotas is theirs split
+    /// this many ways.
+    Share(u32),
 }
 
 /// Callback outcomes kept for lines in flight before old ones are forgotten (those of
@@ -73,6 +77,8 @@ const CALLED_BACK_MAX: usize = 100_000;
 const CALLED_BACK_KEPT: std::time::Duration = std::time::Duration::from_secs(600);
 /// How often the query lanes are searched for lines a callback ended.
 const QUEUE_SCAN_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+/// How often a route whose node's lease does not hold looks again.
+const LEASE_RECHECK: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[derive(Debug)]
 pub enum Answer {
@@ -88,6 +94,9 @@ pub struct RouteArgs {
     pub journal: ActorRef<JournalMsg>,
     /// Start with the circuit open (a route restarted too often).
     pub start_open: bool,
+    /// This node's lease: nothing leaves while it does not hold; the quotas are the
+    /// node's share of the route's.
+    pub lease: Arc<NodeLease>,
 }
 
 #[derive(Debug)]
@@ -96,6 +105,9 @@ pub struct RouteState {
     policy: RetryPolicy,
     operator: Arc<dyn Operator>,
     journal: ActorRef<JournalMsg>,
+    lease: Arc<NodeLease>,
+    /// The live nodes the quotas are split between.
+    shared_by: u32,
     sends: SendLanes<Job>,
     queries: QueryLanes,
     send_quota: DefaultDirectRateLimiter,
@@ -136,10 +148,19 @@ impl Actor for RouteActor {
         _myself: ActorRef<RouteMsg>,
         args: RouteArgs,
     ) -> Result<RouteState, ActorProcessingErr> {
+        let shared_by = args.lease.live_nodes();
+        let (sends, queries) = (
+            policy::share(args.config.sends_per_second, shared_by),
+            policy::share(args.config.queries_per_second, shared_by),
+        );
+        let metrics = RouteMetrics::new(args.config.name.as_str(), args.start_open);
+        metrics.quota_share(sends.get(), queries.get());
         Ok(RouteState {
-            metrics: RouteMetrics::new(args.config.name.as_str(), args.start_open),
-            send_quota: policy::limiter(args.config.sends_per_second),
-            query_pace: QueryPace::new(args.config.queries_per_second),
+            metrics,
+            send_quota: policy::limiter(sends),
+            query_pace: QueryPace::new(queries),
+            lease: args.lease,
+            shared_by,
             breaker: Breaker::new(
                 args.policy.circuit_failures,
                 args.policy.circuit_open_for,
@@ -209,6 +230,7 @@ impl Actor for RouteActor {
                 state.in_flight -= 1;
                 state.verify_answered(*verification, answer);
             }
+            RouteMsg::Share(live_nodes) => state.share(live_nodes),
         }
         state.pump(&myself);
         Ok(())
@@ -333,9 +355,34 @@ impl RouteState {
         self.metrics.verifications(self.queries.verifications());
     }
 
-    /// Starts calls while the cap and the quotas allow; otherwise wakes up when they will.
+    /// Splits the route's quotas between `live_nodes` (this one included).
+    fn share(&mut self, live_nodes: u32) {
+        if live_nodes == self.shared_by {
+            return;
+        }
+        self.shared_by = live_nodes;
+        let sends = policy::share(self.config.sends_per_second, live_nodes);
+        let queries = policy::share(self.config.queries_per_second, live_nodes);
+        self.send_quota = policy::limiter(sends);
+        self.query_pace.share(queries);
+        self.metrics.quota_share(sends.get(), queries.get());
+        tracing::info!(route = %self.config.name, live_nodes, sends = sends.get(), queries = queries.get(), "route quotas shared");
+    }
+
+    /// Starts calls while the node's lease holds and the cap and the quotas allow;
+    /// otherwise wakes up when they will.
     fn pump(&mut self, myself: &ActorRef<RouteMsg>) {
         self.end_queued_called_back();
+        // The fencing check of every call: a node whose lease may have run out (a pause, a
+        // partition) sends and asks nothing until it is renewed; fenced, it never will.
+        if !self.lease.holds() {
+            let waiting = !self.sends.is_empty() || !self.queries.is_empty();
+            if waiting && !self.lease.is_fenced() && !self.pump_scheduled {
+                self.pump_scheduled = true;
+                myself.send_after(LEASE_RECHECK, || RouteMsg::Pump);
+            }
+            return;
+        }
         let mut wait = None;
         while self.in_flight < self.config.max_in_flight {
             let query_ready = !self.queries.is_empty() && self.query_pace.allow(&mut wait);

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::{BatchId, MerchantId, PayoutId};
+use payrail_engine::ids::{BatchId, MerchantId, NodeId, PayoutId};
 use payrail_engine::metrics::BatchOutcome;
 use payrail_engine::money::Currency;
 use payrail_engine::state::batch::BatchState;
@@ -107,6 +107,9 @@ pub struct SinglesArgs {
     pub routes: Arc<RouteDirectory>,
     pub journal: ActorRef<JournalMsg>,
     pub owned: Arc<SinglesOwned>,
+    /// This node: the intake wrote the groups' batches as its own, and every claim is
+    /// fenced by its lease.
+    pub node: NodeId,
 }
 
 /// A batch being paid: its lines handed out and not yet written final.
@@ -184,11 +187,12 @@ impl SinglesState {
             .iter()
             .flat_map(|group| group.payouts.iter().copied())
             .collect();
-        let (pool, myself) = (self.args.pool.clone(), myself.clone());
+        let batches: Vec<BatchId> = groups.iter().map(|group| group.batch).collect();
+        let (pool, node, myself) = (self.args.pool.clone(), self.args.node, myself.clone());
         tokio::spawn(async move {
             let claimed = async {
                 let client = pool.get().await?;
-                payout_lines::claim_singles(&client, &payouts).await
+                payout_lines::claim_singles(&client, node, &batches, &payouts).await
             };
             let _ = myself.send_message(SinglesMsg::Claimed(groups, claimed.await));
         });

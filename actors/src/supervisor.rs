@@ -5,10 +5,12 @@
 //! for batches to run: `running` ones an earlier run left (but not those the singles
 //! runner pays), `scheduled` ones (approved, or submitted from another process), and
 //! `awaiting_funds` ones (a top-up may have come); and it indexes the numbers of batches
-//! stored since, for the search by last digits.
+//! stored since, for the search by last digits. In a cluster it runs only the batches this
+//! node owns or takes (store::batches::to_run), and sweeps again as soon as the membership
+//! actor freed a dead node's work; fenced, it stops the engine.
 //!
-//! Parent: none. Children: the journal writer, route actors, the collector, the intake,
-//! the singles runner, the verifier, merchant actors.
+//! Parent: none. Children: the membership actor, the journal writer, route actors, the
+//! collector, the intake, the singles runner, the verifier, merchant actors.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use payrail_engine::app::AppError;
 use payrail_engine::app::singles::{SinglePayout, Written};
-use payrail_engine::ids::{BatchId, CollectionId, MerchantId, Reference};
+use payrail_engine::ids::{BatchId, CollectionId, MerchantId, NodeId, Reference};
 use payrail_engine::operator::{Operator, PayoutStatus};
 use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::BatchState;
@@ -35,6 +37,8 @@ use crate::collector::{CollectionSettings, CollectorActor, CollectorArgs, Collec
 use crate::directory::RouteDirectory;
 use crate::intake::{Intake, IntakeArgs, IntakeMsg};
 use crate::journal::{JournalArgs, JournalMsg, JournalWriter};
+use crate::lease::NodeLease;
+use crate::member::{Member, MemberArgs, MemberMsg, Membership};
 use crate::merchant::{MerchantActor, MerchantArgs, MerchantMsg};
 use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig, RouteMsg};
 use crate::singles::{RunSingles, SinglesArgs, SinglesMsg, SinglesRunner};
@@ -55,6 +59,25 @@ pub enum SupervisorMsg {
     WriteSingle(Box<SinglePayout>, RpcReplyPort<Result<Written, AppError>>),
     /// Pay a group of single payouts the intake wrote (forwarded to the singles runner).
     RunSingles(RunSingles),
+    /// What the membership actor saw: takeovers to make, or this node fenced.
+    Membership(Membership),
+}
+
+impl From<Membership> for SupervisorMsg {
+    fn from(event: Membership) -> SupervisorMsg {
+        SupervisorMsg::Membership(event)
+    }
+}
+
+impl TryFrom<SupervisorMsg> for Membership {
+    type Error = SupervisorMsg;
+
+    fn try_from(message: SupervisorMsg) -> Result<Membership, SupervisorMsg> {
+        match message {
+            SupervisorMsg::Membership(event) => Ok(event),
+            other => Err(other),
+        }
+    }
 }
 
 impl From<RunSingles> for SupervisorMsg {
@@ -85,6 +108,8 @@ pub struct SupervisorArgs {
     /// How often the database is swept for batches to run.
     pub sweep_interval: Duration,
     pub collection: CollectionSettings,
+    /// This node's lease, taken before the engine starts.
+    pub lease: Arc<NodeLease>,
 }
 
 #[derive(Debug)]
@@ -92,6 +117,10 @@ pub struct SupervisorState {
     pool: Pool,
     bulk_pool: Pool,
     settings: BatchSettings,
+    lease: Arc<NodeLease>,
+    member: ActorRef<MemberMsg>,
+    /// Each route's configured quotas, which the membership actor shares between nodes.
+    quotas: Arc<Vec<RouteConfig>>,
     journal: ActorRef<JournalMsg>,
     routes: Arc<RouteDirectory>,
     /// What each route actor was started with, to start it again.
@@ -145,14 +174,16 @@ impl Actor for Supervisor {
                     .collect(),
             ),
             settings: args.collection,
+            node: args.lease.node(),
         };
         let collector = spawn_collector(&myself, collector_args.clone()).await?;
-        let intake = spawn_intake(&myself, &args.pool).await?;
+        let intake = spawn_intake(&myself, &args.pool, args.lease.node()).await?;
         let routes = Arc::new(RouteDirectory::default());
         let mut route_args = HashMap::new();
         let verifier_args = VerifierArgs {
             pool: args.pool.clone(),
             directory: Arc::clone(&routes),
+            lease: Arc::clone(&args.lease),
             routes: args
                 .routes
                 .iter()
@@ -168,6 +199,7 @@ impl Actor for Supervisor {
                 operator,
                 journal: journal.clone(),
                 start_open: false,
+                lease: Arc::clone(&args.lease),
             };
             let (actor, _) = Actor::spawn_linked(
                 Some(route_actor_name(&name)),
@@ -185,13 +217,24 @@ impl Actor for Supervisor {
             routes: Arc::clone(&routes),
             journal: journal.clone(),
             owned: Arc::default(),
+            node: args.lease.node(),
         };
         let singles = spawn_singles(&myself, singles_args.clone()).await?;
+        let quotas = Arc::new(
+            route_args
+                .values()
+                .map(|route| route.config.clone())
+                .collect(),
+        );
+        let member = spawn_member(&myself, &args.pool, &args.lease, &routes, &quotas).await?;
         myself.send_interval(args.sweep_interval, || SupervisorMsg::Sweep);
         Ok(SupervisorState {
             pool: args.pool,
             bulk_pool: args.bulk_pool,
             settings: args.settings,
+            lease: args.lease,
+            member,
+            quotas,
             journal,
             routes,
             route_args,
@@ -229,7 +272,14 @@ impl Actor for Supervisor {
                 let actor = state.merchant(&myself, merchant).await?;
                 actor.send_message(MerchantMsg::RunBatch(batch))?;
             }
-            SupervisorMsg::Sweep => sweep(&myself, &state.pool, &state.bulk_pool),
+            SupervisorMsg::Sweep => sweep(&myself, &state.pool, &state.bulk_pool, &state.lease),
+            SupervisorMsg::Membership(Membership::TakeOver) => {
+                sweep(&myself, &state.pool, &state.bulk_pool, &state.lease);
+                let _ = state.collector.send_message(CollectorMsg::Sweep);
+            }
+            SupervisorMsg::Membership(Membership::Fenced) => {
+                myself.stop(Some("another node took this node's work over".into()));
+            }
             SupervisorMsg::Nudge(route, reference) => {
                 if let Some(actor) = state.routes.get(&route) {
                     let _ = actor.send_message(RouteMsg::Nudge(reference));
@@ -294,7 +344,7 @@ impl Actor for Supervisor {
         } else if cell.get_id() == state.intake.get_id() {
             // Requests it held were refused with it; their keys go back, and clients retry.
             tracing::warn!("the intake stopped; restarting it");
-            state.intake = spawn_intake(&myself, &state.pool).await?;
+            state.intake = spawn_intake(&myself, &state.pool, state.lease.node()).await?;
             count_restart("intake");
         } else if cell.get_id() == state.singles.get_id() {
             // The batches it was paying are resumed by the sweep, with batch actors.
@@ -307,6 +357,18 @@ impl Actor for Supervisor {
             tracing::warn!("the verifier stopped; restarting it");
             state.verifier = spawn_verifier(&myself, state.verifier_args.clone()).await?;
             count_restart("verifier");
+        } else if cell.get_id() == state.member.get_id() {
+            // The lease holds on for its term: the new actor renews it before it runs out.
+            tracing::warn!("the membership actor stopped; restarting it");
+            state.member = spawn_member(
+                &myself,
+                &state.pool,
+                &state.lease,
+                &state.routes,
+                &state.quotas,
+            )
+            .await?;
+            count_restart("member");
         } else if cell.get_id() == state.journal.get_id() {
             tracing::error!("the journal writer stopped; outcomes wait until the node restarts");
         }
@@ -362,6 +424,7 @@ impl SupervisorState {
             return Ok(actor.clone());
         }
         let args = MerchantArgs {
+            node: self.lease.node(),
             merchant,
             pool: self.bulk_pool.clone(),
             routes: Arc::clone(&self.routes),
@@ -374,10 +437,12 @@ impl SupervisorState {
     }
 }
 
-/// Finds batches to run (`running`, `scheduled`, `awaiting_funds`) and runs them, then
-/// indexes the numbers of batches stored since (store::payout_numbers), as bulk work.
-fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool, bulk_pool: &Pool) {
+/// Finds batches to run (`running`, `scheduled`, `awaiting_funds`) that this node owns, or
+/// takes its share of those nobody owns, and runs them; then indexes the numbers of batches
+/// stored since (store::payout_numbers), as bulk work.
+fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool, bulk_pool: &Pool, lease: &NodeLease) {
     let (pool, bulk_pool, myself) = (pool.clone(), bulk_pool.clone(), myself.clone());
+    let (node, live_nodes) = (lease.node(), lease.live_nodes());
     tokio::spawn(async move {
         let found = async {
             let client = pool.get().await?;
@@ -386,7 +451,7 @@ fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool, bulk_pool: &Pool) {
                 BatchState::Scheduled,
                 BatchState::AwaitingFunds,
             ];
-            batches::in_states(&client, &states).await
+            batches::to_run(&client, node, &states, live_nodes).await
         };
         match found.await {
             Ok(found) => {
@@ -414,6 +479,26 @@ async fn spawn_collector(
     Ok(collector)
 }
 
+/// Starts the membership actor under the supervisor.
+async fn spawn_member(
+    myself: &ActorRef<SupervisorMsg>,
+    pool: &Pool,
+    lease: &Arc<NodeLease>,
+    routes: &Arc<RouteDirectory>,
+    quotas: &Arc<Vec<RouteConfig>>,
+) -> Result<ActorRef<MemberMsg>, ActorProcessingErr> {
+    let args = MemberArgs {
+        pool: pool.clone(),
+        lease: Arc::clone(lease),
+        routes: Arc::clone(routes),
+        quotas: Arc::clone(quotas),
+        parent: myself.get_derived::<Membership>(),
+    };
+    let (member, _) =
+        Actor::spawn_linked(Some(numbered("member")), Member, args, myself.get_cell()).await?;
+    Ok(member)
+}
+
 /// Starts the verifier under the supervisor.
 async fn spawn_verifier(
     myself: &ActorRef<SupervisorMsg>,
@@ -439,10 +524,12 @@ async fn spawn_singles(
 async fn spawn_intake(
     myself: &ActorRef<SupervisorMsg>,
     pool: &Pool,
+    node: NodeId,
 ) -> Result<ActorRef<IntakeMsg>, ActorProcessingErr> {
     let args = IntakeArgs {
         pool: pool.clone(),
         run: myself.get_derived::<RunSingles>(),
+        node,
     };
     let (intake, _) =
         Actor::spawn_linked(Some(numbered("intake")), Intake, args, myself.get_cell()).await?;

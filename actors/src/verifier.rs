@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 use crate::directory::RouteDirectory;
 use crate::job::Verified;
+use crate::lease::NodeLease;
 use crate::route::RouteMsg;
 
 /// Verifications handed to one route and not yet answered.
@@ -66,6 +67,8 @@ impl TryFrom<VerifierMsg> for Verified {
 pub struct VerifierArgs {
     pub pool: Pool,
     pub directory: Arc<RouteDirectory>,
+    /// This node's lease: only the node holding the verifier role reads the backlog.
+    pub lease: Arc<NodeLease>,
     /// The routes whose operator's callbacks are trusted.
     pub routes: Vec<RouteName>,
 }
@@ -137,7 +140,12 @@ impl Actor for Verifier {
 impl VerifierState {
     fn tick(&mut self, myself: &ActorRef<VerifierMsg>) {
         let now = Instant::now();
+        let verifying = self.args.lease.is_verifier();
         for (route, outstanding) in &mut self.outstanding {
+            if !verifying {
+                // Another node holds the role; what was handed out is still answered.
+                continue;
+            }
             outstanding.retain(|_, handed| now.duration_since(*handed) < ANSWER_WITHIN);
             if outstanding.len() > OUTSTANDING_MAX / 2 || self.loading.contains(route) {
                 continue;

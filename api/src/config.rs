@@ -2,6 +2,7 @@
 //! (and `DATABASE_URL`) < command-line flags.
 
 mod callbacks;
+mod cluster;
 mod operators;
 mod portal;
 
@@ -19,6 +20,7 @@ use payrail_engine::url_policy::UrlPolicy;
 use serde::{Deserialize, Serialize};
 
 pub use callbacks::CallbacksConfig;
+pub use cluster::ClusterConfig;
 pub use operators::{OperatorConfig, OperatorSetupError, Operators, RouteOperator};
 pub use portal::PortalConfig;
 
@@ -75,6 +77,9 @@ pub struct Config {
     pub portal: PortalConfig,
     #[serde(default)]
     pub callbacks: CallbacksConfig,
+    /// How the node takes part in a cluster (docs/cluster.md).
+    #[serde(default)]
+    pub cluster: ClusterConfig,
 }
 
 /// Limits of the HTTP API.
@@ -158,6 +163,7 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             portal: PortalConfig::default(),
             callbacks: CallbacksConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -177,6 +183,10 @@ pub enum ConfigError {
     ApiLimits,
     #[error(transparent)]
     Operators(#[from] OperatorSetupError),
+    #[error(
+        "configuration: cluster.lease_ms must be at least 1000: the lease is renewed every third of it"
+    )]
+    Lease,
     #[error("configuration: simulator: {0}")]
     Simulator(#[from] payrail_adapters::simulator::ProfileError),
 }
@@ -204,6 +214,9 @@ impl Config {
         }
         if config.api.requests_per_second == 0 || config.api.burst == 0 {
             return Err(ConfigError::ApiLimits);
+        }
+        if config.cluster.lease_ms < cluster::LEASE_MS_MIN {
+            return Err(ConfigError::Lease);
         }
         config.simulator.validate()?;
         operators::check_routes(&config.operators, config.routes.routes())?;

@@ -1,5 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the database answers and has every
-//! migration this binary knows).
+//! `/healthz` (the process answers) and `/readyz` (the database answers, is writable, and
+//! has every migration this binary knows).
 
 use axum::Json;
 use axum::Router;

@@ -6,6 +6,7 @@
 //! - `amount_text`: amounts as requests write them
 //! - `analytics`: `GET /v1/analytics`, per day, week or month
 //! - `balance`: `GET /v1/balance`
+//! - `cluster`: `GET /v1/cluster`, the nodes and their leases (admins)
 //! - `batches`: payroll uploads (CSV or JSON), their reports and reconciliation statement,
 //!   approval and cancellation
 //! - `callbacks`: `/callbacks/mtn` and `/callbacks/airtel`, hints that bring a status query forward
@@ -44,6 +45,7 @@ mod balance;
 mod batches;
 pub mod callbacks;
 pub mod cli;
+mod cluster;
 mod collections;
 pub mod commands;
 pub mod config;
@@ -180,6 +182,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(exports::router())
         .merge(webhooks::router())
         .merge(collections::router())
+        .merge(cluster::router())
 }
 
 /// Routes outside the OpenAPI document.

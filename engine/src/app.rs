@@ -26,6 +26,7 @@
 //! - `progress`: a batch's counts per state as people watch its page
 //! - `overview`: the latest payouts and collections, and batches newest first
 //! - `users`, `sessions`: the portal's people, invited with a setup link, and signing in
+//! - `cluster`: the nodes, their leases and what each owns (admins)
 //! - `verification`: the status queries that confirm (or contradict) what callbacks ended
 
 pub mod balances;
@@ -33,6 +34,7 @@ pub mod batches;
 pub mod caches;
 pub mod callbacks;
 pub mod caller;
+pub mod cluster;
 pub mod collections;
 pub mod error;
 pub mod exports;
@@ -174,14 +176,22 @@ impl App {
         &self.pool
     }
 
-    /// Whether the node can serve: its database answers and has every migration this
-    /// binary knows. The schema version, or why not.
+    /// Whether the node can serve: its database answers, is a primary (writable, not a
+    /// standby a failover has not promoted yet) and has every migration this binary
+    /// knows. The schema version, or why not.
     pub async fn readiness(&self) -> Result<i32, String> {
         let client = self
             .pool
             .get()
             .await
             .map_err(|error| format!("database unreachable: {error}"))?;
+        let writable = client
+            .query_one("SELECT NOT pg_is_in_recovery()", &[])
+            .await
+            .map_err(|error| format!("database: {error}"))?;
+        if !writable.get::<_, bool>(0) {
+            return Err("the database is a standby (read-only): waiting for a primary".into());
+        }
         let latest = migrations::latest_version();
         match migrations::applied_version(&client).await {
             Ok(Some(version)) if version == latest => Ok(version),

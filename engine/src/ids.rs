@@ -125,6 +125,12 @@ uuid_id!(
     now_v7
 );
 uuid_id!(
+    /// One run of a node in the cluster: new at every start, so it doubles as the fencing
+    /// token of everything that run owns (docs/cluster.md).
+    NodeId,
+    now_v7
+);
+uuid_id!(
     /// The id we give the operator for one payout, written before the first send and reused
     /// on every resend. Random (v4) rather than time-ordered because the operator sees it and
     /// it should reveal nothing about when or how many payouts we create.

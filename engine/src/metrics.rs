@@ -39,6 +39,11 @@ pub const CALLBACKS_OVERDUE: &str = "payrail_callbacks_overdue_total";
 pub const VERIFICATIONS: &str = "payrail_verifications_total";
 pub const VERIFICATION_BACKLOG: &str = "payrail_verification_backlog";
 pub const VERIFICATION_BACKLOG_AGE: &str = "payrail_verification_backlog_oldest_seconds";
+pub const CLUSTER_LIVE_NODES: &str = "payrail_cluster_live_nodes";
+pub const CLUSTER_LEASES: &str = "payrail_cluster_leases";
+pub const CLUSTER_TAKEOVERS: &str = "payrail_cluster_takeovers_total";
+pub const CLUSTER_LEASE_RENEWALS: &str = "payrail_cluster_lease_renewals_total";
+pub const CLUSTER_QUOTA_SHARE: &str = "payrail_cluster_quota_share";
 
 /// How a batch ended, as `payrail_batches_total` counts it: the one list of its `outcome`
 /// labels, for the code that counts them and for their registration at 0.
@@ -156,8 +161,11 @@ pub fn start_upkeep(pool: Pool) -> tokio::task::JoinHandle<()> {
 
 /// Takes a handle on every batch outcome, so each is served at 0 before the first batch
 /// ends that way (a series that appears only on its first increment hides that increment
-/// from `rate()` and `increase()`).
+/// from `rate()` and `increase()`); and serves the batch gauges at 0 before the first
+/// batch actor starts.
 fn register_batch_outcomes() {
+    gauge!(RUNNING_BATCHES).increment(0.0);
+    gauge!(BATCH_LINES_PENDING).increment(0.0);
     for outcome in BatchOutcome::ALL {
         counter!(BATCHES, "outcome" => outcome.label()).increment(0);
     }
@@ -266,5 +274,25 @@ fn describe() {
         VERIFICATION_BACKLOG_AGE,
         Unit::Seconds,
         "Age of the oldest payout waiting for verification, by route."
+    );
+    describe_gauge!(
+        CLUSTER_LIVE_NODES,
+        "Nodes whose lease has not expired, as this node saw at its last renewal."
+    );
+    describe_gauge!(
+        CLUSTER_LEASES,
+        "Work this node owns by lease, by kind (batches, collections, roles)."
+    );
+    describe_counter!(
+        CLUSTER_TAKEOVERS,
+        "Work this node freed from nodes whose lease expired, by kind (nodes, batches, collections)."
+    );
+    describe_counter!(
+        CLUSTER_LEASE_RENEWALS,
+        "Renewals of this node's lease, by result (renewed, failed, fenced)."
+    );
+    describe_gauge!(
+        CLUSTER_QUOTA_SHARE,
+        "This node's share of a route's per-second quota, by route and call (send, query)."
     );
 }

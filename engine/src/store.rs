@@ -28,6 +28,7 @@ pub mod batch_statements;
 pub mod batches;
 pub mod callback_secrets;
 pub mod callback_settlements;
+pub mod cluster;
 pub mod collections;
 pub mod exports;
 pub mod idempotency_keys;
@@ -65,6 +66,10 @@ pub enum StoreError {
     Transition(#[from] InvalidTransition),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// This node no longer holds the lease on the work (another node took it over, or
+    /// this node's lease expired): it must leave the work alone.
+    #[error("this node does not hold the work's lease")]
+    NotOwner,
     #[error("a stored value is invalid: {0}")]
     Corrupt(String),
     #[error("database: {0}")]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use deadpool_postgres::Pool;
-use payrail_engine::ids::{CollectionId, MerchantId};
+use payrail_engine::ids::{CollectionId, MerchantId, NodeId};
 use payrail_engine::operator::{Operator, PaymentRequest};
 use payrail_engine::store::StoreError;
 use payrail_engine::store::collections::{self, Collection, CollectionOutcome};
@@ -45,16 +45,24 @@ pub fn query(
     });
 }
 
-/// Reads one collection to follow; a request to pay goes out first.
-pub fn load(myself: &ActorRef<CollectorMsg>, pool: &Pool, merchant: MerchantId, id: CollectionId) {
+/// Takes one collection for this node to follow, and reads it; a request to pay goes out
+/// first. One another node follows is left to it.
+pub fn load(
+    myself: &ActorRef<CollectorMsg>,
+    pool: &Pool,
+    node: NodeId,
+    merchant: MerchantId,
+    id: CollectionId,
+) {
     let (myself, pool) = (myself.clone(), pool.clone());
     tokio::spawn(async move {
         let loaded = async {
             let client = pool.get().await?;
-            collections::get(&client, merchant, id).await
+            collections::take(&client, node, merchant, id).await
         };
         match loaded.await {
-            Ok(collection) => {
+            Ok(None) => tracing::debug!(%id, "another node follows the collection"),
+            Ok(Some(collection)) => {
                 let _ = myself.send_message(CollectorMsg::Follow(
                     Box::new(collection),
                     FirstStep::Request,
@@ -65,14 +73,15 @@ pub fn load(myself: &ActorRef<CollectorMsg>, pool: &Pool, merchant: MerchantId, 
     });
 }
 
-/// Reads every pending collection, to follow those nobody follows; each is asked about
-/// before anything is sent, since an earlier run may have sent it already.
-pub fn sweep(myself: &ActorRef<CollectorMsg>, pool: &Pool) {
+/// Reads every pending collection this node owns or takes (nobody owned it), to follow
+/// those it does not follow yet; each is asked about before anything is sent, since an
+/// earlier run may have sent it already.
+pub fn sweep(myself: &ActorRef<CollectorMsg>, pool: &Pool, node: NodeId) {
     let (myself, pool) = (myself.clone(), pool.clone());
     tokio::spawn(async move {
         let found = async {
             let client = pool.get().await?;
-            collections::pending(&client).await
+            collections::to_follow(&client, node).await
         };
         match found.await {
             Ok(found) => {

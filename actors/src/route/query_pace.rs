@@ -86,6 +86,18 @@ impl QueryPace {
         }
     }
 
+    /// The node's share of the route's query quota changed (nodes joined or left): a pace
+    /// the operator had not lowered takes the new share at once; a lowered one never goes
+    /// above it, and rises back to it as before.
+    pub(super) fn share(&mut self, per_second: NonZeroU32) {
+        let lowered = self.current < self.configured;
+        self.configured = per_second;
+        if !lowered || self.current > per_second {
+            self.current = per_second;
+            self.limiter = policy::limiter(per_second);
+        }
+    }
+
     fn set(&mut self, per_second: NonZeroU32, now: Instant) {
         self.current = per_second;
         self.limiter = policy::limiter(per_second);

@@ -74,6 +74,8 @@ pub struct RouteMetrics {
     ended_by_callback: Counter,
     callbacks_overdue: Counter,
     verifications_waiting: Gauge,
+    /// This node's share of the send and query quotas.
+    quota_share: [Gauge; 2],
 }
 
 impl RouteMetrics {
@@ -104,7 +106,14 @@ impl RouteMetrics {
             ended_by_callback: counter!(names::PAYOUTS_ENDED_BY_CALLBACK, "route" => route.to_owned()),
             callbacks_overdue: counter!(names::CALLBACKS_OVERDUE, "route" => route.to_owned()),
             verifications_waiting: gauge!(names::MAILBOX_DEPTH, "actor" => "route_verifications", "route" => route.to_owned()),
+            quota_share: ["send", "query"].map(|call| gauge!(names::CLUSTER_QUOTA_SHARE, "route" => route.to_owned(), "call" => call)),
         }
+    }
+
+    /// This node's share of the route's quotas, per second.
+    pub fn quota_share(&self, sends: u32, queries: u32) {
+        self.quota_share[0].set(f64::from(sends));
+        self.quota_share[1].set(f64::from(queries));
     }
 
     /// The histogram a call of this kind is timed into (moved into the call's task).

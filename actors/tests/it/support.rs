@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use payrail_actors::batch::BatchSettings;
 use payrail_actors::route::{RetryPolicy, RouteConfig};
-use payrail_actors::{CollectionSettings, Engine, EngineSettings};
+use payrail_actors::{ClusterSettings, CollectionSettings, Engine, EngineSettings};
 use payrail_adapters::simulator::{FaultRates, Simulator, SimulatorProfile};
 use payrail_engine::fee::FeeAgreement;
 use payrail_engine::ids::Reference;
@@ -59,6 +59,7 @@ pub fn settings() -> EngineSettings {
             sweep_interval: Duration::from_millis(100),
         },
         bulk_pool: None,
+        cluster: ClusterSettings::default(),
     }
 }
 

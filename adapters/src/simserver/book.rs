@@ -73,6 +73,8 @@ pub(crate) struct Created {
     pub(crate) ambiguous: bool,
     pub(crate) executions: u32,
     pub(crate) transaction_id: u64,
+    /// Milliseconds after the book opened that it was created.
+    pub(crate) created_ms: u64,
 }
 
 impl Created {
@@ -128,6 +130,8 @@ pub(crate) struct Book {
     entries: AtomicU64,
     seq: AtomicU64,
     transaction_ids: AtomicU64,
+    /// When the book opened: creation times are counted from it.
+    opened: Instant,
 }
 
 fn slot(operator: SimOperator, kind: Kind) -> usize {
@@ -154,6 +158,7 @@ impl Book {
             entries: AtomicU64::new(0),
             seq: AtomicU64::new(0),
             transaction_ids: AtomicU64::new(TRANSACTION_ID_FIRST),
+            opened: Instant::now(),
         };
         book.set_floats(floats);
         book
@@ -261,6 +266,8 @@ impl Book {
             ambiguous: acceptance.reply == ReplyFault::Ambiguous,
             executions: u32::from(executed),
             transaction_id,
+            created_ms: u64::try_from(now.duration_since(self.opened).as_millis())
+                .unwrap_or(u64::MAX),
         });
         let status = created.status();
         record.seq = self.seq.fetch_add(1, Ordering::Relaxed);

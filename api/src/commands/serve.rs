@@ -1,15 +1,17 @@
 //! `payrail serve`: the node. Opens the database, starts the metrics' upkeep, the actor
-//! engine (each route on its configured operator, else the in-process simulator), the
-//! webhook deliverer and the sweep of expired idempotency keys, serves HTTP (and
-//! `/metrics`) until SIGINT or SIGTERM, drains in-flight requests, stops the deliverer and
-//! the engine, then the private PostgreSQL server if it started one.
+//! engine (which joins the cluster; each route on its configured operator, else the
+//! in-process simulator), the webhook deliverer and the sweep of expired idempotency keys,
+//! serves HTTP (and `/metrics`) until SIGINT or SIGTERM, drains in-flight requests, stops
+//! the deliverer and the engine, then the private PostgreSQL server if it started one.
+//! A node another node fenced (docs/cluster.md) stops the same way and exits with an
+//! error, for its service manager to start it again.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use anyhow::Context;
 use payrail_actors::route::RouteConfig;
-use payrail_actors::{Engine, EngineSettings};
+use payrail_actors::{ClusterSettings, Engine, EngineSettings};
 use payrail_engine::app::App;
 use payrail_engine::callback_token::CallbackKeys;
 use payrail_engine::operator::Operator;
@@ -47,13 +49,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_callback_limit(config.callbacks.max_per_second)
         .with_portal(PortalSettings::new(&config.portal));
     tracing::info!(portal = %config.portal_url(), "the portal is at this address");
+    let lease = engine.lease();
     let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown::signal())
+    .with_graceful_shutdown(async move {
+        tokio::select! {
+            () = shutdown::signal() => {}
+            () = lease.fenced() => {}
+        }
+    })
     .await
     .context("serving HTTP");
+    let fenced = engine.lease().is_fenced();
     tracing::info!("draining done; stopping");
     sweeper.stop();
     upkeep.abort();
@@ -64,6 +73,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     exports.stop().await;
     engine.stop().await;
     database.close().await?;
+    if fenced {
+        anyhow::bail!(
+            "another node took this node's work over (its lease expired): start it again to rejoin the cluster"
+        );
+    }
     served
 }
 
@@ -133,6 +147,10 @@ async fn start_engine(
     }
     let settings = EngineSettings {
         bulk_pool: Some(database.bulk_pool.clone()),
+        cluster: ClusterSettings {
+            node_name: config.cluster.node_name(),
+            lease: config.cluster.lease(),
+        },
         ..EngineSettings::default()
     };
     Ok(Engine::start(database.pool.clone(), routes, settings).await?)

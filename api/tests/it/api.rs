@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod batches;
+mod cluster;
 mod collections;
 mod conventions;
 mod csv_round_trip;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use payrail_engine::ledger;
 use payrail_engine::testing::TestDb;
 
-use crate::over_network::{interrupt, start, wait_for_http};
+use crate::over_network::{interrupt, start, start_simulator, wait_for_http};
 use crate::support::{free_port, funded_payroll, http_get};
 
 fn from_env(name: &str, default: usize) -> usize {
@@ -68,19 +68,7 @@ async fn killed_nodes_pay_every_line_once_and_verification_catches_up() {
         node_configuration(simulator_port, node_port),
     )
     .expect("configuration");
-    let simulator = start(
-        dir.path(),
-        "simulator.log",
-        &[
-            "simulate",
-            "--listen",
-            &format!("127.0.0.1:{simulator_port}"),
-            "--profile",
-            "mtn-documented",
-        ],
-        None,
-    );
-    wait_for_http(simulator_port, "/_sim/stats").await;
+    let simulator = start_simulator(dir.path(), simulator_port, "mtn-documented").await;
     let mut csv = String::from("msisdn,amount,reference\n");
     for i in 0..lines {
         writeln!(csv, "25078{i:07},1000,line-{i}").expect("write");

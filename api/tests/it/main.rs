@@ -6,6 +6,8 @@ mod balance;
 mod batch;
 mod callbacks;
 mod cli;
+mod cluster;
+mod failover;
 mod health;
 mod kill_callbacks;
 mod metrics_at_start;

@@ -84,6 +84,20 @@ pub(crate) fn start(dir: &Path, log: &str, args: &[&str], database_url: Option<&
         .expect("start payrail")
 }
 
+/// Starts `payrail simulate` on `port` with `profile` (a file in `dir`, or a built-in
+/// profile's name), its log in `dir/simulator.log`, and waits until it answers.
+pub(crate) async fn start_simulator(dir: &Path, port: u16, profile: &str) -> Child {
+    let listen = format!("127.0.0.1:{port}");
+    let simulator = start(
+        dir,
+        "simulator.log",
+        &["simulate", "--listen", &listen, "--profile", profile],
+        None,
+    );
+    wait_for_http(port, "/_sim/stats").await;
+    simulator
+}
+
 pub(crate) fn interrupt(mut child: Child) {
     kill(
         Pid::from_raw(i32::try_from(child.id()).expect("pid")),
@@ -118,19 +132,7 @@ async fn serve_pays_a_batch_over_http_through_the_simulator_with_faults() {
         node_configuration(simulator_port, node_port),
     )
     .expect("configuration");
-    let simulator = start(
-        dir.path(),
-        "simulator.log",
-        &[
-            "simulate",
-            "--listen",
-            &format!("127.0.0.1:{simulator_port}"),
-            "--profile",
-            "simulator.toml",
-        ],
-        None,
-    );
-    wait_for_http(simulator_port, "/_sim/stats").await;
+    let simulator = start_simulator(dir.path(), simulator_port, "simulator.toml").await;
 
     let mut csv = String::from("msisdn,amount,reference\n");
     for i in 0..LINES {

@@ -130,6 +130,9 @@ impl App {
         let started = std::time::Instant::now();
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
+        // It waits on the report's rendering between its statements.
+        tx.batch_execute(crate::store::pool::LONG_TRANSACTION)
+            .await?;
         let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
         let mut hasher = Sha256::new();
         let mut bytes = 0_i64;

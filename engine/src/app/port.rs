@@ -89,7 +89,7 @@ impl EnginePort for Detached {
 
     async fn write_single(&self, single: SinglePayout) -> Result<Written, AppError> {
         let (_, mut written) =
-            singles::write_group(&self.pool, std::slice::from_ref(&single)).await?;
+            singles::write_group(&self.pool, None, std::slice::from_ref(&single)).await?;
         written
             .pop()
             .ok_or_else(|| AppError::internal("a group of one wrote nothing"))

@@ -12,7 +12,7 @@ use deadpool_postgres::{Pool, Transaction};
 
 use super::AppError;
 use super::idempotency::{self, IdempotencyKey, NewAnswer, Render};
-use crate::ids::{ApiKeyId, BatchId, MerchantId};
+use crate::ids::{ApiKeyId, BatchId, MerchantId, NodeId};
 use crate::money::Currency;
 use crate::store::payout_lines::NewPayoutLine;
 use crate::store::payouts::Payout;
@@ -65,9 +65,12 @@ pub enum Written {
 /// Writes one group (all of one merchant and key) and commits; returns the batch that
 /// carries the funded payouts and what became of each single, in the group's order. The
 /// keys are stored with their answers in the same transaction; when some turn out to be
-/// held already, everything is rolled back and the others are written again.
+/// held already, everything is rolled back and the others are written again. The batches
+/// belong to `node`, whose singles runner pays them; with none, to the first node whose
+/// sweep finds them.
 pub async fn write_group(
     pool: &Pool,
+    node: Option<NodeId>,
     singles: &[SinglePayout],
 ) -> Result<(BatchId, Vec<Written>), AppError> {
     let mut held = repeated_keys(singles);
@@ -86,8 +89,14 @@ pub async fn write_group(
             return Ok((BatchId::new(), written));
         };
         let lines = free.iter().map(|single| single.line.clone()).collect();
-        let group = Group::new(first.merchant, first.currency, first.created_by, lines)
-            .map_err(AppError::internal)?;
+        let group = Group::new(
+            node,
+            first.merchant,
+            first.currency,
+            first.created_by,
+            lines,
+        )
+        .map_err(AppError::internal)?;
         match write_funded(&tx, &group, &free).await? {
             Attempt::Written(payouts) => {
                 tx.commit().await?;

@@ -158,6 +158,9 @@ impl App {
         // The whole file is written on one connection: a bulk one.
         let mut client = self.bulk_pool.get().await?;
         let tx = client.transaction().await?;
+        // It waits on the client's upload between its statements.
+        tx.batch_execute(crate::store::pool::LONG_TRANSACTION)
+            .await?;
         let new = NewBatch {
             kind: BatchKind::Batch,
             created_by: submitter.key(),

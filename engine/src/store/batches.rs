@@ -5,7 +5,7 @@ use deadpool_postgres::{GenericClient, Transaction};
 use jiff::Timestamp;
 
 use super::StoreError;
-use crate::ids::{ApiKeyId, BatchId, MerchantId};
+use crate::ids::{ApiKeyId, BatchId, MerchantId, NodeId};
 use crate::money::{Amount, Currency};
 use crate::state::batch::{BatchEvent, BatchState};
 use crate::state::payout::PayoutState;
@@ -373,18 +373,33 @@ pub enum Started {
     AwaitingFunds { available: Amount, needed: Amount },
 }
 
-/// Reserves a batch's whole total (amounts and fees) in one ledger entry and moves it to
-/// `running`; without the funds, moves it to `awaiting_funds`. Runs in the caller's
-/// transaction; a batch already `running` is left as it is.
+/// Takes a batch for `node` (unless another node owns it) and locks it.
+const TAKE_FOR_UPDATE: &str = "
+    UPDATE batches SET owner_node = $3
+     WHERE id = $1 AND merchant_id = $2 AND (owner_node IS NULL OR owner_node = $3)
+       AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $3 AND expires_at > now())
+    RETURNING state";
+
+/// Takes the batch for `node`, then reserves its whole total (amounts and fees) in one
+/// ledger entry and moves it to `running`; without the funds, moves it to
+/// `awaiting_funds`. Runs in the caller's transaction; a batch already `running` is left
+/// as it is. `NotOwner` when another node owns the batch, or this node's lease expired.
 pub async fn start(
     tx: &Transaction<'_>,
+    node: NodeId,
     merchant: MerchantId,
     batch: BatchId,
 ) -> Result<Started, StoreError> {
-    let row = tx.query_opt(LOCK_FOR_UPDATE, &[&batch, &merchant]).await?;
-    let state: BatchState = row
-        .ok_or(StoreError::NotFound { what: "batch" })?
-        .try_get(0)?;
+    let Some(row) = tx
+        .query_opt(TAKE_FOR_UPDATE, &[&batch, &merchant, &node])
+        .await?
+    else {
+        tx.query_opt(LOCK_FOR_UPDATE, &[&batch, &merchant])
+            .await?
+            .ok_or(StoreError::NotFound { what: "batch" })?;
+        return Err(StoreError::NotOwner);
+    };
+    let state: BatchState = row.try_get(0)?;
     if state == BatchState::Running {
         return Ok(Started::Running);
     }
@@ -472,26 +487,46 @@ pub async fn complete_ended(
 
 // A running batch of single payouts is left alone while it is young: the node that wrote
 // it runs it without a batch actor (the singles runner) from the moment it is committed.
-const IN_STATES: &str = "
-    SELECT merchant_id, id FROM batches
-     WHERE state = ANY($1)
-       AND NOT (kind = 'single' AND state = 'running' AND created_at > now() - $2::text::interval)
+const TO_RUN: &str = "
+    WITH taken AS (
+        UPDATE batches SET owner_node = $3
+         WHERE id IN (SELECT id FROM batches
+                       WHERE state = ANY($1) AND owner_node IS NULL
+                       ORDER BY created_at, id
+                       LIMIT (SELECT ceil(count(*)::numeric / $4::int)::bigint FROM batches
+                               WHERE state = ANY($1) AND owner_node IS NULL)
+                       FOR UPDATE SKIP LOCKED)
+           AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $3 AND expires_at > now())
+        RETURNING merchant_id, id, created_at)
+    SELECT merchant_id, id FROM (
+        SELECT merchant_id, id, created_at FROM batches
+         WHERE state = ANY($1) AND owner_node = $3
+           AND NOT (kind = 'single' AND state = 'running'
+                    AND created_at > now() - $2::text::interval)
+        UNION ALL
+        SELECT merchant_id, id, created_at FROM taken) AS batch
      ORDER BY created_at, id";
 
-/// How long a running batch of single payouts belongs to the node that wrote it before
-/// another run may resume it: its singles runner claims it within milliseconds.
+/// How long a running batch of single payouts its node wrote is left to that node's
+/// singles runner before the node's sweep resumes it with a batch actor: the runner claims
+/// it within milliseconds.
 pub const SINGLES_YOUNG_FOR: &str = "10 seconds";
 
-/// The batches in any of these states, oldest first, in one query: what a starting engine
-/// resumes (`running`, but not a batch of single payouts younger than
-/// `SINGLES_YOUNG_FOR`), runs (`scheduled`) or retries (`awaiting_funds`).
-pub async fn in_states(
+/// The batches in any of these states that `node` runs, oldest first: those it owns (but
+/// not a batch of single payouts younger than `SINGLES_YOUNG_FOR`) and its share of those
+/// nobody owns (left by a node that died, or not started yet), split between
+/// `live_nodes`, which it takes. What a node resumes (`running`), runs (`scheduled`) or
+/// retries (`awaiting_funds`).
+pub async fn to_run(
     client: &impl GenericClient,
+    node: NodeId,
     states: &[BatchState],
+    live_nodes: u32,
 ) -> Result<Vec<(MerchantId, BatchId)>, StoreError> {
     let names: Vec<&str> = states.iter().map(|state| state.as_str()).collect();
+    let live_nodes = i32::try_from(live_nodes.max(1)).unwrap_or(i32::MAX);
     let rows = client
-        .query(IN_STATES, &[&names, &SINGLES_YOUNG_FOR])
+        .query(TO_RUN, &[&names, &SINGLES_YOUNG_FOR, &node, &live_nodes])
         .await?;
     rows.iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))

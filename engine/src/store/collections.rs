@@ -10,7 +10,7 @@ use tokio_postgres::Row;
 
 use super::activity::count_ended;
 use super::{StoreError, merchants};
-use crate::ids::{ApiKeyId, CollectionId, MerchantId, Reference};
+use crate::ids::{ApiKeyId, CollectionId, MerchantId, NodeId, Reference};
 use crate::ledger::{self, CollectionCredit};
 use crate::money::{Amount, Currency};
 use crate::msisdn::Msisdn;
@@ -227,10 +227,46 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
-/// Every collection still `pending`, oldest first: what a starting engine resumes.
-pub async fn pending(client: &impl GenericClient) -> Result<Vec<Collection>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM collections WHERE state = $1 ORDER BY created_at, id");
-    let rows = client.query(&sql, &[&CollectionState::Pending]).await?;
+/// Takes a pending collection for `node` to follow, unless another node follows it (then
+/// `None`). `NotFound` when it does not exist.
+pub async fn take(
+    client: &impl GenericClient,
+    node: NodeId,
+    merchant: MerchantId,
+    id: CollectionId,
+) -> Result<Option<Collection>, StoreError> {
+    let sql = format!(
+        "UPDATE collections SET owner_node = $3
+          WHERE id = $1 AND merchant_id = $2 AND state = 'pending'
+            AND (owner_node IS NULL OR owner_node = $3)
+            AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $3 AND expires_at > now())
+         RETURNING {COLUMNS}"
+    );
+    match client.query_opt(&sql, &[&id, &merchant, &node]).await? {
+        Some(row) => Ok(Some(from_row(&row)?)),
+        None => get(client, merchant, id).await.map(|_| None),
+    }
+}
+
+/// The pending collections `node` follows, oldest first: those it owns, and those nobody
+/// owns (left by a node that died, or created where no engine runs), which it takes.
+pub async fn to_follow(
+    client: &impl GenericClient,
+    node: NodeId,
+) -> Result<Vec<Collection>, StoreError> {
+    let sql = format!(
+        "WITH taken AS (
+            UPDATE collections SET owner_node = $2
+             WHERE state = $1 AND owner_node IS NULL
+               AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $2 AND expires_at > now())
+            RETURNING {COLUMNS})
+         SELECT * FROM (SELECT {COLUMNS} FROM collections WHERE state = $1 AND owner_node = $2
+                        UNION ALL SELECT * FROM taken) AS collection
+          ORDER BY created_at, id"
+    );
+    let rows = client
+        .query(&sql, &[&CollectionState::Pending, &node])
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

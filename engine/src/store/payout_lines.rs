@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::activity::count_ended;
-use crate::ids::{BatchId, MerchantId, PayoutId, Reference};
+use crate::ids::{BatchId, MerchantId, NodeId, PayoutId, Reference};
 use crate::money::Amount;
 use crate::msisdn::Msisdn;
 use crate::route::RouteName;
@@ -163,6 +163,7 @@ const CLAIM_CHUNK: &str = "
            sent_at = coalesce(line.sent_at, now())
       FROM (SELECT id FROM payout_lines
              WHERE batch_id = $1 AND merchant_id = $6 AND line_no > $5 AND state = ANY($3)
+               AND payrail_holds_batches($7, ARRAY[$1::uuid])
              ORDER BY line_no LIMIT $2
              FOR UPDATE SKIP LOCKED) AS next
      WHERE line.id = next.id AND line.merchant_id = $6
@@ -175,8 +176,12 @@ const CLAIM_CHUNK: &str = "
 /// request leaves. Lines another transaction holds are skipped, never claimed twice. The
 /// caller passes the last line number it claimed (0 at first), so a whole batch is
 /// walked once along the (batch, line) index however many chunks it takes.
+///
+/// The claim is fenced: `NotOwner` unless `node` owns the batch and its lease has not
+/// expired on the database's clock, so a node that lost its lease claims nothing.
 pub async fn claim_chunk(
     client: &impl GenericClient,
+    node: NodeId,
     merchant: MerchantId,
     batch: BatchId,
     after_line_no: i32,
@@ -204,9 +209,11 @@ pub async fn claim_chunk(
                 &to.as_str(),
                 &after_line_no,
                 &merchant,
+                &node,
             ],
         )
-        .await?;
+        .await
+        .map_err(super::cluster::fenced)?;
     let mut lines = rows
         .iter()
         .map(claimed_line)
@@ -228,15 +235,18 @@ const CLAIM_SINGLES: &str = "
     UPDATE payout_lines AS line
        SET state = $3, attempts = line.attempts + 1, updated_at = now(),
            sent_at = coalesce(line.sent_at, now())
-     WHERE line.id = ANY($1) AND line.state = ANY($2)
+     WHERE line.id = ANY($1) AND line.state = ANY($2) AND payrail_holds_batches($4, $5)
     RETURNING line.id, line.line_no, line.reference, line.msisdn, line.amount, line.fee,
               line.route, line.attempts, line.batch_id";
 
 /// Claims single payouts just written (validated in a batch that holds their reservation,
 /// as `claim_chunk` takes them), by id, across any number of batches in one statement; a
 /// payout cancelled meanwhile is not claimed. Returns each claimed line with its batch.
+/// Fenced as `claim_chunk` is: `node` must own every one of `batches`, the payouts' batches.
 pub async fn claim_singles(
     client: &impl GenericClient,
+    node: NodeId,
+    batches: &[BatchId],
     payouts: &[PayoutId],
 ) -> Result<Vec<(BatchId, ClaimedLine)>, StoreError> {
     let to = PayoutState::Validated
@@ -248,8 +258,12 @@ pub async fn claim_singles(
     ];
     let statement = client.prepare_cached(CLAIM_SINGLES).await?;
     let rows = client
-        .query(&statement, &[&payouts, &from.as_slice(), &to.as_str()])
-        .await?;
+        .query(
+            &statement,
+            &[&payouts, &from.as_slice(), &to.as_str(), &node, &batches],
+        )
+        .await
+        .map_err(super::cluster::fenced)?;
     rows.iter()
         .map(|row| Ok((row.try_get(8)?, claimed_line(row)?)))
         .collect()

@@ -27,8 +27,15 @@ const BULK_NICENESS: i32 = 10;
 
 /// Every connection's server settings. No JIT: Payrail's statements are short, and JIT
 /// compiled any whose estimate passed `jit_above_cost` for 20–25 ms, ten times what a
-/// search by a number's last digits costs (docs/benchmarks.md).
-const SESSION_OPTIONS: &str = "-c jit=off";
+/// search by a number's last digits costs (docs/benchmarks.md). A session idle inside a
+/// transaction for 5 s is ended by the server: a node paused or cut off mid-transaction
+/// would otherwise hold its row locks, and the node that takes its work over would wait
+/// on them for as long (docs/cluster.md). The two transactions that wait on a client's
+/// upload or an export's rendering between statements lift it (`LONG_TRANSACTION`).
+const SESSION_OPTIONS: &str = "-c jit=off -c idle_in_transaction_session_timeout=5s";
+
+/// Lifts the idle-in-transaction limit for the rest of the transaction it runs in.
+pub const LONG_TRANSACTION: &str = "SET LOCAL idle_in_transaction_session_timeout = 0";
 
 /// A pool of at most `size` connections to `url` (a `postgres://` URL or key=value string;
 /// its `options`, if any, give way to `SESSION_OPTIONS`). Connections are made lazily;

@@ -19,7 +19,7 @@ use super::StoreError;
 use super::activity::count_ended;
 use super::payout_lines::NewPayoutLine;
 use super::payouts::Payout;
-use crate::ids::{ApiKeyId, BatchId, MerchantId, PayoutId, Reference};
+use crate::ids::{ApiKeyId, BatchId, MerchantId, NodeId, PayoutId, Reference};
 use crate::ledger::{self, LedgerError};
 use crate::money::{Amount, Currency};
 use crate::state::batch::{BatchEvent, BatchState};
@@ -31,6 +31,9 @@ pub const INSUFFICIENT_BALANCE: &str = "insufficient_balance";
 /// Single payouts of one merchant and key, accepted together.
 #[derive(Clone, Debug)]
 pub struct Group {
+    /// The node whose singles runner pays the group (docs/cluster.md); `None`: the first
+    /// node whose sweep finds it.
+    node: Option<NodeId>,
     merchant: MerchantId,
     currency: Currency,
     created_by: ApiKeyId,
@@ -56,8 +59,8 @@ pub enum Funding {
 
 const WRITE_BATCHES: &str = "
     INSERT INTO batches (id, merchant_id, state, currency, created_by, kind, line_count,
-                         total_amount, total_fee)
-    SELECT id, $1, state, $2, $3, 'single', line_count, total_amount, total_fee
+                         total_amount, total_fee, owner_node)
+    SELECT id, $1, state, $2, $3, 'single', line_count, total_amount, total_fee, $9
       FROM unnest($4::uuid[], $5::text[], $6::int[], $7::bigint[], $8::bigint[])
            AS batch (id, state, line_count, total_amount, total_fee)";
 
@@ -90,6 +93,7 @@ impl Group {
     /// The payouts in `lines`, each given its id; fails only when a line's amount and fee
     /// overflow.
     pub fn new(
+        node: Option<NodeId>,
         merchant: MerchantId,
         currency: Currency,
         created_by: ApiKeyId,
@@ -104,6 +108,7 @@ impl Group {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Group {
+            node,
             merchant,
             currency,
             created_by,
@@ -252,6 +257,7 @@ impl Group {
                 &counts,
                 &amounts,
                 &fees,
+                &self.node,
             ],
         )
         .await?;

@@ -15,7 +15,7 @@ use payrail_engine::store::collections::{
 };
 use payrail_engine::testing::TestDb;
 
-use crate::support::{amount, merchant};
+use crate::support::{amount, merchant, node};
 
 fn new_collection(merchant: MerchantId, reference: Option<&str>) -> NewCollection {
     NewCollection {
@@ -183,7 +183,8 @@ async fn failed_and_expired_collections_credit_nothing_and_leave_the_pending_lis
         .expect("read");
     assert_eq!(failed.state, CollectionState::Failed);
     assert_eq!(failed.failure_code.as_deref(), Some("APPROVAL_REJECTED"));
-    let pending: Vec<CollectionId> = collections::pending(&client)
+    let node = node(&db).await;
+    let pending: Vec<CollectionId> = collections::to_follow(&client, node)
         .await
         .expect("pending")
         .into_iter()

@@ -257,7 +257,7 @@ async fn a_group_writes_every_payout_but_the_one_whose_key_is_held() {
             render,
         });
     }
-    let (batch, written) = singles::write_group(&db.pool, &singles)
+    let (batch, written) = singles::write_group(&db.pool, None, &singles)
         .await
         .expect("written");
     let shape: Vec<&str> = written

@@ -1,17 +1,19 @@
 //! Bulk insert of a batch's lines, claiming chunks, and guarded state moves.
 
+use std::time::Duration;
+
 use payrail_engine::ids::{BatchId, MerchantId};
 use payrail_engine::money::Currency;
 use payrail_engine::msisdn::Msisdn;
 use payrail_engine::route::RouteName;
 use payrail_engine::state::batch::{BatchEvent, BatchState};
 use payrail_engine::state::payout::{PayoutEvent, PayoutState};
-use payrail_engine::store::StoreError;
 use payrail_engine::store::batches::{self, NewBatch};
 use payrail_engine::store::payout_lines::{self, NewPayoutLine};
+use payrail_engine::store::{StoreError, cluster};
 use payrail_engine::testing::TestDb;
 
-use crate::support::{amount, merchant};
+use crate::support::{amount, merchant, node, node_holding};
 
 fn lines(count: i32) -> Vec<NewPayoutLine> {
     (0..count)
@@ -83,11 +85,12 @@ async fn chunks_are_claimed_in_line_order_once_each() {
     let db = TestDb::new().await;
     let merchant = merchant(&db, 50, 0).await;
     let batch = batch_with_lines(&db, merchant, 25).await;
+    let node = node_holding(&db, batch).await;
     let client = db.client().await;
     let mut seen: Vec<i32> = Vec::new();
     loop {
         let after = seen.last().copied().unwrap_or(0);
-        let chunk = payout_lines::claim_chunk(&client, merchant, batch, after, 10)
+        let chunk = payout_lines::claim_chunk(&client, node, merchant, batch, after, 10)
             .await
             .expect("claim");
         if chunk.is_empty() {
@@ -112,8 +115,9 @@ async fn a_guarded_move_skips_lines_that_moved_already() {
     let db = TestDb::new().await;
     let merchant = merchant(&db, 50, 0).await;
     let batch = batch_with_lines(&db, merchant, 4).await;
+    let node = node_holding(&db, batch).await;
     let client = db.client().await;
-    let chunk = payout_lines::claim_chunk(&client, merchant, batch, 0, 4)
+    let chunk = payout_lines::claim_chunk(&client, node, merchant, batch, 0, 4)
         .await
         .expect("claim");
     let ids: Vec<_> = chunk.iter().map(|line| line.id).collect();
@@ -159,8 +163,9 @@ async fn lines_are_claimed_counted_and_moved_only_under_their_own_merchant() {
     let owner = merchant(&db, 50, 0).await;
     let other = merchant(&db, 50, 0).await;
     let batch = batch_with_lines(&db, owner, 4).await;
+    let node = node_holding(&db, batch).await;
     let client = db.client().await;
-    let stolen = payout_lines::claim_chunk(&client, other, batch, 0, 4)
+    let stolen = payout_lines::claim_chunk(&client, node, other, batch, 0, 4)
         .await
         .expect("claim");
     assert!(stolen.is_empty(), "{stolen:?}");
@@ -168,7 +173,7 @@ async fn lines_are_claimed_counted_and_moved_only_under_their_own_merchant() {
         .await
         .expect("counts");
     assert!(counted.is_empty(), "{counted:?}");
-    let chunk = payout_lines::claim_chunk(&client, owner, batch, 0, 4)
+    let chunk = payout_lines::claim_chunk(&client, node, owner, batch, 0, 4)
         .await
         .expect("claim");
     assert_eq!(chunk.len(), 4);
@@ -215,6 +220,56 @@ async fn lines_are_claimed_counted_and_moved_only_under_their_own_merchant() {
             .collect::<Vec<_>>(),
         vec![(PayoutState::Sending, 4)]
     );
+}
+
+#[tokio::test]
+async fn only_the_node_holding_a_batch_under_a_live_lease_claims_its_lines() {
+    let db = TestDb::new().await;
+    let merchant = merchant(&db, 50, 0).await;
+    let batch = batch_with_lines(&db, merchant, 4).await;
+    let owner = node_holding(&db, batch).await;
+    let other = node(&db).await;
+    let client = db.client().await;
+    let refused = payout_lines::claim_chunk(&client, other, merchant, batch, 0, 4).await;
+    assert!(
+        matches!(refused, Err(StoreError::NotOwner)),
+        "another live node claims nothing: {refused:?}"
+    );
+    client
+        .execute(
+            "UPDATE cluster_nodes SET expires_at = now() - interval '1 second' WHERE id = $1",
+            &[&owner],
+        )
+        .await
+        .expect("the owner's lease runs out");
+    let lapsed = payout_lines::claim_chunk(&client, owner, merchant, batch, 0, 4).await;
+    assert!(
+        matches!(lapsed, Err(StoreError::NotOwner)),
+        "a lapsed lease claims nothing, on the database's clock: {lapsed:?}"
+    );
+    let counts = payout_lines::count_by_state(&client, merchant, batch)
+        .await
+        .expect("counts");
+    assert_eq!(
+        counts
+            .iter()
+            .map(|count| (count.state, count.lines))
+            .collect::<Vec<_>>(),
+        vec![(PayoutState::Queued, 4)],
+        "no line moved"
+    );
+    cluster::renew(
+        &client,
+        owner,
+        Duration::from_secs(60),
+        &serde_json::json!({}),
+    )
+    .await
+    .expect("an expired lease nobody reaped is renewed");
+    let chunk = payout_lines::claim_chunk(&client, owner, merchant, batch, 0, 4)
+        .await
+        .expect("the owner claims again");
+    assert_eq!(chunk.len(), 4);
 }
 
 #[tokio::test]

@@ -45,7 +45,7 @@ async fn a_group_the_balance_does_not_cover_is_fitted_in_order_and_reserved_once
 
     // 650 + 550 + 350 needed, 1,000 there: the first and the last fit.
     let lines = vec![line(600), line(500), line(300)];
-    let group = Group::new(merchant.id, Currency::Rwf, keys[0].id, lines).expect("group");
+    let group = Group::new(None, merchant.id, Currency::Rwf, keys[0].id, lines).expect("group");
     let tx = client.transaction().await.expect("begin");
     let all = group.all_funded();
     group.write(&tx, &all).await.expect("write");
@@ -111,6 +111,7 @@ async fn a_group_the_balance_does_not_cover_is_fitted_in_order_and_reserved_once
 #[test]
 fn fit_passes_over_a_payout_too_big_and_keeps_trying_the_next() {
     let group = Group::new(
+        None,
         payrail_engine::ids::MerchantId::new(),
         Currency::Rwf,
         payrail_engine::ids::ApiKeyId::new(),

@@ -35,6 +35,10 @@ pub struct ExecutedTransfer {
     pub attempts: u32,
     /// Times money moved for this reference: 0 or 1, anything else is a double payment.
     pub executions: u32,
+    /// Milliseconds after the simulator started that it was created: sends per second,
+    /// as the operator counts them against a quota.
+    #[serde(default)]
+    pub created_ms: u64,
 }
 
 /// Every transfer and payment created, oldest first, and any executed more than once.
@@ -94,5 +98,6 @@ fn row(id: &str, attempts: u32, created: &mut Created) -> ExecutedTransfer {
         reason,
         attempts,
         executions: created.executions,
+        created_ms: created.created_ms,
     }
 }

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use payrail_engine::api_key::Role;
-use payrail_engine::ids::{BatchId, MerchantId};
+use payrail_engine::ids::{BatchId, MerchantId, NodeId};
 use payrail_engine::ledger;
-use payrail_engine::store::batches;
+use payrail_engine::store::{batches, cluster, migrations};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -374,11 +374,23 @@ async fn cancelling_stops_unsent_lines_and_returns_their_funds() {
     )
     .await;
     assert_eq!(approved.status, 200);
-    // No engine runs here: start the batch by hand so its total is reserved.
+    // No engine runs here: start the batch by hand, as a node would, so its total is
+    // reserved.
     let batch: BatchId = id.parse().expect("an id");
     let mut client = node.db.client().await;
+    let by_hand = NodeId::new();
+    let lease = Duration::from_secs(60);
+    cluster::join(
+        &mut client,
+        by_hand,
+        "by-hand",
+        migrations::latest_version(),
+        lease,
+    )
+    .await
+    .expect("joined");
     let tx = client.transaction().await.expect("a transaction");
-    batches::start(&tx, merchant.id, batch)
+    batches::start(&tx, by_hand, merchant.id, batch)
         .await
         .expect("started");
     tx.commit().await.expect("committed");

@@ -40,8 +40,14 @@ async fn group_of_three(node: &Node, merchant: MerchantId) -> (String, Vec<Strin
             note: None,
         })
         .collect();
-    let group =
-        Group::new(merchant, Currency::Rwf, ApiKeyId::from_uuid(maker), lines).expect("a group");
+    let group = Group::new(
+        None,
+        merchant,
+        Currency::Rwf,
+        ApiKeyId::from_uuid(maker),
+        lines,
+    )
+    .expect("a group");
     let tx = client.transaction().await.expect("a transaction");
     let funded = group.all_funded();
     let payouts = group.write(&tx, &funded).await.expect("written");

@@ -432,7 +432,7 @@ async fn settlements_posted_before_migration_8_get_their_particulars_from_their_
     let before = payouts(&node.get(&path, viewer).await.body);
     assert_eq!(before.len(), 3);
 
-    // The schema as it was before V8 (and so before V9 to V13, which refinery applies
+    // The schema as it was before V8 (and so before V9 to V14, which refinery applies
     // after it), with these settlements in it: then migrate.
     let (mut client, connection) = tokio_postgres::connect(&node.db.url, tokio_postgres::NoTls)
         .await
@@ -452,14 +452,18 @@ async fn settlements_posted_before_migration_8_get_their_particulars_from_their_
              ALTER TABLE batches DROP COLUMN numbers_indexed;
              CREATE INDEX payout_lines_msisdn_suffix
                  ON payout_lines (merchant_id, reverse(msisdn) text_pattern_ops);
-             DELETE FROM refinery_schema_history WHERE version IN (8, 9, 10, 11, 12, 13);",
+             DROP FUNCTION payrail_holds_batches(uuid, uuid[]);
+             DROP TABLE cluster_roles, cluster_nodes;
+             ALTER TABLE batches DROP COLUMN owner_node;
+             ALTER TABLE collections DROP COLUMN owner_node;
+             DELETE FROM refinery_schema_history WHERE version IN (8, 9, 10, 11, 12, 13, 14);",
         )
         .await
         .expect("back to V7");
     let applied = payrail_engine::store::migrations::run(&mut client)
         .await
         .expect("migrate");
-    assert_eq!(applied, vec![8, 9, 10, 11, 12, 13]);
+    assert_eq!(applied, vec![8, 9, 10, 11, 12, 13, 14]);
     drop(client);
     let _ = connection.await;
 

@@ -1,0 +1,224 @@
+//! The membership actor: keeps this node in the cluster (docs/cluster.md). A third of each
+//! lease term it renews the node's lease; then it reaps nodes whose lease expired (freeing
+//! their batches, collections and roles, which the supervisor's and the collector's sweeps
+//! then take), counts the live nodes (each route's quota is split between them) and takes
+//! the roles nobody holds. A failed renewal lets the lease run out: routes stop sending
+//! before the database's expiry. Finding its own row reaped, the node is fenced for good
+//! and the supervisor stops the engine. Database work runs in tasks that answer as messages.
+//!
+//! Parent: the supervisor. Children: none.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+use metrics::{Gauge, counter, gauge};
+use payrail_engine::metrics::{
+    CLUSTER_LEASE_RENEWALS, CLUSTER_LEASES, CLUSTER_LIVE_NODES, CLUSTER_TAKEOVERS,
+};
+use payrail_engine::store::StoreError;
+use payrail_engine::store::cluster::{self, Holdings, Reaped};
+use ractor::{Actor, ActorProcessingErr, ActorRef, DerivedActorRef};
+use tokio::time::Instant;
+
+use crate::directory::RouteDirectory;
+use crate::lease::NodeLease;
+use crate::route::{RouteConfig, policy};
+
+/// What the membership actor tells its parent.
+#[derive(Debug)]
+pub enum Membership {
+    /// Nodes whose lease expired were reaped: take their batches and collections now.
+    TakeOver,
+    /// Another node reaped this one: nothing it ran is its own any more; stop the engine.
+    Fenced,
+}
+
+#[derive(Debug)]
+pub enum MemberMsg {
+    /// Time to renew the lease.
+    Renew,
+    /// A renewal asked at `asked_at` came back, with what followed it.
+    Renewed(Instant, Result<Round, StoreError>),
+}
+
+/// What one renewal found.
+#[derive(Debug)]
+pub struct Round {
+    holdings: Holdings,
+    reaped: Vec<Reaped>,
+    live: i64,
+    roles: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct MemberArgs {
+    pub pool: Pool,
+    pub lease: Arc<NodeLease>,
+    pub routes: Arc<RouteDirectory>,
+    /// Each route's send and query quotas, as configured: the cluster's, to share.
+    pub quotas: Arc<Vec<RouteConfig>>,
+    /// Where takeovers and the fence are told.
+    pub parent: DerivedActorRef<Membership>,
+}
+
+#[derive(Debug)]
+pub struct MemberState {
+    args: MemberArgs,
+    renewing: bool,
+    live_nodes: Gauge,
+    batches: Gauge,
+    collections: Gauge,
+    roles: Gauge,
+}
+
+/// The membership actor (its state is `MemberState`).
+#[derive(Debug)]
+pub struct Member;
+
+impl Actor for Member {
+    type Msg = MemberMsg;
+    type State = MemberState;
+    type Arguments = MemberArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<MemberMsg>,
+        args: MemberArgs,
+    ) -> Result<MemberState, ActorProcessingErr> {
+        myself.send_interval(args.lease.term() / 3, || MemberMsg::Renew);
+        // Served at 0 from the start, so the first takeover shows in `increase()`.
+        for kind in ["nodes", "batches", "collections"] {
+            counter!(CLUSTER_TAKEOVERS, "kind" => kind).increment(0);
+        }
+        for result in ["renewed", "failed", "fenced"] {
+            counter!(CLUSTER_LEASE_RENEWALS, "result" => result).increment(0);
+        }
+        let live_nodes = gauge!(CLUSTER_LIVE_NODES);
+        live_nodes.set(f64::from(args.lease.live_nodes()));
+        Ok(MemberState {
+            args,
+            renewing: false,
+            live_nodes,
+            batches: gauge!(CLUSTER_LEASES, "kind" => "batches"),
+            collections: gauge!(CLUSTER_LEASES, "kind" => "collections"),
+            roles: gauge!(CLUSTER_LEASES, "kind" => "roles"),
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<MemberMsg>,
+        message: MemberMsg,
+        state: &mut MemberState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            MemberMsg::Renew if !state.renewing && !state.args.lease.is_fenced() => {
+                state.renewing = true;
+                let shares = quota_shares(&state.args.quotas, state.args.lease.live_nodes());
+                renew(&myself, &state.args.pool, &state.args.lease, shares);
+            }
+            MemberMsg::Renew => {}
+            MemberMsg::Renewed(asked_at, round) => {
+                state.renewing = false;
+                state.renewed(asked_at, round);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// This node's share of each route's quotas while `live_nodes` share them, as
+/// `GET /v1/cluster` shows it.
+fn quota_shares(quotas: &[RouteConfig], live_nodes: u32) -> serde_json::Value {
+    quotas
+        .iter()
+        .map(|route| {
+            let share = serde_json::json!({
+                "sends_per_second": policy::share(route.sends_per_second, live_nodes).get(),
+                "queries_per_second": policy::share(route.queries_per_second, live_nodes).get(),
+            });
+            (route.name.to_string(), share)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// Renews the lease; then reaps, counts and takes roles, all in a task.
+fn renew(
+    myself: &ActorRef<MemberMsg>,
+    pool: &Pool,
+    lease: &Arc<NodeLease>,
+    shares: serde_json::Value,
+) {
+    let (myself, pool, node, term) = (myself.clone(), pool.clone(), lease.node(), lease.term());
+    tokio::spawn(async move {
+        let asked_at = Instant::now();
+        let round = async {
+            let mut client = pool.get().await?;
+            let holdings = cluster::renew(&client, node, term, &shares).await?;
+            let reaped = cluster::reap_expired(&mut client).await?;
+            let live = cluster::live_count(&client).await?;
+            let roles = cluster::take_roles(&client, node).await?;
+            Ok(Round {
+                holdings,
+                reaped,
+                live,
+                roles,
+            })
+        };
+        let _ = myself.send_message(MemberMsg::Renewed(asked_at, round.await));
+    });
+}
+
+impl MemberState {
+    fn renewed(&mut self, asked_at: Instant, round: Result<Round, StoreError>) {
+        let lease = &self.args.lease;
+        let round = match round {
+            Ok(round) => round,
+            Err(StoreError::NotOwner) => {
+                counter!(CLUSTER_LEASE_RENEWALS, "result" => "fenced").increment(1);
+                lease.fence();
+                tracing::error!(node = %lease.node(), name = lease.name(), "another node reaped this node's lease and took its work over; the engine stops");
+                let _ = self.args.parent.send_message(Membership::Fenced);
+                return;
+            }
+            Err(error) => {
+                counter!(CLUSTER_LEASE_RENEWALS, "result" => "failed").increment(1);
+                tracing::warn!(%error, "could not renew this node's lease; sends stop before it runs out");
+                return;
+            }
+        };
+        counter!(CLUSTER_LEASE_RENEWALS, "result" => "renewed").increment(1);
+        lease.renewed(asked_at);
+        self.batches.set(round.holdings.batches as f64);
+        self.collections.set(round.holdings.collections as f64);
+        self.roles.set(round.roles.len() as f64);
+        lease.set_verifier(round.roles.iter().any(|role| role == cluster::VERIFIER));
+        let live = u32::try_from(round.live).unwrap_or(u32::MAX).max(1);
+        if live != lease.live_nodes() {
+            tracing::info!(
+                live,
+                "the cluster's live nodes changed; route quotas are shared again"
+            );
+            lease.set_live_nodes(live);
+            self.args.routes.share(live);
+        }
+        self.live_nodes.set(f64::from(live));
+        self.took_over(&round.reaped);
+    }
+
+    /// Counts and logs the nodes reaped, and has their work taken now.
+    fn took_over(&self, reaped: &[Reaped]) {
+        for node in reaped {
+            counter!(CLUSTER_TAKEOVERS, "kind" => "nodes").increment(1);
+            counter!(CLUSTER_TAKEOVERS, "kind" => "batches")
+                .increment(u64::try_from(node.batches).unwrap_or(0));
+            counter!(CLUSTER_TAKEOVERS, "kind" => "collections")
+                .increment(u64::try_from(node.collections).unwrap_or(0));
+            tracing::warn!(node = %node.id, name = node.name, batches = node.batches, collections = node.collections, "a node's lease expired; its work is free and the live nodes take it over");
+        }
+        if !reaped.is_empty() {
+            let _ = self.args.parent.send_message(Membership::TakeOver);
+        }
+    }
+}
