@@ -442,7 +442,7 @@ impl SupervisorState {
 /// stored since (store::payout_numbers), as bulk work.
 fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool, bulk_pool: &Pool, lease: &NodeLease) {
     let (pool, bulk_pool, myself) = (pool.clone(), bulk_pool.clone(), myself.clone());
-    let (node, live_nodes) = (lease.node(), lease.live_nodes());
+    let node = lease.node();
     tokio::spawn(async move {
         let found = async {
             let client = pool.get().await?;
@@ -451,7 +451,7 @@ fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool, bulk_pool: &Pool, lease:
                 BatchState::Scheduled,
                 BatchState::AwaitingFunds,
             ];
-            batches::to_run(&client, node, &states, live_nodes).await
+            batches::to_run(&client, node, &states).await
         };
         match found.await {
             Ok(found) => {

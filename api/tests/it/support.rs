@@ -8,9 +8,12 @@ use payrail_engine::testing::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The `payrail` binary with a clean environment: no configuration leaks in from the
-/// machine running the tests.
+/// machine running the tests. `PAYRAIL_TEST_BINARY` names another build of it (a release
+/// one, for the scenarios that are also benchmarks).
 pub fn payrail() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_payrail"));
+    let binary = std::env::var("PAYRAIL_TEST_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_payrail").to_owned());
+    let mut command = Command::new(binary);
     command
         .env_remove("DATABASE_URL")
         .env("PAYRAIL_LOG_FORMAT", "json");

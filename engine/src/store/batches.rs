@@ -493,8 +493,11 @@ const TO_RUN: &str = "
          WHERE id IN (SELECT id FROM batches
                        WHERE state = ANY($1) AND owner_node IS NULL
                        ORDER BY created_at, id
-                       LIMIT (SELECT ceil(count(*)::numeric / $4::int)::bigint FROM batches
-                               WHERE state = ANY($1) AND owner_node IS NULL)
+                       LIMIT (SELECT greatest(0, ceil(count(*)::numeric / greatest(1,
+                                                   (SELECT count(*) FROM cluster_nodes
+                                                     WHERE expires_at > now())))::bigint
+                                                 - count(*) FILTER (WHERE owner_node = $3))
+                                FROM batches WHERE state = ANY($1))
                        FOR UPDATE SKIP LOCKED)
            AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $3 AND expires_at > now())
         RETURNING merchant_id, id, created_at)
@@ -513,20 +516,20 @@ const TO_RUN: &str = "
 pub const SINGLES_YOUNG_FOR: &str = "10 seconds";
 
 /// The batches in any of these states that `node` runs, oldest first: those it owns (but
-/// not a batch of single payouts younger than `SINGLES_YOUNG_FOR`) and its share of those
-/// nobody owns (left by a node that died, or not started yet), split between
-/// `live_nodes`, which it takes. What a node resumes (`running`), runs (`scheduled`) or
+/// not a batch of single payouts younger than `SINGLES_YOUNG_FOR`) and, of those nobody
+/// owns (left by a node that died, or not started yet), as many as bring it up to its
+/// share of all of them split between the live nodes (counted on the database, now), which
+/// it takes. While any is free, the node that owns the fewest is below its share, so every
+/// free batch is taken. What a node resumes (`running`), runs (`scheduled`) or
 /// retries (`awaiting_funds`).
 pub async fn to_run(
     client: &impl GenericClient,
     node: NodeId,
     states: &[BatchState],
-    live_nodes: u32,
 ) -> Result<Vec<(MerchantId, BatchId)>, StoreError> {
     let names: Vec<&str> = states.iter().map(|state| state.as_str()).collect();
-    let live_nodes = i32::try_from(live_nodes.max(1)).unwrap_or(i32::MAX);
     let rows = client
-        .query(TO_RUN, &[&names, &SINGLES_YOUNG_FOR, &node, &live_nodes])
+        .query(TO_RUN, &[&names, &SINGLES_YOUNG_FOR, &node])
         .await?;
     rows.iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))

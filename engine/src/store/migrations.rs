@@ -13,10 +13,21 @@ pub enum MigrationError {
     Database(#[from] tokio_postgres::Error),
 }
 
-/// Applies every migration not yet applied; returns the versions it applied.
+/// The advisory lock migrations run under, so that nodes starting together on a new
+/// database migrate one after the other (the second finds nothing left to apply).
+const MIGRATION_LOCK: i64 = 0x7061_7972_6169_6c00; // "payrail\0"
+
+/// Applies every migration not yet applied, under `MIGRATION_LOCK`; returns the versions
+/// it applied.
 pub async fn run(client: &mut tokio_postgres::Client) -> Result<Vec<i32>, MigrationError> {
-    let report = migrations::runner().run_async(client).await?;
-    Ok(report
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let report = migrations::runner().run_async(client).await;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    Ok(report?
         .applied_migrations()
         .iter()
         .map(|m| m.version())

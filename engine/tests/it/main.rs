@@ -6,6 +6,7 @@ mod launcher;
 mod ledger;
 mod ledger_properties;
 mod merchants;
+mod migrations;
 mod payout_keys;
 mod payout_lines;
 mod payroll_csv;
