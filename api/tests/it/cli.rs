@@ -122,6 +122,33 @@ async fn a_configured_database_behind_the_binary_is_refused_until_migrated() {
 }
 
 #[tokio::test]
+async fn a_node_of_another_schema_version_than_the_live_nodes_refuses_to_start_and_says_why() {
+    let db = TestDb::new().await;
+    let older = payrail_engine::store::migrations::latest_version() - 1;
+    db.client()
+        .await
+        .execute(
+            "INSERT INTO cluster_nodes (id, name, schema_version, expires_at)
+             VALUES (gen_random_uuid(), 'node-a', $1, now() + interval '1 minute')",
+            &[&older],
+        )
+        .await
+        .expect("a live node of the version before");
+    let url = db.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        run(&url, &["serve", "--listen", "127.0.0.1:0"], false)
+    })
+    .await
+    .expect("run");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains(&format!("node-a runs schema version {older}"))
+            && said.contains("payrail migrate"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
 async fn migrate_builds_the_schema_on_an_empty_database_and_is_idempotent() {
     let db = TestDb::empty().await;
     let url = db.url.clone();
