@@ -38,7 +38,16 @@ pub enum MemberMsg {
     /// Time to renew the lease.
     Renew,
     /// A renewal asked at `asked_at` came back, with what followed it.
-    Renewed(Instant, Result<Round, StoreError>),
+    Renewed(Instant, Result<Round, RoundFailed>),
+}
+
+/// Why a renewal's round did not complete.
+#[derive(Debug)]
+pub enum RoundFailed {
+    /// Another node reaped this one.
+    Fenced,
+    /// The database did not answer, or answered with an error, within a third of a lease.
+    Unanswered(String),
 }
 
 /// What one renewal found.
@@ -154,7 +163,7 @@ fn renew(
     tokio::spawn(async move {
         let asked_at = Instant::now();
         let round = async {
-            let mut client = pool.get().await?;
+            let mut client = pool.get().await.map_err(StoreError::from)?;
             let holdings = cluster::renew(&client, node, term, &shares).await?;
             let reaped = cluster::reap_expired(&mut client).await?;
             let live = cluster::live_count(&client).await?;
@@ -166,23 +175,33 @@ fn renew(
                 roles,
             })
         };
-        let _ = myself.send_message(MemberMsg::Renewed(asked_at, round.await));
+        // A round that hangs (a partition: no answer, no error) must not hold back the
+        // next one; the lease runs out meanwhile and sends stop.
+        let round = match tokio::time::timeout(term / 3, round).await {
+            Ok(Ok(round)) => Ok(round),
+            Ok(Err(StoreError::NotOwner)) => Err(RoundFailed::Fenced),
+            Ok(Err(error)) => Err(RoundFailed::Unanswered(error.to_string())),
+            Err(_) => Err(RoundFailed::Unanswered(
+                "no answer within a third of a lease".into(),
+            )),
+        };
+        let _ = myself.send_message(MemberMsg::Renewed(asked_at, round));
     });
 }
 
 impl MemberState {
-    fn renewed(&mut self, asked_at: Instant, round: Result<Round, StoreError>) {
+    fn renewed(&mut self, asked_at: Instant, round: Result<Round, RoundFailed>) {
         let lease = &self.args.lease;
         let round = match round {
             Ok(round) => round,
-            Err(StoreError::NotOwner) => {
+            Err(RoundFailed::Fenced) => {
                 counter!(CLUSTER_LEASE_RENEWALS, "result" => "fenced").increment(1);
                 lease.fence();
                 tracing::error!(node = %lease.node(), name = lease.name(), "another node reaped this node's lease and took its work over; the engine stops");
                 let _ = self.args.parent.send_message(Membership::Fenced);
                 return;
             }
-            Err(error) => {
+            Err(RoundFailed::Unanswered(error)) => {
                 counter!(CLUSTER_LEASE_RENEWALS, "result" => "failed").increment(1);
                 tracing::warn!(%error, "could not renew this node's lease; sends stop before it runs out");
                 return;
