@@ -14,11 +14,10 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::{Pid, User, chown};
+use payrail_engine::postgres::Binaries;
 
 use crate::cluster::harness::{Cluster, DONE, from_env};
 use crate::support::{free_port, http_get};
-
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// pg_auto_failover's processes, each `pg_autoctl … --run` in a process group of its own.
 struct AutoFailover {
@@ -27,6 +26,23 @@ struct AutoFailover {
     monitor: Child,
     /// The primary and the standby, with their ports.
     nodes: Vec<(Child, u16, PathBuf)>,
+}
+
+/// Where PostgreSQL's programs really are (`pg_autoctl` runs `pg_ctl` from `PATH`, and
+/// finds the rest beside it: a directory of symbolic links to them will not do).
+fn pg_bin() -> PathBuf {
+    let pg_ctl = Binaries::find()
+        .expect("PostgreSQL's server programs")
+        .program("pg_ctl");
+    std::fs::canonicalize(pg_ctl)
+        .expect("pg_ctl")
+        .parent()
+        .expect("its directory")
+        .to_path_buf()
+}
+
+fn pg_ctl() -> String {
+    pg_bin().join("pg_ctl").display().to_string()
 }
 
 /// The postgres account's ids when running as root (PostgreSQL refuses root).
@@ -48,7 +64,7 @@ impl AutoFailover {
             .env("XDG_CONFIG_HOME", self.dir.join("config"))
             .env("XDG_DATA_HOME", self.dir.join("data"))
             .env("XDG_RUNTIME_DIR", self.dir.join("run"))
-            .env("PATH", format!("{PG_BIN}:/usr/bin:/bin"))
+            .env("PATH", format!("{}:/usr/bin:/bin", pg_bin().display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(self.dir.join(log)).expect("a log"))
@@ -213,7 +229,7 @@ impl AutoFailover {
         let _ = killpg(group, Signal::SIGKILL);
         let _ = keeper.wait();
         let pgdata = pgdata.clone();
-        let mut stop = self.command(&format!("{PG_BIN}/pg_ctl"), "stop-primary.log");
+        let mut stop = self.command(&pg_ctl(), "stop-primary.log");
         let _ = stop
             .arg("-D")
             .arg(&pgdata)
@@ -235,7 +251,7 @@ impl Drop for AutoFailover {
         }
         for data in ["node1", "node2", "monitor"] {
             let _ = self
-                .command(&format!("{PG_BIN}/pg_ctl"), &format!("stop-{data}.log"))
+                .command(&pg_ctl(), &format!("stop-{data}.log"))
                 .arg("-D")
                 .arg(self.dir.join(data))
                 .args(["stop", "-m", "immediate"])
