@@ -86,10 +86,6 @@ pub enum EngineError {
     Spawn(#[from] ractor::SpawnErr),
     #[error("joining the cluster: {0}")]
     Join(#[from] StoreError),
-    #[error(
-        "this node runs schema version {ours}, and live nodes run another ({theirs}): a cluster runs one version; stop every node, run `payrail migrate`, then start them on the new version"
-    )]
-    OtherVersion { ours: i32, theirs: String },
 }
 
 /// Single payouts waiting to be written, at most: past this a request is refused with a
@@ -248,20 +244,12 @@ impl Engine {
 }
 
 /// Takes this node's lease, unless live nodes run another schema version. When others are
-/// live the lease does not hold (nothing is sent) until the first renewal, a third of a
+/// live the lease holds (and anything is sent) only from the first renewal, a third of a
 /// term later: by then every other node has seen this one and lowered its quota share.
 async fn join(pool: &Pool, settings: &ClusterSettings) -> Result<NodeLease, EngineError> {
     let ours = migrations::latest_version();
     let mut client = pool.get().await.map_err(StoreError::from)?;
-    let others = cluster::other_versions(&client, ours).await?;
-    if !others.is_empty() {
-        let theirs = others
-            .iter()
-            .map(|(name, version)| format!("{name} runs {version}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(EngineError::OtherVersion { ours, theirs });
-    }
+    cluster::refuse_other_versions(&client, ours).await?;
     let node = NodeId::new();
     let asked_at = tokio::time::Instant::now();
     let earlier =
@@ -273,8 +261,8 @@ async fn join(pool: &Pool, settings: &ClusterSettings) -> Result<NodeLease, Engi
     let lease = NodeLease::new(node, settings.node_name.clone(), settings.lease, asked_at);
     let live = u32::try_from(live).unwrap_or(u32::MAX).max(1);
     lease.set_live_nodes(live);
-    if live > 1 {
-        lease.hold_off();
+    if live == 1 {
+        lease.renewed(asked_at);
     }
     tracing::info!(%node, name = settings.node_name, live_nodes = live, "joined the cluster");
     Ok(lease)

@@ -7,14 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use payrail_engine::ids::NodeId;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// The part of a lease a node does not count on: the database's clock may run a little
 /// fast against ours, and a renewal's answer may take a while to come back.
 const MARGIN_FRACTION: u32 = 5;
-
-/// How often `fenced` looks.
-const FENCE_POLL: Duration = Duration::from_millis(250);
 
 #[derive(Debug)]
 pub struct NodeLease {
@@ -27,6 +25,8 @@ pub struct NodeLease {
     holds_until_ms: AtomicU64,
     /// Another node reaped this one: nothing this run held is its own any more.
     fenced: AtomicBool,
+    /// Wakes whoever waits for the fence.
+    fence_notice: Notify,
     /// Live nodes, this one included, at the last renewal.
     live_nodes: AtomicU32,
     /// This node holds the verifier role.
@@ -34,20 +34,19 @@ pub struct NodeLease {
 }
 
 impl NodeLease {
-    /// A lease just taken: the database set it to expire `term` after `asked_at`, or later.
+    /// A lease taken at `asked_at`, which holds nothing until `renewed` says it does.
     pub fn new(node: NodeId, name: String, term: Duration, asked_at: Instant) -> NodeLease {
-        let lease = NodeLease {
+        NodeLease {
             node,
             name,
             term,
             origin: asked_at,
             holds_until_ms: AtomicU64::new(0),
             fenced: AtomicBool::new(false),
+            fence_notice: Notify::new(),
             live_nodes: AtomicU32::new(1),
             verifier: AtomicBool::new(false),
-        };
-        lease.renewed(asked_at);
-        lease
+        }
     }
 
     /// The fencing token: this run's id.
@@ -78,15 +77,10 @@ impl NodeLease {
         self.holds_until_ms.fetch_max(until, Ordering::AcqRel);
     }
 
-    /// Holds nothing until the next renewal: a node that joins live nodes waits until
-    /// they have all seen it and lowered their quota shares.
-    pub fn hold_off(&self) {
-        self.holds_until_ms.store(0, Ordering::Release);
-    }
-
     /// Another node took this node's work: it never holds again.
     pub fn fence(&self) {
         self.fenced.store(true, Ordering::Release);
+        self.fence_notice.notify_waiters();
     }
 
     pub fn is_fenced(&self) -> bool {
@@ -96,8 +90,13 @@ impl NodeLease {
     /// Resolves once another node has fenced this one (the engine stops then): the
     /// process should end, and its service manager start it again.
     pub async fn fenced(&self) {
-        while !self.is_fenced() {
-            tokio::time::sleep(FENCE_POLL).await;
+        loop {
+            // Registered before the flag is read, so a fence in between is not missed.
+            let notice = self.fence_notice.notified();
+            if self.is_fenced() {
+                return;
+            }
+            notice.await;
         }
     }
 
@@ -134,6 +133,8 @@ mod tests {
             Duration::from_secs(10),
             Instant::now(),
         );
+        assert!(!lease.holds(), "not before the first renewal");
+        lease.renewed(Instant::now());
         assert!(lease.holds());
         tokio::time::advance(Duration::from_millis(7_900)).await;
         assert!(lease.holds(), "within 8 s of a 10 s lease");

@@ -65,7 +65,7 @@ pub struct MemberArgs {
     pub lease: Arc<NodeLease>,
     pub routes: Arc<RouteDirectory>,
     /// Each route's send and query quotas, as configured: the cluster's, to share.
-    pub quotas: Arc<Vec<RouteConfig>>,
+    pub quotas: Vec<RouteConfig>,
     /// Where takeovers and the fence are told.
     pub parent: DerivedActorRef<Membership>,
 }

@@ -148,19 +148,14 @@ impl Actor for RouteActor {
         _myself: ActorRef<RouteMsg>,
         args: RouteArgs,
     ) -> Result<RouteState, ActorProcessingErr> {
-        let shared_by = args.lease.live_nodes();
-        let (sends, queries) = (
-            policy::share(args.config.sends_per_second, shared_by),
-            policy::share(args.config.queries_per_second, shared_by),
-        );
-        let metrics = RouteMetrics::new(args.config.name.as_str(), args.start_open);
-        metrics.quota_share(sends.get(), queries.get());
-        Ok(RouteState {
-            metrics,
-            send_quota: policy::limiter(sends),
-            query_pace: QueryPace::new(queries),
+        let live_nodes = args.lease.live_nodes();
+        let mut state = RouteState {
+            metrics: RouteMetrics::new(args.config.name.as_str(), args.start_open),
+            send_quota: policy::limiter(args.config.sends_per_second),
+            query_pace: QueryPace::new(args.config.queries_per_second),
             lease: args.lease,
-            shared_by,
+            // Not shared yet: `share` below sets the quotas to this node's share.
+            shared_by: 0,
             breaker: Breaker::new(
                 args.policy.circuit_failures,
                 args.policy.circuit_open_for,
@@ -182,7 +177,9 @@ impl Actor for RouteActor {
             held: 0,
             uncertain: 0,
             queued: 0,
-        })
+        };
+        state.share(live_nodes);
+        Ok(state)
     }
 
     async fn post_stop(

@@ -119,8 +119,6 @@ pub struct SupervisorState {
     settings: BatchSettings,
     lease: Arc<NodeLease>,
     member: ActorRef<MemberMsg>,
-    /// Each route's configured quotas, which the membership actor shares between nodes.
-    quotas: Arc<Vec<RouteConfig>>,
     journal: ActorRef<JournalMsg>,
     routes: Arc<RouteDirectory>,
     /// What each route actor was started with, to start it again.
@@ -220,13 +218,7 @@ impl Actor for Supervisor {
             node: args.lease.node(),
         };
         let singles = spawn_singles(&myself, singles_args.clone()).await?;
-        let quotas = Arc::new(
-            route_args
-                .values()
-                .map(|route| route.config.clone())
-                .collect(),
-        );
-        let member = spawn_member(&myself, &args.pool, &args.lease, &routes, &quotas).await?;
+        let member = spawn_member(&myself, &args.pool, &args.lease, &routes, &route_args).await?;
         myself.send_interval(args.sweep_interval, || SupervisorMsg::Sweep);
         Ok(SupervisorState {
             pool: args.pool,
@@ -234,7 +226,6 @@ impl Actor for Supervisor {
             settings: args.settings,
             lease: args.lease,
             member,
-            quotas,
             journal,
             routes,
             route_args,
@@ -272,9 +263,11 @@ impl Actor for Supervisor {
                 let actor = state.merchant(&myself, merchant).await?;
                 actor.send_message(MerchantMsg::RunBatch(batch))?;
             }
-            SupervisorMsg::Sweep => sweep(&myself, &state.pool, &state.bulk_pool, &state.lease),
+            SupervisorMsg::Sweep => {
+                sweep(&myself, &state.pool, &state.bulk_pool, state.lease.node())
+            }
             SupervisorMsg::Membership(Membership::TakeOver) => {
-                sweep(&myself, &state.pool, &state.bulk_pool, &state.lease);
+                sweep(&myself, &state.pool, &state.bulk_pool, state.lease.node());
                 let _ = state.collector.send_message(CollectorMsg::Sweep);
             }
             SupervisorMsg::Membership(Membership::Fenced) => {
@@ -365,7 +358,7 @@ impl Actor for Supervisor {
                 &state.pool,
                 &state.lease,
                 &state.routes,
-                &state.quotas,
+                &state.route_args,
             )
             .await?;
             count_restart("member");
@@ -440,9 +433,8 @@ impl SupervisorState {
 /// Finds batches to run (`running`, `scheduled`, `awaiting_funds`) that this node owns, or
 /// takes its share of those nobody owns, and runs them; then indexes the numbers of batches
 /// stored since (store::payout_numbers), as bulk work.
-fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool, bulk_pool: &Pool, lease: &NodeLease) {
+fn sweep(myself: &ActorRef<SupervisorMsg>, pool: &Pool, bulk_pool: &Pool, node: NodeId) {
     let (pool, bulk_pool, myself) = (pool.clone(), bulk_pool.clone(), myself.clone());
-    let node = lease.node();
     tokio::spawn(async move {
         let found = async {
             let client = pool.get().await?;
@@ -485,13 +477,16 @@ async fn spawn_member(
     pool: &Pool,
     lease: &Arc<NodeLease>,
     routes: &Arc<RouteDirectory>,
-    quotas: &Arc<Vec<RouteConfig>>,
+    route_args: &HashMap<RouteName, RouteArgs>,
 ) -> Result<ActorRef<MemberMsg>, ActorProcessingErr> {
     let args = MemberArgs {
         pool: pool.clone(),
         lease: Arc::clone(lease),
         routes: Arc::clone(routes),
-        quotas: Arc::clone(quotas),
+        quotas: route_args
+            .values()
+            .map(|route| route.config.clone())
+            .collect(),
         parent: myself.get_derived::<Membership>(),
     };
     let (member, _) =

@@ -55,7 +55,7 @@ impl Database {
             .await
             .context("connecting to the database")?;
         if migrate == Migrate::Always || database.server.is_some() {
-            refuse_other_versions(&client).await?;
+            cluster::refuse_other_versions(&client, migrations::latest_version()).await?;
             let applied = migrations::run(&mut client).await?;
             if !applied.is_empty() {
                 tracing::info!(?applied, "applied database migrations");
@@ -86,24 +86,4 @@ impl Database {
         }
         Ok(())
     }
-}
-
-/// Refuses to migrate (or join) while live nodes run another schema version: a cluster runs
-/// one version, and a migration made under running nodes could break them.
-async fn refuse_other_versions(client: &deadpool_postgres::Client) -> anyhow::Result<()> {
-    let ours = migrations::latest_version();
-    let others = cluster::other_versions(client, ours)
-        .await
-        .context("reading the cluster's nodes")?;
-    if others.is_empty() {
-        return Ok(());
-    }
-    let theirs: Vec<String> = others
-        .iter()
-        .map(|(name, version)| format!("{name} runs schema version {version}"))
-        .collect();
-    bail!(
-        "this node runs schema version {ours}, and live nodes run another ({}): a cluster runs one version; stop every node, run `payrail migrate`, then start them on the new version",
-        theirs.join(", ")
-    )
 }

@@ -30,6 +30,19 @@ CREATE TABLE cluster_roles (
 );
 INSERT INTO cluster_roles (role) VALUES ('verifier');
 
+-- Whether a node's lease has not expired, on the database's clock: the condition of every
+-- take of work.
+CREATE FUNCTION payrail_lease_holds(node uuid) RETURNS boolean
+    LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM cluster_nodes WHERE id = node AND expires_at > now())
+$$;
+
+-- The nodes whose lease has not expired.
+CREATE FUNCTION payrail_live_nodes() RETURNS bigint
+    LANGUAGE sql STABLE AS $$
+    SELECT count(*) FROM cluster_nodes WHERE expires_at > now()
+$$;
+
 -- The fencing check of a claim: the batches are this node's, and the node's lease has not
 -- expired on the database's clock. Raises PR001 otherwise, so that a claim made by a node
 -- that lost its lease fails instead of reading as "nothing left to claim". Called with
@@ -37,9 +50,9 @@ INSERT INTO cluster_roles (role) VALUES ('verifier');
 CREATE FUNCTION payrail_holds_batches(node uuid, held uuid[]) RETURNS boolean
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF (SELECT count(*) FROM batches b JOIN cluster_nodes n ON n.id = b.owner_node
-         WHERE b.id = ANY(held) AND n.id = node AND n.expires_at > now())
-       < (SELECT count(DISTINCT h) FROM unnest(held) AS h) THEN
+    IF NOT payrail_lease_holds(node)
+       OR (SELECT count(*) FROM batches WHERE id = ANY(held) AND owner_node = node)
+          < (SELECT count(DISTINCT h) FROM unnest(held) AS h) THEN
         RAISE EXCEPTION 'node % does not hold these batches', node USING ERRCODE = 'PR001';
     END IF;
     RETURN true;

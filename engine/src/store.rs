@@ -70,6 +70,11 @@ pub enum StoreError {
     /// this node's lease expired): it must leave the work alone.
     #[error("this node does not hold the work's lease")]
     NotOwner,
+    /// Live nodes of the cluster run another schema version than this binary's.
+    #[error(
+        "this node runs schema version {ours}, and live nodes run another ({theirs}): a cluster runs one version; stop every node, run `payrail migrate`, then start them on the new version"
+    )]
+    OtherVersion { ours: i32, theirs: String },
     #[error("a stored value is invalid: {0}")]
     Corrupt(String),
     #[error("database: {0}")]

@@ -377,7 +377,7 @@ pub enum Started {
 const TAKE_FOR_UPDATE: &str = "
     UPDATE batches SET owner_node = $3
      WHERE id = $1 AND merchant_id = $2 AND (owner_node IS NULL OR owner_node = $3)
-       AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $3 AND expires_at > now())
+       AND payrail_lease_holds($3)
     RETURNING state";
 
 /// Takes the batch for `node`, then reserves its whole total (amounts and fees) in one
@@ -493,13 +493,12 @@ const TO_RUN: &str = "
          WHERE id IN (SELECT id FROM batches
                        WHERE state = ANY($1) AND owner_node IS NULL
                        ORDER BY created_at, id
-                       LIMIT (SELECT greatest(0, ceil(count(*)::numeric / greatest(1,
-                                                   (SELECT count(*) FROM cluster_nodes
-                                                     WHERE expires_at > now())))::bigint
+                       LIMIT (SELECT greatest(0, ceil(count(*)::numeric
+                                                      / greatest(1, payrail_live_nodes()))::bigint
                                                  - count(*) FILTER (WHERE owner_node = $3))
                                 FROM batches WHERE state = ANY($1))
                        FOR UPDATE SKIP LOCKED)
-           AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $3 AND expires_at > now())
+           AND payrail_lease_holds($3)
         RETURNING merchant_id, id, created_at)
     SELECT merchant_id, id FROM (
         SELECT merchant_id, id, created_at FROM batches

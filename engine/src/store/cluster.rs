@@ -56,23 +56,31 @@ const ACTIVE_BATCHES: &str = "state IN ('running', 'scheduled', 'awaiting_funds'
 const FREE_COLLECTIONS: &str =
     "UPDATE collections SET owner_node = NULL WHERE owner_node = ANY($1) AND state = 'pending'";
 
-/// Live nodes whose schema version differs from `version`: a node of another version must
-/// not join (nor migrate the schema under them).
-pub async fn other_versions(
+/// `OtherVersion` when live nodes run another schema version than `ours`: a node of
+/// another version must not join, nor migrate the schema under them.
+pub async fn refuse_other_versions(
     client: &impl GenericClient,
-    version: i32,
-) -> Result<Vec<(String, i32)>, StoreError> {
+    ours: i32,
+) -> Result<(), StoreError> {
     const EXISTS: &str = "SELECT to_regclass('cluster_nodes') IS NOT NULL";
     const OTHERS: &str = "
-        SELECT name, schema_version FROM cluster_nodes
+        SELECT name || ' runs schema version ' || schema_version FROM cluster_nodes
          WHERE expires_at > now() AND schema_version <> $1 ORDER BY name";
     if !client.query_one(EXISTS, &[]).await?.try_get::<_, bool>(0)? {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let rows = client.query(OTHERS, &[&version]).await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .collect()
+    let rows = client.query(OTHERS, &[&ours]).await?;
+    let theirs = rows
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<Vec<String>, _>>()?;
+    if theirs.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::OtherVersion {
+        ours,
+        theirs: theirs.join(", "),
+    })
 }
 
 /// Joins the cluster as `node`, leased for `lease`. An earlier run under the same `name`
@@ -238,7 +246,7 @@ pub async fn members(client: &impl GenericClient) -> Result<Vec<Member>, StoreEr
 
 /// Nodes whose lease has not expired, on the database's clock.
 pub async fn live_count(client: &impl GenericClient) -> Result<i64, StoreError> {
-    const LIVE: &str = "SELECT count(*) FROM cluster_nodes WHERE expires_at > now()";
+    const LIVE: &str = "SELECT payrail_live_nodes()";
     Ok(client.query_one(LIVE, &[]).await?.try_get(0)?)
 }
 

@@ -239,7 +239,7 @@ pub async fn take(
         "UPDATE collections SET owner_node = $3
           WHERE id = $1 AND merchant_id = $2 AND state = 'pending'
             AND (owner_node IS NULL OR owner_node = $3)
-            AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $3 AND expires_at > now())
+            AND payrail_lease_holds($3)
          RETURNING {COLUMNS}"
     );
     match client.query_opt(&sql, &[&id, &merchant, &node]).await? {
@@ -258,7 +258,7 @@ pub async fn to_follow(
         "WITH taken AS (
             UPDATE collections SET owner_node = $2
              WHERE state = $1 AND owner_node IS NULL
-               AND EXISTS (SELECT 1 FROM cluster_nodes WHERE id = $2 AND expires_at > now())
+               AND payrail_lease_holds($2)
             RETURNING {COLUMNS})
          SELECT * FROM (SELECT {COLUMNS} FROM collections WHERE state = $1 AND owner_node = $2
                         UNION ALL SELECT * FROM taken) AS collection
