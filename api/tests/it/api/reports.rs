@@ -452,7 +452,8 @@ async fn settlements_posted_before_migration_8_get_their_particulars_from_their_
              ALTER TABLE batches DROP COLUMN numbers_indexed;
              CREATE INDEX payout_lines_msisdn_suffix
                  ON payout_lines (merchant_id, reverse(msisdn) text_pattern_ops);
-             DROP FUNCTION payrail_holds_batches(uuid, uuid[]);
+             DROP FUNCTION payrail_holds_batches(uuid, uuid[]), payrail_lease_holds(uuid),
+                 payrail_live_nodes();
              DROP TABLE cluster_roles, cluster_nodes;
              ALTER TABLE batches DROP COLUMN owner_node;
              ALTER TABLE collections DROP COLUMN owner_node;
