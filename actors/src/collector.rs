@@ -4,7 +4,8 @@
 //! expired. Operator calls and store writes run in tasks that answer as messages (`calls`);
 //! waits use `send_after`; the rules live in `plan`. At start, and then at an interval, it
 //! picks up every pending collection it does not follow (left by an earlier run, or whose
-//! hand-off was lost), asking about each before sending anything.
+//! hand-off was lost), asking about each before sending anything. Like the routes, it
+//! calls an operator only while the node's lease holds (docs/cluster.md).
 //!
 //! Parent: the supervisor. Children: none.
 
@@ -17,12 +18,13 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use jiff::Timestamp;
-use payrail_engine::ids::{CollectionId, MerchantId, NodeId};
+use payrail_engine::ids::{CollectionId, MerchantId};
 use payrail_engine::operator::{Operator, OperatorError, PaymentStatus};
 use payrail_engine::route::RouteName;
 use payrail_engine::store::collections::{Collection, CollectionOutcome};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
+use crate::lease::{self, NodeLease};
 use plan::{Backoff, Plan, Step};
 
 /// How the collector waits.
@@ -79,8 +81,9 @@ pub struct CollectorArgs {
     /// Each route's operator, by route name: the same as the route actors use.
     pub operators: Arc<HashMap<RouteName, Arc<dyn Operator>>>,
     pub settings: CollectionSettings,
-    /// This node: it follows the collections it owns, and takes those nobody owns.
-    pub node: NodeId,
+    /// This node's lease: it follows the collections it owns, takes those nobody owns, and
+    /// calls operators only while the lease holds.
+    pub lease: Arc<NodeLease>,
 }
 
 /// One collection being followed.
@@ -144,11 +147,17 @@ impl Actor for CollectorActor {
         match message {
             CollectorMsg::Collect(merchant, id) => {
                 if !state.following.contains_key(&id) {
-                    calls::load(&myself, &state.args.pool, state.args.node, merchant, id);
+                    calls::load(
+                        &myself,
+                        &state.args.pool,
+                        state.args.lease.node(),
+                        merchant,
+                        id,
+                    );
                 }
             }
             CollectorMsg::Follow(collection, first) => state.follow(&myself, *collection, first),
-            CollectorMsg::Sweep => calls::sweep(&myself, &state.args.pool, state.args.node),
+            CollectorMsg::Sweep => calls::sweep(&myself, &state.args.pool, state.args.lease.node()),
             CollectorMsg::Requested(id, answer) => {
                 let now = Timestamp::now();
                 state.step(&myself, id, |plan| plan.after_request(answer, now));
@@ -231,7 +240,15 @@ impl CollectorState {
         following.waiting_for = action.clone();
         let collection = &following.collection;
         let operator = self.args.operators.get(&collection.route);
+        let lease = &self.args.lease;
         match (action, operator) {
+            (Action::Request | Action::Query, Some(_)) if !lease.holds() => {
+                // The fencing check of every call: a paused or cut-off node asks nothing
+                // until it is renewed; fenced, its engine stops and never asks again.
+                if !lease.is_fenced() {
+                    myself.send_after(lease::RECHECK, move || CollectorMsg::Due(id));
+                }
+            }
             (Action::Finish(outcome), _) => {
                 calls::finish(myself, &self.args.pool, collection, outcome);
             }

@@ -1,7 +1,8 @@
 //! This node's lease as the actors see it (docs/cluster.md): its id, which is the fencing
 //! token the database checks on every claim, and how long the lease surely holds on this
-//! process's monotonic clock. Routes send and query only while it holds; the membership
-//! actor renews it, and fences it for good when another node took this node's work.
+//! process's monotonic clock. Routes and the collector call operators only while it
+//! holds; the membership actor renews it, and fences it for good when another node took
+//! this node's work.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -13,6 +14,9 @@ use tokio::time::Instant;
 /// The part of a lease a node does not count on: the database's clock may run a little
 /// fast against ours, and a renewal's answer may take a while to come back.
 const MARGIN_FRACTION: u32 = 5;
+
+/// How often work held back because the lease does not hold looks again.
+pub const RECHECK: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 pub struct NodeLease {

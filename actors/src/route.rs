@@ -33,7 +33,7 @@ pub use policy::{RetryPolicy, RouteConfig};
 
 use crate::job::{Call, Job, Verified};
 use crate::journal::{Finish, JournalMsg, Outcome};
-use crate::lease::NodeLease;
+use crate::lease::{self, NodeLease};
 use circuit::Breaker;
 use query_lanes::{Lane, NextQuery, QueryLanes, Verification};
 use query_pace::QueryPace;
@@ -77,8 +77,6 @@ const CALLED_BACK_MAX: usize = 100_000;
 const CALLED_BACK_KEPT: std::time::Duration = std::time::Duration::from_secs(600);
 /// How often the query lanes are searched for lines a callback ended.
 const QUEUE_SCAN_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
-/// How often a route whose node's lease does not hold looks again.
-const LEASE_RECHECK: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[derive(Debug)]
 pub enum Answer {
@@ -376,7 +374,7 @@ impl RouteState {
             let waiting = !self.sends.is_empty() || !self.queries.is_empty();
             if waiting && !self.lease.is_fenced() && !self.pump_scheduled {
                 self.pump_scheduled = true;
-                myself.send_after(LEASE_RECHECK, || RouteMsg::Pump);
+                myself.send_after(lease::RECHECK, || RouteMsg::Pump);
             }
             return;
         }

@@ -172,7 +172,7 @@ impl Actor for Supervisor {
                     .collect(),
             ),
             settings: args.collection,
-            node: args.lease.node(),
+            lease: Arc::clone(&args.lease),
         };
         let collector = spawn_collector(&myself, collector_args.clone()).await?;
         let intake = spawn_intake(&myself, &args.pool, args.lease.node()).await?;

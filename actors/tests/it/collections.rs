@@ -1,15 +1,21 @@
 //! The collector: requests to pay sent, polled and finished — paid and credited less their
 //! fee, failed, expired — resent with the same reference when not sent, and resumed on
 //! start by asking the operator before sending anything again; a killed collector is
-//! started again.
+//! started again; and a node whose lease does not hold asks nothing.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
+use payrail_actors::collector::{
+    CollectionSettings, CollectorActor, CollectorArgs, CollectorMsg, FirstStep,
+};
+use payrail_actors::lease::NodeLease;
 use payrail_adapters::simulator::FaultRates;
 use payrail_engine::app::EnginePort;
 use payrail_engine::fee::FeeAgreement;
-use payrail_engine::ids::{CollectionId, MerchantId};
+use payrail_engine::ids::{CollectionId, MerchantId, NodeId};
 use payrail_engine::ledger;
 use payrail_engine::money::Currency;
 use payrail_engine::msisdn::{Msisdn, Region};
@@ -19,6 +25,7 @@ use payrail_engine::state::collection::CollectionState;
 use payrail_engine::store::collections::{self, Collection, NewCollection};
 use payrail_engine::store::merchants::{self, NewMerchant};
 use payrail_engine::testing::TestDb;
+use ractor::Actor;
 
 use crate::support::{amount, mtn, start_engine};
 
@@ -243,4 +250,45 @@ async fn a_killed_collector_is_restarted_and_collections_still_end() {
 
     assert_ne!(first.get_id(), second.get_id());
     assert_eq!(paid.state, CollectionState::Paid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_whose_lease_does_not_hold_asks_nothing_until_it_is_renewed() {
+    let db = TestDb::new().await;
+    let simulator = mtn(FaultRates::default());
+    let merchant = collecting_merchant(&db).await;
+    let collection = pending(&db, merchant, "250788123456", MINUTE).await;
+    // A lease never renewed, as on a node paused or cut off from PostgreSQL.
+    let lease = Arc::new(NodeLease::new(
+        NodeId::new(),
+        "paused".into(),
+        Duration::from_secs(2),
+        tokio::time::Instant::now(),
+    ));
+    let operator: Arc<dyn Operator> = simulator.clone();
+    let args = CollectorArgs {
+        pool: db.pool.clone(),
+        operators: Arc::new(HashMap::from([(collection.route.clone(), operator)])),
+        settings: CollectionSettings::default(),
+        lease: Arc::clone(&lease),
+    };
+    let (collector, handle) = Actor::spawn(None, CollectorActor, args)
+        .await
+        .expect("the collector starts");
+
+    let follow = CollectorMsg::Follow(Box::new(collection.clone()), FirstStep::Request);
+    collector.send_message(follow).expect("sent");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held_back = simulator.attempts(collection.reference);
+    lease.renewed(tokio::time::Instant::now());
+    let paid = wait_final(&db, &collection, Duration::from_secs(10)).await;
+    collector.stop(None);
+    handle.await.expect("the collector stops");
+
+    assert_eq!(
+        held_back, 0,
+        "no request to pay left while the lease did not hold"
+    );
+    assert_eq!(paid.state, CollectionState::Paid);
+    assert_eq!(simulator.attempts(collection.reference), 1);
 }
