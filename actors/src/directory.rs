@@ -39,10 +39,10 @@ impl RouteDirectory {
             .map(|(route, _)| route.clone())
     }
 
-    /// Tells every route how many live nodes share its quotas.
-    pub fn share(&self, live_nodes: u32) {
+    /// Tells every route that this node's share of its quotas may have changed.
+    pub fn regrant(&self) {
         for actor in self.read().values() {
-            let _ = actor.send_message(RouteMsg::Share(live_nodes));
+            let _ = actor.send_message(RouteMsg::Regranted);
         }
     }
 

@@ -243,9 +243,9 @@ impl Engine {
     }
 }
 
-/// Takes this node's lease, unless live nodes run another schema version. When others are
-/// live the lease holds (and anything is sent) only from the first renewal, a third of a
-/// term later: by then every other node has seen this one and lowered its quota share.
+/// Takes this node's lease, unless live nodes run another schema version. It holds from
+/// now; the routes send nothing until the membership actor's first round grants them a
+/// share of their quotas.
 async fn join(pool: &Pool, settings: &ClusterSettings) -> Result<NodeLease, EngineError> {
     let ours = migrations::latest_version();
     let mut client = pool.get().await.map_err(StoreError::from)?;
@@ -261,9 +261,7 @@ async fn join(pool: &Pool, settings: &ClusterSettings) -> Result<NodeLease, Engi
     let lease = NodeLease::new(node, settings.node_name.clone(), settings.lease, asked_at);
     let live = u32::try_from(live).unwrap_or(u32::MAX).max(1);
     lease.set_live_nodes(live);
-    if live == 1 {
-        lease.renewed(asked_at);
-    }
+    lease.renewed(asked_at);
     tracing::info!(%node, name = settings.node_name, live_nodes = live, "joined the cluster");
     Ok(lease)
 }

@@ -1,8 +1,9 @@
-//! The membership actor: keeps this node in the cluster (docs/cluster.md). A third of each
-//! lease term it renews the node's lease; then it reaps nodes whose lease expired (freeing
+//! The membership actor: keeps this node in the cluster (docs/cluster.md). At its start and
+//! then a third of each lease term it renews the node's lease, and in the same transaction
+//! runs a quota round (`route::share`): each route's share is published for the other
+//! nodes, and applied once published. Then it reaps nodes whose lease expired (freeing
 //! their batches, collections and roles, which the supervisor's and the collector's sweeps
-//! then take), counts the live nodes (each route's quota is split between them) and takes
-//! the roles nobody holds. A failed renewal lets the lease run out: routes stop sending
+//! then take), counts the live nodes and takes the roles nobody holds. A failed renewal lets the lease run out: routes stop sending
 //! before the database's expiry. Finding its own row reaped, the node is fenced for good
 //! and the supervisor stops the engine. Database work runs in tasks that answer as messages.
 //!
@@ -16,13 +17,13 @@ use payrail_engine::metrics::{
     CLUSTER_LEASE_RENEWALS, CLUSTER_LEASES, CLUSTER_LIVE_NODES, CLUSTER_TAKEOVERS,
 };
 use payrail_engine::store::StoreError;
-use payrail_engine::store::cluster::{self, Holdings, Reaped};
+use payrail_engine::store::cluster::{self, Holdings, PeerShares, Reaped};
 use ractor::{Actor, ActorProcessingErr, ActorRef, DerivedActorRef};
 use tokio::time::Instant;
 
 use crate::directory::RouteDirectory;
 use crate::lease::NodeLease;
-use crate::route::{RouteConfig, policy};
+use crate::route::share::{self, Peer, Published, RouteShare};
 
 /// What the membership actor tells its parent.
 #[derive(Debug)]
@@ -54,6 +55,8 @@ pub enum RoundFailed {
 #[derive(Debug)]
 pub struct Round {
     holdings: Holdings,
+    /// Each route's shares, published: to apply.
+    shares: Vec<(Arc<RouteShare>, share::Round)>,
     reaped: Vec<Reaped>,
     live: i64,
     roles: Vec<String>,
@@ -64,8 +67,8 @@ pub struct MemberArgs {
     pub pool: Pool,
     pub lease: Arc<NodeLease>,
     pub routes: Arc<RouteDirectory>,
-    /// Each route's send and query quotas, as configured: the cluster's, to share.
-    pub quotas: Vec<RouteConfig>,
+    /// This node's share of each route's quotas, which the rounds set.
+    pub shares: Vec<Arc<RouteShare>>,
     /// Where takeovers and the fence are told.
     pub parent: DerivedActorRef<Membership>,
 }
@@ -114,6 +117,16 @@ impl Actor for Member {
         })
     }
 
+    async fn post_start(
+        &self,
+        myself: ActorRef<MemberMsg>,
+        _state: &mut MemberState,
+    ) -> Result<(), ActorProcessingErr> {
+        // The routes send nothing until a first round grants them a share.
+        let _ = myself.send_message(MemberMsg::Renew);
+        Ok(())
+    }
+
     async fn handle(
         &self,
         myself: ActorRef<MemberMsg>,
@@ -123,8 +136,9 @@ impl Actor for Member {
         match message {
             MemberMsg::Renew if !state.renewing && !state.args.lease.is_fenced() => {
                 state.renewing = true;
-                let shares = quota_shares(&state.args.quotas, state.args.lease.live_nodes());
-                renew(&myself, &state.args.pool, &state.args.lease, shares);
+                let shares = state.args.shares.iter();
+                let busy = shares.map(|share| (Arc::clone(share), share.take_busy()));
+                renew(&myself, &state.args.pool, &state.args.lease, busy.collect());
             }
             MemberMsg::Renew => {}
             MemberMsg::Renewed(asked_at, round) => {
@@ -136,40 +150,64 @@ impl Actor for Member {
     }
 }
 
-/// This node's share of each route's quotas while `live_nodes` share them, as
-/// `GET /v1/cluster` shows it.
-fn quota_shares(quotas: &[RouteConfig], live_nodes: u32) -> serde_json::Value {
-    quotas
-        .iter()
-        .map(|route| {
-            let share = serde_json::json!({
-                "sends_per_second": policy::share(route.sends_per_second, live_nodes).get(),
-                "queries_per_second": policy::share(route.queries_per_second, live_nodes).get(),
-            });
-            (route.name.to_string(), share)
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into()
+/// Each route's round against the other nodes' published shares: what this node shows
+/// them (`GET /v1/cluster` too), and each route's decision.
+fn share_quotas(
+    busy: &[(Arc<RouteShare>, (bool, bool))],
+    peers: &[PeerShares],
+) -> (serde_json::Value, Vec<(Arc<RouteShare>, share::Round)>) {
+    let now = Instant::now();
+    let mut published = serde_json::Map::new();
+    let mut rounds = Vec::new();
+    for (route, busy) in busy {
+        let name = route.config().name.as_str();
+        let peers: Vec<Peer> = peers
+            .iter()
+            .map(|peer| Peer {
+                live: peer.live,
+                // A node that published nothing for this route holds none of it.
+                published: peer
+                    .quota_shares
+                    .get(name)
+                    .and_then(|shares| serde_json::from_value(shares.clone()).ok())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let round = route.round(*busy, &peers, now);
+        let shown: &Published = &round.published;
+        published.insert(
+            name.to_owned(),
+            serde_json::to_value(shown).unwrap_or_default(),
+        );
+        rounds.push((Arc::clone(route), round));
+    }
+    (published.into(), rounds)
 }
 
-/// Renews the lease; then reaps, counts and takes roles, all in a task.
+/// Renews the lease and shares the quotas in one transaction; then reaps, counts and takes
+/// roles, all in a task.
 fn renew(
     myself: &ActorRef<MemberMsg>,
     pool: &Pool,
     lease: &Arc<NodeLease>,
-    shares: serde_json::Value,
+    busy: Vec<(Arc<RouteShare>, (bool, bool))>,
 ) {
     let (myself, pool, node, term) = (myself.clone(), pool.clone(), lease.node(), lease.term());
     tokio::spawn(async move {
         let asked_at = Instant::now();
         let round = async {
             let mut client = pool.get().await.map_err(StoreError::from)?;
-            let holdings = cluster::renew(&client, node, term, &shares).await?;
+            let tx = client.transaction().await?;
+            let peers = cluster::quota_peers(&tx, node).await?;
+            let (published, shares) = share_quotas(&busy, &peers);
+            let holdings = cluster::renew(&tx, node, term, &published).await?;
+            tx.commit().await?;
             let reaped = cluster::reap_expired(&mut client).await?;
             let live = cluster::live_count(&client).await?;
             let roles = cluster::take_roles(&client, node).await?;
             Ok(Round {
                 holdings,
+                shares,
                 reaped,
                 live,
                 roles,
@@ -213,14 +251,14 @@ impl MemberState {
         self.collections.set(round.holdings.collections as f64);
         self.roles.set(round.roles.len() as f64);
         lease.set_verifier(round.roles.iter().any(|role| role == cluster::VERIFIER));
+        for (route, shares) in &round.shares {
+            route.settle(shares);
+        }
+        self.args.routes.regrant();
         let live = u32::try_from(round.live).unwrap_or(u32::MAX).max(1);
         if live != lease.live_nodes() {
-            tracing::info!(
-                live,
-                "the cluster's live nodes changed; route quotas are shared again"
-            );
+            tracing::info!(live, "the cluster's live nodes changed");
             lease.set_live_nodes(live);
-            self.args.routes.share(live);
         }
         self.live_nodes.set(f64::from(live));
         self.took_over(&round.reaped);

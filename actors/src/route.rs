@@ -16,9 +16,11 @@ pub(crate) mod policy;
 mod query_lanes;
 mod query_pace;
 mod send_lanes;
+pub(crate) mod share;
 mod telemetry;
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use governor::DefaultDirectRateLimiter;
@@ -38,6 +40,7 @@ use circuit::Breaker;
 use query_lanes::{Lane, NextQuery, QueryLanes, Verification};
 use query_pace::QueryPace;
 use send_lanes::SendLanes;
+use share::RouteShare;
 use telemetry::{CallStatus, RetryReason, RouteMetrics};
 
 #[derive(Debug)]
@@ -66,9 +69,8 @@ pub enum RouteMsg {
         Box<Verification>,
         Result<Option<PayoutStatus>, OperatorError>,
     ),
-    /// The cluster's live nodes changed: this node's share of the quotas is theirs split
-    /// this many ways.
-    Share(u32),
+    /// This node's share of the quotas changed (`RouteShare::applied`).
+    Regranted,
 }
 
 /// Callback outcomes kept for lines in flight before old ones are forgotten (those of
@@ -92,9 +94,10 @@ pub struct RouteArgs {
     pub journal: ActorRef<JournalMsg>,
     /// Start with the circuit open (a route restarted too often).
     pub start_open: bool,
-    /// This node's lease: nothing leaves while it does not hold; the quotas are the
-    /// node's share of the route's.
+    /// This node's lease: nothing leaves while it does not hold.
     pub lease: Arc<NodeLease>,
+    /// This node's share of the route's quotas, which the membership actor sets.
+    pub share: Arc<RouteShare>,
 }
 
 #[derive(Debug)]
@@ -104,11 +107,13 @@ pub struct RouteState {
     operator: Arc<dyn Operator>,
     journal: ActorRef<JournalMsg>,
     lease: Arc<NodeLease>,
-    /// The live nodes the quotas are split between.
-    shared_by: u32,
+    share: Arc<RouteShare>,
+    /// The sends and queries per second this node's share allows.
+    applied: Option<(u32, u32)>,
     sends: SendLanes<Job>,
     queries: QueryLanes,
-    send_quota: DefaultDirectRateLimiter,
+    /// `None` while the node holds no share of the send quota.
+    send_quota: Option<DefaultDirectRateLimiter>,
     query_pace: QueryPace,
     in_flight: u32,
     /// A `Pump` is already scheduled for when a quota allows more.
@@ -146,14 +151,14 @@ impl Actor for RouteActor {
         _myself: ActorRef<RouteMsg>,
         args: RouteArgs,
     ) -> Result<RouteState, ActorProcessingErr> {
-        let live_nodes = args.lease.live_nodes();
         let mut state = RouteState {
             metrics: RouteMetrics::new(args.config.name.as_str(), args.start_open),
-            send_quota: policy::limiter(args.config.sends_per_second),
+            send_quota: None,
             query_pace: QueryPace::new(args.config.queries_per_second),
             lease: args.lease,
-            // Not shared yet: `share` below sets the quotas to this node's share.
-            shared_by: 0,
+            share: args.share,
+            // Not applied yet: `regranted` below applies the node's share.
+            applied: None,
             breaker: Breaker::new(
                 args.policy.circuit_failures,
                 args.policy.circuit_open_for,
@@ -176,7 +181,7 @@ impl Actor for RouteActor {
             uncertain: 0,
             queued: 0,
         };
-        state.share(live_nodes);
+        state.regranted();
         Ok(state)
     }
 
@@ -225,7 +230,7 @@ impl Actor for RouteActor {
                 state.in_flight -= 1;
                 state.verify_answered(*verification, answer);
             }
-            RouteMsg::Share(live_nodes) => state.share(live_nodes),
+            RouteMsg::Regranted => state.regranted(),
         }
         state.pump(&myself);
         Ok(())
@@ -350,18 +355,18 @@ impl RouteState {
         self.metrics.verifications(self.queries.verifications());
     }
 
-    /// Splits the route's quotas between `live_nodes` (this one included).
-    fn share(&mut self, live_nodes: u32) {
-        if live_nodes == self.shared_by {
+    /// Applies this node's share of the route's quotas, if it changed.
+    fn regranted(&mut self) {
+        let applied = self.share.applied();
+        if self.applied == Some(applied) {
             return;
         }
-        self.shared_by = live_nodes;
-        let sends = policy::share(self.config.sends_per_second, live_nodes);
-        let queries = policy::share(self.config.queries_per_second, live_nodes);
-        self.send_quota = policy::limiter(sends);
+        self.applied = Some(applied);
+        let (sends, queries) = applied;
+        self.send_quota = NonZeroU32::new(sends).map(policy::limiter);
         self.query_pace.share(queries);
-        self.metrics.quota_share(sends.get(), queries.get());
-        tracing::info!(route = %self.config.name, live_nodes, sends = sends.get(), queries = queries.get(), "route quotas shared");
+        self.metrics.quota_share(sends, queries);
+        tracing::info!(route = %self.config.name, sends, queries, "this node's share of the route's quotas changed");
     }
 
     /// Starts calls while the node's lease holds and the cap and the quotas allow;
@@ -380,7 +385,7 @@ impl RouteState {
         }
         let mut wait = None;
         while self.in_flight < self.config.max_in_flight {
-            let query_ready = !self.queries.is_empty() && self.query_pace.allow(&mut wait);
+            let query_ready = !self.queries.is_empty() && self.query_allowed(&mut wait);
             if query_ready {
                 match self.queries.pop().expect("not empty") {
                     NextQuery::Line(job) => {
@@ -427,16 +432,32 @@ impl RouteState {
         }
     }
 
-    /// Takes one cell of the send quota, or records how long until one is free.
+    /// Takes one cell of the send quota, or records how long until one is free (none
+    /// while the node holds no share: a new share pumps again) and that it held one back.
     fn send_allowed(&self, wait: &mut Option<std::time::Duration>) -> bool {
-        match self.send_quota.check() {
+        let Some(quota) = &self.send_quota else {
+            self.share.sends_held_back();
+            return false;
+        };
+        match quota.check() {
             Ok(()) => true,
             Err(not_until) => {
-                let until = not_until.wait_time_from(self.send_quota.clock().now());
+                self.share.sends_held_back();
+                let until = not_until.wait_time_from(quota.clock().now());
                 *wait = Some(wait.map_or(until, |w: std::time::Duration| w.min(until)));
                 false
             }
         }
+    }
+
+    /// Takes one cell of the query pace, or records how long until one is free and that it
+    /// held one back.
+    fn query_allowed(&mut self, wait: &mut Option<std::time::Duration>) -> bool {
+        let allowed = self.query_pace.allow(wait);
+        if !allowed {
+            self.share.queries_held_back();
+        }
+        allowed
     }
 
     fn call(&mut self, myself: &ActorRef<RouteMsg>, job: Job, call: Call) {

@@ -40,6 +40,7 @@ use crate::journal::{JournalArgs, JournalMsg, JournalWriter};
 use crate::lease::NodeLease;
 use crate::member::{Member, MemberArgs, MemberMsg, Membership};
 use crate::merchant::{MerchantActor, MerchantArgs, MerchantMsg};
+use crate::route::share::RouteShare;
 use crate::route::{RetryPolicy, RouteActor, RouteArgs, RouteConfig, RouteMsg};
 use crate::singles::{RunSingles, SinglesArgs, SinglesMsg, SinglesRunner};
 use crate::verifier::{Verifier, VerifierArgs, VerifierMsg};
@@ -192,12 +193,13 @@ impl Actor for Supervisor {
         for (config, operator) in args.routes {
             let name = config.name.clone();
             let route = RouteArgs {
-                config,
                 policy: args.policy.clone(),
                 operator,
                 journal: journal.clone(),
                 start_open: false,
                 lease: Arc::clone(&args.lease),
+                share: Arc::new(RouteShare::new(config.clone())),
+                config,
             };
             let (actor, _) = Actor::spawn_linked(
                 Some(route_actor_name(&name)),
@@ -483,9 +485,9 @@ async fn spawn_member(
         pool: pool.clone(),
         lease: Arc::clone(lease),
         routes: Arc::clone(routes),
-        quotas: route_args
+        shares: route_args
             .values()
-            .map(|route| route.config.clone())
+            .map(|route| Arc::clone(&route.share))
             .collect(),
         parent: myself.get_derived::<Membership>(),
     };

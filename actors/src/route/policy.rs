@@ -69,12 +69,6 @@ impl RetryPolicy {
     }
 }
 
-/// One node's share of a per-second quota the cluster's `live_nodes` hold together: an
-/// equal part, rounded down so that the parts never add up to more (at least one).
-pub fn share(per_second: NonZeroU32, live_nodes: u32) -> NonZeroU32 {
-    NonZeroU32::new(per_second.get() / live_nodes.max(1)).unwrap_or(NonZeroU32::MIN)
-}
-
 /// A limiter that never lets more than `per_second` through in any one-second window: a
 /// burst of about 10 ms worth (timers are no finer) and a rate lowered by that burst. The
 /// rate is lowered by another 2 %, so that calls the limiter let through but whose tasks
@@ -110,16 +104,6 @@ mod tests {
                 "try {tries}: {delay:?}"
             );
         }
-    }
-
-    #[test]
-    fn shares_never_add_up_to_more_than_the_quota() {
-        let quota = NonZeroU32::new(300).expect("positive");
-        assert_eq!(share(quota, 1).get(), 300);
-        assert_eq!(share(quota, 3).get(), 100);
-        let ten = NonZeroU32::new(10).expect("positive");
-        assert_eq!(share(ten, 3).get(), 3, "9 of 10 across three nodes");
-        assert_eq!(share(ten, 20).get(), 1, "at least one each");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub(super) struct QueryPace {
     limiter: DefaultDirectRateLimiter,
     /// No query leaves before this (the operator's `Retry-After`).
     held_until: Option<Instant>,
+    /// The node holds no share of the query quota: nothing leaves until it does.
+    withheld: bool,
     /// The last 429, or the last raise: the pace rises again `CALM_BEFORE_RAISING` later.
     last_change: Option<Instant>,
 }
@@ -32,12 +34,17 @@ impl QueryPace {
             current: per_second,
             limiter: policy::limiter(per_second),
             held_until: None,
+            withheld: false,
             last_change: None,
         }
     }
 
     /// Takes one query's cell of the quota, or records how long until one may leave.
     pub(super) fn allow(&mut self, wait: &mut Option<Duration>) -> bool {
+        if self.withheld {
+            // A new share comes as a message, which pumps again.
+            return false;
+        }
         let now = Instant::now();
         if let Some(until) = self.held_until {
             if now < until {
@@ -86,10 +93,15 @@ impl QueryPace {
         }
     }
 
-    /// The node's share of the route's query quota changed (nodes joined or left): a pace
-    /// the operator had not lowered takes the new share at once; a lowered one never goes
-    /// above it, and rises back to it as before.
-    pub(super) fn share(&mut self, per_second: NonZeroU32) {
+    /// The node's share of the route's query quota changed (none holds nothing back): a
+    /// pace the operator had not lowered takes the new share at once; a lowered one never
+    /// goes above it, and rises back to it as before.
+    pub(super) fn share(&mut self, per_second: u32) {
+        let Some(per_second) = NonZeroU32::new(per_second) else {
+            self.withheld = true;
+            return;
+        };
+        self.withheld = false;
         let lowered = self.current < self.configured;
         self.configured = per_second;
         if !lowered || self.current > per_second {

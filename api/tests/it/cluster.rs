@@ -2,9 +2,11 @@
 //! (docs/cluster.md): a node SIGKILLed mid-payroll has its batches moved to the others
 //! within its lease plus 10 s, the route quota holds across the nodes in every one-second
 //! window at the simulator, and a node SIGSTOPped past its lease and resumed after the
-//! takeover sends nothing more and stops. Nothing is executed twice at the simulator and
-//! the ledger audit passes. Sized to seconds; `PAYRAIL_CLUSTER_LINES`, `_NODES`, `_QUOTA`
-//! and `_KILL` (0: no kill) make the first one the scaling benchmark (docs/benchmarks.md).
+//! takeover sends nothing more and stops; and one payroll on one node of three gets the
+//! quota the idle nodes do not use. Nothing is executed twice at the simulator and the
+//! ledger audit passes. Sized to seconds; `PAYRAIL_CLUSTER_LINES`, `_NODES`, `_QUOTA`,
+//! `_PAYROLLS` (1 to 3) and `_KILL` (0: no kill) make the first one the scaling benchmark
+//! (docs/benchmarks.md).
 
 pub mod harness;
 
@@ -80,13 +82,22 @@ async fn a_killed_nodes_batches_move_to_the_others_and_the_quota_holds_across_no
     let nodes = from_env("PAYRAIL_CLUSTER_NODES", 3);
     let quota = from_env("PAYRAIL_CLUSTER_QUOTA", 300);
     let killing = nodes > 1 && from_env("PAYRAIL_CLUSTER_KILL", 1) == 1;
+    let payrolls = from_env("PAYRAIL_CLUSTER_PAYROLLS", 3).clamp(1, 3);
     let mut cluster = Cluster::start(nodes, u32::try_from(quota).expect("fits")).await;
     // The payrolls wait for funds (the nodes' sweeps share them out), then are funded at
     // once, so that they pay together.
     let mut merchants = Vec::new();
-    for merchant in ["Huye Coffee", "Musanze Dairy", "Rusizi Fish"] {
-        merchants.push(cluster.payroll_awaiting_funds(merchant, lines / 3).await);
+    for merchant in ["Huye Coffee", "Musanze Dairy", "Rusizi Fish"]
+        .iter()
+        .take(payrolls)
+    {
+        merchants.push(
+            cluster
+                .payroll_awaiting_funds(merchant, lines / payrolls)
+                .await,
+        );
     }
+    let payrolls = i64::try_from(payrolls).expect("fits");
     let waiting =
         "SELECT count(*) FROM batches WHERE state = 'awaiting_funds' AND owner_node IS NOT NULL";
     cluster
@@ -94,7 +105,7 @@ async fn a_killed_nodes_batches_move_to_the_others_and_the_quota_holds_across_no
             "the nodes took the payrolls",
             Duration::from_secs(30),
             waiting,
-            3,
+            payrolls,
         )
         .await;
     let cpu_before = cpu_use(&cluster);
@@ -119,7 +130,7 @@ async fn a_killed_nodes_batches_move_to_the_others_and_the_quota_holds_across_no
             "every payroll completed",
             Duration::from_secs(120 + lines as u64 / 50),
             DONE,
-            3,
+            payrolls,
         )
         .await;
     let paid_in = funded_at.elapsed();
@@ -213,6 +224,42 @@ async fn a_stalled_node_resumed_after_a_takeover_sends_nothing_and_stops() {
         );
     }
     cluster.executed_once_each(LINES).await;
+    cluster.audit(LINES).await;
+    cluster.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_payroll_on_one_node_of_three_gets_the_quota_the_idle_nodes_do_not_use() {
+    const LINES: usize = 2_400;
+    const QUOTA: usize = 300;
+    let cluster = Cluster::start(3, u32::try_from(QUOTA).expect("fits")).await;
+    cluster.payroll("Rubavu Brewery", LINES).await;
+    // The owner's share rises to all but the idle nodes' tenth; each idle node keeps 15/s.
+    let shares = |sends: usize| {
+        format!(
+            "SELECT count(*) FROM cluster_nodes
+              WHERE (quota_shares -> 'mtn-rw' ->> 'sends_per_second')::int = {sends}"
+        )
+    };
+    let rising = Duration::from_millis(30 * lease_ms());
+    cluster
+        .wait_until("the owner's share rose", rising, &shares(270), 1)
+        .await;
+    cluster
+        .wait_until("the idle nodes kept a floor", rising, &shares(15), 2)
+        .await;
+    cluster
+        .wait_until("the payroll completed", Duration::from_secs(90), DONE, 1)
+        .await;
+    let busiest = cluster.executed_once_each(LINES).await;
+    assert!(
+        busiest <= QUOTA,
+        "{busiest} transfers in one second, the route's quota is {QUOTA}"
+    );
+    assert!(
+        busiest > QUOTA / 2,
+        "the payroll ran at {busiest}/s at best: no more than an equal third would allow"
+    );
     cluster.audit(LINES).await;
     cluster.stop();
 }

@@ -47,6 +47,17 @@ pub struct Holdings {
     pub collections: i64,
 }
 
+/// Another node's quota shares, as it published them at its last renewal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerShares {
+    /// Its lease has not expired. An expired node's shares count until it is reaped.
+    pub live: bool,
+    pub quota_shares: serde_json::Value,
+}
+
+/// The advisory lock of a quota round: one node shares the route quotas at a time.
+const QUOTA_ROUND_LOCK: i64 = 0x7061_7972_6169_6c71; // "payrailq"
+
 /// The role that verifies payouts ended on callbacks with spare status queries.
 pub const VERIFIER: &str = "verifier";
 
@@ -136,6 +147,28 @@ pub async fn renew(
         batches: row.try_get(0)?,
         collections: row.try_get(1)?,
     })
+}
+
+/// Takes the quota round's lock, held until `tx` ends, and reads every other node's
+/// published quota shares, expired ones included.
+pub async fn quota_peers(
+    tx: &Transaction<'_>,
+    node: NodeId,
+) -> Result<Vec<PeerShares>, StoreError> {
+    const PEERS: &str = "
+        SELECT expires_at > now(), quota_shares FROM cluster_nodes WHERE id <> $1";
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&QUOTA_ROUND_LOCK])
+        .await?;
+    tx.query(PEERS, &[&node])
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(PeerShares {
+                live: row.try_get(0)?,
+                quota_shares: row.try_get(1)?,
+            })
+        })
+        .collect()
 }
 
 /// Leaves the cluster (a clean stop): what this node held is free at once.

@@ -20,7 +20,7 @@ async fn an_admin_sees_the_live_node_its_lease_and_quota_shares() {
         "{}",
         refused.text
     );
-    // The first renewal, a third of a lease after the start, records the quota shares.
+    // The membership actor's first round, at the start, records the quota shares.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let cluster = loop {
         let cluster = node.get("/v1/cluster", merchant.key(Role::Admin)).await;
@@ -40,11 +40,11 @@ async fn an_admin_sees_the_live_node_its_lease_and_quota_shares() {
             .as_str()
             .is_some_and(|at| at > only["renewed_at"].as_str().unwrap_or(""))
     );
+    let shares = &only["quota_shares"]["mtn-rw"];
     assert!(
-        only["quota_shares"]["mtn-rw"]["sends_per_second"]
-            .as_u64()
-            .is_some_and(|n| n > 0),
+        shares["sends_per_second"].as_u64().is_some_and(|n| n > 0),
         "{}",
         cluster.text
     );
+    assert_eq!(shares["sends_busy"], false, "{}", cluster.text);
 }
