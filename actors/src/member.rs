@@ -3,9 +3,10 @@
 //! runs a quota round (`route::share`): each route's share is published for the other
 //! nodes, and applied once published. Then it reaps nodes whose lease expired (freeing
 //! their batches, collections and roles, which the supervisor's and the collector's sweeps
-//! then take), counts the live nodes and takes the roles nobody holds. A failed renewal lets the lease run out: routes stop sending
-//! before the database's expiry. Finding its own row reaped, the node is fenced for good
-//! and the supervisor stops the engine. Database work runs in tasks that answer as messages.
+//! then take), counts the live nodes and takes the roles nobody holds. A failed renewal
+//! lets the lease run out: routes stop sending before the database's expiry. Finding its
+//! own row reaped, the node is fenced for good and the supervisor stops the engine.
+//! Database work runs in tasks that answer as messages.
 //!
 //! Parent: the supervisor. Children: none.
 
@@ -23,7 +24,7 @@ use tokio::time::Instant;
 
 use crate::directory::RouteDirectory;
 use crate::lease::NodeLease;
-use crate::route::share::{self, Peer, Published, RouteShare};
+use crate::route::share::{self, Peer, RouteShare};
 
 /// What the membership actor tells its parent.
 #[derive(Debug)]
@@ -174,11 +175,8 @@ fn share_quotas(
             })
             .collect();
         let round = route.round(*busy, &peers, now);
-        let shown: &Published = &round.published;
-        published.insert(
-            name.to_owned(),
-            serde_json::to_value(shown).unwrap_or_default(),
-        );
+        let shown = serde_json::to_value(round.published).unwrap_or_default();
+        published.insert(name.to_owned(), shown);
         rounds.push((Arc::clone(route), round));
     }
     (published.into(), rounds)

@@ -1,7 +1,7 @@
-//! The route actor: one per operator route. It sends payouts within the route's quota and
-//! cap on requests in flight, single payouts first and merchants in turn (`send_lanes`);
-//! resends "not sent" lines with the
-//! same reference after a jittered backoff; asks for the status of every uncertain line
+//! The route actor: one per operator route. It sends payouts within this node's share of
+//! the route's quota (`share`) and its cap on requests in flight, single payouts first and
+//! merchants in turn (`send_lanes`); resends "not sent" lines with the same reference
+//! after a jittered backoff; asks for the status of every uncertain line
 //! (under the query quota, spent in priority order: `query_lanes`) and never resends one
 //! blindly; ends a line at once on an authenticated callback (waiting for one until the
 //! route's callback deadline before asking), and verifies such lines later with the query
