@@ -1,9 +1,10 @@
 //! The membership actor: keeps this node in the cluster (docs/cluster.md). At its start and
 //! then a third of each lease term it renews the node's lease, and in the same transaction
 //! runs a quota round (`route::share`): each route's share is published for the other
-//! nodes, and applied once published. Then it reaps nodes whose lease expired (freeing
-//! their batches, collections and roles, which the supervisor's and the collector's sweeps
-//! then take), counts the live nodes and takes the roles nobody holds. A failed renewal
+//! nodes, and applied once published. Before that it reaps nodes whose lease expired
+//! (freeing their batches, collections and roles, which the supervisor's and the
+//! collector's sweeps then take, and their quota shares); after, it counts the live nodes
+//! and takes the roles nobody holds. A failed renewal
 //! lets the lease run out: routes stop sending before the database's expiry. Finding its
 //! own row reaped, the node is fenced for good and the supervisor stops the engine.
 //! Database work runs in tasks that answer as messages.
@@ -195,12 +196,13 @@ fn renew(
         let asked_at = Instant::now();
         let round = async {
             let mut client = pool.get().await.map_err(StoreError::from)?;
+            // Reaped first, so that a dead node's quota shares are shared out in this round.
+            let reaped = cluster::reap_expired(&mut client, node).await?;
             let tx = client.transaction().await?;
             let peers = cluster::quota_peers(&tx, node).await?;
             let (published, shares) = share_quotas(&busy, &peers);
             let holdings = cluster::renew(&tx, node, term, &published).await?;
             tx.commit().await?;
-            let reaped = cluster::reap_expired(&mut client).await?;
             let live = cluster::live_count(&client).await?;
             let roles = cluster::take_roles(&client, node).await?;
             Ok(Round {

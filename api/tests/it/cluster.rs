@@ -121,7 +121,18 @@ async fn a_killed_nodes_batches_move_to_the_others_and_the_quota_holds_across_no
         )
         .await;
     let killed = if killing {
-        Some(kill_the_busiest(&mut cluster).await)
+        let killed = kill_the_busiest(&mut cluster).await;
+        // The dead node's row is gone, and the live nodes share its part of the quota.
+        let shared =
+            "SELECT coalesce(sum((quota_shares -> 'mtn-rw' ->> 'sends_per_second')::int), 0)
+                        FROM cluster_nodes";
+        let returned = Duration::from_millis(2 * lease_ms() + 5_000);
+        let nodes_left = i64::try_from(nodes - 1).expect("fits");
+        let whole = i64::try_from(quota).expect("fits") - nodes_left;
+        cluster
+            .wait_until("the dead node's share returned", returned, shared, whole)
+            .await;
+        Some(killed)
     } else {
         None
     };

@@ -179,11 +179,12 @@ pub async fn leave(client: &impl GenericClient, node: NodeId) -> Result<(), Stor
     Ok(())
 }
 
-/// Deletes every node whose lease expired, on the database's clock; their active batches,
-/// pending collections and roles lose their owner in the same transaction.
-pub async fn reap_expired(client: &mut Client) -> Result<Vec<Reaped>, StoreError> {
+/// Deletes every other node whose lease expired, on the database's clock; their active
+/// batches, pending collections and roles lose their owner in the same transaction. (This
+/// node's own expired lease is renewed, not reaped: nobody took its work.)
+pub async fn reap_expired(client: &mut Client, node: NodeId) -> Result<Vec<Reaped>, StoreError> {
     let tx = client.transaction().await?;
-    let reaped = reap_where(&tx, "expires_at < now()", &[]).await?;
+    let reaped = reap_where(&tx, "expires_at < now() AND id <> $1", &[&node]).await?;
     tx.commit().await?;
     Ok(reaped)
 }
