@@ -88,10 +88,7 @@ pub enum LedgerError {
 impl From<tokio_postgres::Error> for LedgerError {
     /// Maps PostgreSQL's constraint violations by constraint name.
     fn from(error: tokio_postgres::Error) -> LedgerError {
-        let constraint = error
-            .as_db_error()
-            .and_then(|db| db.constraint())
-            .map(str::to_owned);
+        let constraint = crate::constraint::violated(&error).map(str::to_owned);
         match constraint.as_deref() {
             Some("journal_entries_one_reservation_per_batch") => LedgerError::AlreadyPosted {
                 what: "the batch reservation",

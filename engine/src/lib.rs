@@ -24,6 +24,7 @@
 pub mod api_key;
 pub mod app;
 pub mod callback_token;
+pub mod constraint;
 pub mod export;
 pub mod fee;
 pub mod ids;

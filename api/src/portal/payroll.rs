@@ -264,7 +264,7 @@ pub async fn submit(
             answer,
         )
         .await?;
-    state.app.forget_payroll_draft(form.draft).await?;
+    state.app.forget_payroll_draft(caller, form.draft).await?;
     let batch = answered.answer.body["batch"]
         .as_str()
         .unwrap_or_default()

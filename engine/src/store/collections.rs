@@ -175,10 +175,7 @@ pub async fn insert(
 }
 
 fn is_duplicate_reference(error: &tokio_postgres::Error) -> bool {
-    error
-        .as_db_error()
-        .and_then(|db| db.constraint())
-        .is_some_and(|name| name == "collections_client_reference")
+    crate::constraint::violated(error) == Some("collections_client_reference")
 }
 
 /// Reads one of a merchant's collections; another merchant's is `NotFound`.

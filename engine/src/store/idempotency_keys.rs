@@ -192,9 +192,11 @@ pub async fn finish_all(
     Ok(())
 }
 
+/// By key, not by `ctid`, which is not unique across shards (docs/cluster.md).
 const SWEEP: &str = "
     DELETE FROM idempotency_keys
-     WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT $1)";
+     WHERE (merchant_id, key) IN
+           (SELECT merchant_id, key FROM idempotency_keys WHERE expires_at < now() LIMIT $1)";
 
 /// Deletes up to `rows` keys past their expiry; returns how many went.
 pub async fn sweep_expired(client: &impl GenericClient, rows: i64) -> Result<u64, StoreError> {

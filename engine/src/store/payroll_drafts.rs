@@ -58,12 +58,23 @@ pub async fn get(
     })
 }
 
-/// Removes a file once submitted, and every file a day old.
-pub async fn remove(client: &impl GenericClient, id: Uuid) -> Result<(), StoreError> {
+/// Removes a merchant's file once submitted, then every file a day old (two statements:
+/// the first reaches one merchant's rows, the second everyone's).
+pub async fn remove(
+    client: &impl GenericClient,
+    merchant: MerchantId,
+    id: Uuid,
+) -> Result<(), StoreError> {
     client
         .execute(
-            "DELETE FROM payroll_drafts WHERE id = $1 OR created_at <= now() - interval '1 day'",
-            &[&id],
+            "DELETE FROM payroll_drafts WHERE merchant_id = $1 AND id = $2",
+            &[&merchant, &id],
+        )
+        .await?;
+    client
+        .execute(
+            "DELETE FROM payroll_drafts WHERE created_at <= now() - interval '1 day'",
+            &[],
         )
         .await?;
     Ok(())

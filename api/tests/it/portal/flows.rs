@@ -129,10 +129,24 @@ async fn a_fixed_file_uploaded_again_is_previewed_with_its_totals_and_submitted(
     assert!(browser.has("#line-errors").await);
     upload(&browser, GOOD_PAYROLL).await;
     assert_eq!(browser.text("#preview-total").await, "RWF 135,000");
+    let drafts = || async {
+        let client = office.node.db.client().await;
+        let row = client
+            .query_one("SELECT count(*) FROM payroll_drafts", &[])
+            .await
+            .expect("counted");
+        row.get::<_, i64>(0)
+    };
+    assert_eq!(drafts().await, 2, "both previews' files are kept");
     browser.click("#submit-payroll").await;
     browser.find("#batch-state").await;
     assert!(browser.path().await.starts_with("/batches/"));
     assert_eq!(browser.text("#batch-state").await, "Awaiting approval");
+    assert_eq!(
+        drafts().await,
+        1,
+        "the submitted file is forgotten; the other waits out its day"
+    );
     browser.close().await;
 }
 

@@ -160,9 +160,9 @@ impl App {
     }
 
     /// Forgets a preview's file (submitted, or abandoned), and every day-old one.
-    pub async fn forget_payroll_draft(&self, draft: Uuid) -> Result<(), AppError> {
+    pub async fn forget_payroll_draft(&self, caller: &Caller, draft: Uuid) -> Result<(), AppError> {
         let client = self.pool.get().await?;
-        payroll_drafts::remove(&client, draft).await?;
+        payroll_drafts::remove(&client, caller.merchant, draft).await?;
         Ok(())
     }
 }
