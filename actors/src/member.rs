@@ -5,8 +5,10 @@
 //! (freeing their batches, collections and roles, which the supervisor's and the
 //! collector's sweeps then take, and their quota shares); after, it counts the live nodes
 //! and takes the roles nobody holds. A failed renewal
-//! lets the lease run out: routes stop sending before the database's expiry. Finding its
-//! own row reaped, the node is fenced for good and the supervisor stops the engine.
+//! lets the lease run out: routes stop sending before the database's expiry. A node back
+//! after a whole lease without PostgreSQL (a failover) reaps nobody for a lease, so that
+//! the others, cut off too, can renew. Finding its own row reaped, the node is fenced for
+//! good and the supervisor stops the engine.
 //! Database work runs in tasks that answer as messages.
 //!
 //! Parent: the supervisor. Children: none.
@@ -79,6 +81,11 @@ pub struct MemberArgs {
 pub struct MemberState {
     args: MemberArgs,
     renewing: bool,
+    /// When the last round that renewed the lease was asked.
+    renewed_at: Instant,
+    /// No other node is reaped before this: after this node was itself cut off from
+    /// PostgreSQL for a whole lease (a failover, say), the others get a lease to renew too.
+    reap_from: Instant,
     live_nodes: Gauge,
     batches: Gauge,
     collections: Gauge,
@@ -112,6 +119,8 @@ impl Actor for Member {
         Ok(MemberState {
             args,
             renewing: false,
+            renewed_at: Instant::now(),
+            reap_from: Instant::now(),
             live_nodes,
             batches: gauge!(CLUSTER_LEASES, "kind" => "batches"),
             collections: gauge!(CLUSTER_LEASES, "kind" => "collections"),
@@ -140,7 +149,14 @@ impl Actor for Member {
                 state.renewing = true;
                 let shares = state.args.shares.iter();
                 let busy = shares.map(|share| (Arc::clone(share), share.take_busy()));
-                renew(&myself, &state.args.pool, &state.args.lease, busy.collect());
+                let reap = state.may_reap(Instant::now());
+                renew(
+                    &myself,
+                    &state.args.pool,
+                    &state.args.lease,
+                    busy.collect(),
+                    reap,
+                );
             }
             MemberMsg::Renew => {}
             MemberMsg::Renewed(asked_at, round) => {
@@ -190,6 +206,7 @@ fn renew(
     pool: &Pool,
     lease: &Arc<NodeLease>,
     busy: Vec<(Arc<RouteShare>, (bool, bool))>,
+    reap: bool,
 ) {
     let (myself, pool, node, term) = (myself.clone(), pool.clone(), lease.node(), lease.term());
     tokio::spawn(async move {
@@ -197,7 +214,11 @@ fn renew(
         let round = async {
             let mut client = pool.get().await.map_err(StoreError::from)?;
             // Reaped first, so that a dead node's quota shares are shared out in this round.
-            let reaped = cluster::reap_expired(&mut client, node).await?;
+            let reaped = if reap {
+                cluster::reap_expired(&mut client, node).await?
+            } else {
+                Vec::new()
+            };
             let tx = client.transaction().await?;
             let peers = cluster::quota_peers(&tx, node).await?;
             let (published, shares) = share_quotas(&busy, &peers);
@@ -228,6 +249,14 @@ fn renew(
 }
 
 impl MemberState {
+    /// Whether a round asked `now` may reap other nodes: not while this node's own last
+    /// renewal is a lease old (it was cut off, and so may the others have been), nor for a
+    /// lease after such a gap.
+    fn may_reap(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.renewed_at) < self.args.lease.term()
+            && now >= self.reap_from
+    }
+
     fn renewed(&mut self, asked_at: Instant, round: Result<Round, RoundFailed>) {
         let lease = &self.args.lease;
         let round = match round {
@@ -247,6 +276,13 @@ impl MemberState {
         };
         counter!(CLUSTER_LEASE_RENEWALS, "result" => "renewed").increment(1);
         lease.renewed(asked_at);
+        if asked_at.saturating_duration_since(self.renewed_at) >= lease.term() {
+            self.reap_from = asked_at + lease.term();
+            tracing::warn!(
+                "this node renewed its lease after a whole lease without PostgreSQL; it reaps no other node for a lease, so that they can renew theirs too"
+            );
+        }
+        self.renewed_at = asked_at;
         self.batches.set(round.holdings.batches as f64);
         self.collections.set(round.holdings.collections as f64);
         self.roles.set(round.roles.len() as f64);

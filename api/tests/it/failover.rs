@@ -4,7 +4,9 @@
 //! `target_session_attrs=read-write`, and `payrail simulate`. Mid-payroll the primary's
 //! keeper is killed and its PostgreSQL stopped with `-m immediate`; the standby is promoted,
 //! `/readyz` says not ready while no writable database answers, the node carries on, every
-//! line ends final, nothing is executed twice and the ledger audit passes.
+//! line ends final, nothing is executed twice and the ledger audit passes. A second node
+//! on the same database comes back too: the failover outlasts both leases, and neither
+//! node reaps the other for it.
 //! `PAYRAIL_FAILOVER_LINES` sizes the payroll (the 20,000 for the benchmark).
 
 use std::os::unix::process::CommandExt;
@@ -17,6 +19,7 @@ use nix::unistd::{Pid, User, chown};
 use payrail_engine::postgres::Binaries;
 
 use crate::cluster::harness::{Cluster, DONE, from_env};
+use crate::over_network::wait_for_http;
 use crate::support::{free_port, http_get};
 
 /// pg_auto_failover's processes, each `pg_autoctl … --run` in a process group of its own.
@@ -266,7 +269,9 @@ async fn a_primary_stopped_mid_payroll_fails_over_and_the_node_pays_every_line_o
     let postgres_dir = tempfile::tempdir().expect("a directory");
     let mut failover = AutoFailover::start(postgres_dir.path()).await;
     let dir = tempfile::tempdir().expect("a directory");
-    let cluster = Cluster::on(None, failover.database_url(), dir, 1, 300).await;
+    // Two nodes: both lose PostgreSQL for longer than their 2 s lease, and neither may
+    // reap the other when they come back.
+    let mut cluster = Cluster::on(None, failover.database_url(), dir, 2, 300).await;
     cluster.payroll("Kayonza Tea", lines).await;
     let paid = "SELECT count(*) FROM payout_lines WHERE state = 'succeeded'";
     cluster
@@ -303,6 +308,17 @@ async fn a_primary_stopped_mid_payroll_fails_over_and_the_node_pays_every_line_o
         )
         .await;
     let paid_in = stopped_at.elapsed();
+    for node in &mut cluster.nodes {
+        wait_for_http(node.port, "/readyz").await;
+        assert!(
+            node.process.try_wait().expect("wait").is_none(),
+            "{} was taken over and stopped after the failover: {}",
+            node.name,
+            node.log()
+        );
+    }
+    let live = "SELECT count(*) FROM cluster_nodes WHERE expires_at > now()";
+    assert_eq!(cluster.count(live).await, 2, "both nodes kept their leases");
     cluster.executed_once_each(lines).await;
     cluster.audit(lines).await;
     eprintln!(
