@@ -15,6 +15,7 @@
 //!   answers
 //! - `job`: a line on its way through a route, and what its batch is told
 //! - `budget`: a merchant's in-flight budget, shared by its batches
+//! - `derived`: the conversions a derived reference to another actor's messages needs
 //! - `directory`: where each route's actor is now (route actors restart)
 //! - `lease`: this node's lease, the fencing check of every operator call
 //! - `member`: renews the lease, reaps dead nodes, shares route quotas, takes roles
@@ -22,6 +23,7 @@
 pub mod batch;
 mod budget;
 pub mod collector;
+mod derived;
 mod directory;
 pub mod engine;
 pub mod intake;

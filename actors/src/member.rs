@@ -199,8 +199,8 @@ fn share_quotas(
     (published.into(), rounds)
 }
 
-/// Renews the lease and shares the quotas in one transaction; then reaps, counts and takes
-/// roles, all in a task.
+/// Reaps dead nodes (when `reap`), then renews the lease and shares the quotas in one
+/// transaction, then counts the live nodes and takes roles, all in a task.
 fn renew(
     myself: &ActorRef<MemberMsg>,
     pool: &Pool,

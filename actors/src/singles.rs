@@ -22,6 +22,7 @@ use payrail_engine::store::payout_lines::{self, ClaimedLine};
 use payrail_engine::store::{StoreError, batches};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
+use crate::derived::message_part;
 use crate::directory::RouteDirectory;
 use crate::job::{Call, Job, LinesFinished};
 use crate::journal::JournalMsg;
@@ -84,22 +85,7 @@ pub enum SinglesMsg {
     Resynced(Result<Vec<(BatchId, Vec<ClaimedLine>)>, StoreError>),
 }
 
-impl From<LinesFinished> for SinglesMsg {
-    fn from(finished: LinesFinished) -> SinglesMsg {
-        SinglesMsg::Finished(finished)
-    }
-}
-
-impl TryFrom<SinglesMsg> for LinesFinished {
-    type Error = SinglesMsg;
-
-    fn try_from(message: SinglesMsg) -> Result<LinesFinished, SinglesMsg> {
-        match message {
-            SinglesMsg::Finished(finished) => Ok(finished),
-            other => Err(other),
-        }
-    }
-}
+message_part!(SinglesMsg::Finished(LinesFinished));
 
 #[derive(Clone, Debug)]
 pub struct SinglesArgs {

@@ -34,6 +34,7 @@ const RESTART_WINDOW: Duration = Duration::from_secs(60);
 
 use crate::batch::BatchSettings;
 use crate::collector::{CollectionSettings, CollectorActor, CollectorArgs, CollectorMsg};
+use crate::derived::message_part;
 use crate::directory::RouteDirectory;
 use crate::intake::{Intake, IntakeArgs, IntakeMsg};
 use crate::journal::{JournalArgs, JournalMsg, JournalWriter};
@@ -64,39 +65,8 @@ pub enum SupervisorMsg {
     Membership(Membership),
 }
 
-impl From<Membership> for SupervisorMsg {
-    fn from(event: Membership) -> SupervisorMsg {
-        SupervisorMsg::Membership(event)
-    }
-}
-
-impl TryFrom<SupervisorMsg> for Membership {
-    type Error = SupervisorMsg;
-
-    fn try_from(message: SupervisorMsg) -> Result<Membership, SupervisorMsg> {
-        match message {
-            SupervisorMsg::Membership(event) => Ok(event),
-            other => Err(other),
-        }
-    }
-}
-
-impl From<RunSingles> for SupervisorMsg {
-    fn from(group: RunSingles) -> SupervisorMsg {
-        SupervisorMsg::RunSingles(group)
-    }
-}
-
-impl TryFrom<SupervisorMsg> for RunSingles {
-    type Error = SupervisorMsg;
-
-    fn try_from(message: SupervisorMsg) -> Result<RunSingles, SupervisorMsg> {
-        match message {
-            SupervisorMsg::RunSingles(group) => Ok(group),
-            other => Err(other),
-        }
-    }
-}
+message_part!(SupervisorMsg::Membership(Membership));
+message_part!(SupervisorMsg::RunSingles(RunSingles));
 
 #[derive(Debug)]
 pub struct SupervisorArgs {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 
 use harness::{
-    Cluster, DONE, busiest_second, cpu_seconds, from_env, lease_ms, postgres_cpu_seconds,
+    Cluster, DONE, SUCCEEDED, busiest_second, cpu_seconds, from_env, lease_ms, postgres_cpu_seconds,
 };
 
 /// CPU seconds used so far by each node, and by PostgreSQL (every server process).
@@ -111,12 +111,11 @@ async fn a_killed_nodes_batches_move_to_the_others_and_the_quota_holds_across_no
     let cpu_before = cpu_use(&cluster);
     cluster.fund(merchants).await;
     let funded_at = Instant::now();
-    let paying = "SELECT count(*) FROM payout_lines WHERE state = 'succeeded'";
     cluster
         .wait_until(
             "the payrolls started",
             Duration::from_secs(60),
-            paying,
+            SUCCEEDED,
             i64::try_from(lines / 5).expect("fits"),
         )
         .await;
@@ -182,9 +181,13 @@ async fn a_stalled_node_resumed_after_a_takeover_sends_nothing_and_stops() {
     const LINES: usize = 1_200;
     let mut cluster = Cluster::start(2, 200).await;
     cluster.payroll("Nyagatare Maize", LINES).await;
-    let paying = "SELECT count(*) FROM payout_lines WHERE state = 'succeeded'";
     cluster
-        .wait_until("the payroll started", Duration::from_secs(60), paying, 50)
+        .wait_until(
+            "the payroll started",
+            Duration::from_secs(60),
+            SUCCEEDED,
+            50,
+        )
         .await;
     let owner = cluster
         .owners()

@@ -18,7 +18,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::{Pid, User, chown};
 use payrail_engine::postgres::Binaries;
 
-use crate::cluster::harness::{Cluster, DONE, from_env};
+use crate::cluster::harness::{Cluster, DONE, SUCCEEDED, from_env};
 use crate::over_network::wait_for_http;
 use crate::support::{free_port, http_get};
 
@@ -273,12 +273,11 @@ async fn a_primary_stopped_mid_payroll_fails_over_and_the_node_pays_every_line_o
     // reap the other when they come back.
     let mut cluster = Cluster::on(None, failover.database_url(), dir, 2, 300).await;
     cluster.payroll("Kayonza Tea", lines).await;
-    let paid = "SELECT count(*) FROM payout_lines WHERE state = 'succeeded'";
     cluster
         .wait_until(
             "the payroll started",
             Duration::from_secs(60),
-            paid,
+            SUCCEEDED,
             i64::try_from(lines / 10).expect("fits"),
         )
         .await;

@@ -306,9 +306,8 @@ impl Cluster {
     }
 
     pub async fn audit(&self, lines: usize) {
-        let succeeded = "SELECT count(*) FROM payout_lines WHERE state = 'succeeded'";
         assert_eq!(
-            self.count(succeeded).await,
+            self.count(SUCCEEDED).await,
             i64::try_from(lines).expect("fits")
         );
         let pool = pool::connect(&self.database_url, 1, Priority::Normal).expect("a pool");
@@ -399,6 +398,9 @@ pub fn from_env(name: &str, default: usize) -> usize {
         .and_then(|value| value.parse().ok())
         .unwrap_or(default)
 }
+
+/// Lines paid.
+pub const SUCCEEDED: &str = "SELECT count(*) FROM payout_lines WHERE state = 'succeeded'";
 
 pub const DONE: &str =
     "SELECT count(*) FROM batches WHERE state IN ('completed', 'completed_with_failures')";

@@ -142,6 +142,7 @@ async fn a_fixed_file_uploaded_again_is_previewed_with_its_totals_and_submitted(
     browser.find("#batch-state").await;
     assert!(browser.path().await.starts_with("/batches/"));
     assert_eq!(browser.text("#batch-state").await, "Awaiting approval");
+    browser.screenshot("payroll-submitted").await;
     assert_eq!(
         drafts().await,
         1,
